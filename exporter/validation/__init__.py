@@ -1,0 +1,1 @@
+"""Validation: source figures vs the written files, metadata.json, validation.sql, reports."""

@@ -1,0 +1,130 @@
+"""Source COUNT(*) and exact numeric sums, at the export's snapshot, against the same figures
+read back from the written files and the figures the workers recorded.
+
+Integer and decimal columns are compared exactly (Decimal, never float). Floating columns are
+not compared against the source: the database's SUM of doubles depends on summation order
+and can overflow, so it proves nothing either way. Their file sums are compared with the
+workers' (both math.fsum, so exactly rounded) with a relative tolerance of 1e-12.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from exporter.layout import ExportLayout
+from exporter.model import ChunkStats, TablePlan
+from exporter.readback import read_chunk_figures
+from exporter.sources.base import Source
+from exporter.sums import EXACT
+
+FLOAT_REL_TOLERANCE = 1e-12
+
+
+@dataclass
+class ColumnCheck:
+    """One column's sums: source, exported (files), and whether they match."""
+
+    column: str
+    source: str | None
+    exported: str
+    match: bool | None  # None: not compared against the source (floating columns)
+
+
+@dataclass
+class TableVerdict:
+    """The outcome of validating one table."""
+
+    source_row_count: int | None = None
+    exported_row_count: int = 0
+    sums: list[ColumnCheck] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)
+    file_rows: dict[str, int] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        """The figures as stored in metadata.json and summary_report.json."""
+        return {
+            "source_row_count": self.source_row_count,
+            "exported_row_count": self.exported_row_count,
+            "row_count_match": self.source_row_count == self.exported_row_count,
+            "column_sums": [c.__dict__ for c in self.sums],
+            "failures": self.failures,
+        }
+
+
+def _same(a: str, b: str) -> bool:
+    x, y = Decimal(a), Decimal(b)
+    if x.is_nan() or y.is_nan():
+        return x.is_nan() and y.is_nan()
+    return EXACT.compare(x, y) == 0
+
+
+def _close(a: float, b: float) -> bool:
+    return (
+        a == b
+        or (math.isnan(a) and math.isnan(b))
+        or math.isclose(a, b, rel_tol=FLOAT_REL_TOLERANCE, abs_tol=0.0)
+    )
+
+
+def validate_table(
+    source: Source,
+    plan: TablePlan,
+    stats: Sequence[ChunkStats],
+    layout: ExportLayout,
+    snapshot: str | None,
+) -> TableVerdict:
+    """Compare source, files and worker figures for one fully written table."""
+    verdict = TableVerdict()
+    exact_cols = [c for c in plan.columns if c.kind.is_exact_number]
+    file_sums = {c.name: Decimal(0) for c in exact_cols}
+    file_floats: dict[str, list[float]] = {}
+    by_index = {s.index: s for s in stats}
+    for chunk in plan.chunks:
+        path = layout.chunk_file(plan.table, chunk.index)
+        figures = read_chunk_figures(path, plan)
+        verdict.file_rows[path.name] = figures.rows
+        verdict.exported_row_count += figures.rows
+        for name, total in figures.sums.items():
+            file_sums[name] = EXACT.add(file_sums[name], Decimal(total))
+        for name, value in figures.float_sums.items():
+            file_floats.setdefault(name, []).append(value)
+        recorded = by_index.get(chunk.index)
+        if recorded is None:
+            continue
+        if recorded.rows != figures.rows:
+            verdict.failures.append(
+                f"{path.name}: {figures.rows} rows in the file, "
+                f"{recorded.rows} recorded by the worker"
+            )
+        for name, total in (recorded.sums or {}).items():
+            if not _same(total, figures.sums[name]):
+                verdict.failures.append(
+                    f"{path.name}: sum of {name} is {figures.sums[name]} "
+                    f"in the file, {total} recorded by the worker"
+                )
+        for name, value in (recorded.float_sums or {}).items():
+            if not _close(value, figures.float_sums[name]):
+                verdict.failures.append(
+                    f"{path.name}: float sum of {name} differs from the worker's"
+                )
+    with source.session() as conn, source.chunk_transaction(conn, snapshot):
+        row = conn.fetch_all(source.dialect.count_and_sums(plan.table, exact_cols))[0]
+    verdict.source_row_count = int(row[0])
+    if verdict.source_row_count != verdict.exported_row_count:
+        verdict.failures.append(
+            f"row count: source {verdict.source_row_count}, files {verdict.exported_row_count}"
+        )
+    for column, value in zip(exact_cols, row[1:], strict=False):
+        src = format(Decimal(value), "f") if value is not None else "0"
+        exported = format(file_sums[column.name], "f")
+        match = _same(src, exported)
+        verdict.sums.append(ColumnCheck(column.name, src, exported, match))
+        if not match:
+            verdict.failures.append(f"sum of {column.name}: source {src}, files {exported}")
+    for name, parts in file_floats.items():
+        verdict.sums.append(ColumnCheck(name, None, repr(math.fsum(parts)), None))
+    return verdict

@@ -1,0 +1,208 @@
+"""Per-table files beside the plan: metadata.json, schema.json, load_command.sh, validation.sql.
+
+They are written for every table that has a frozen plan, FAILED ones included (their
+metadata.json says FAILED and lists the errors), after export and after `validate`.
+validation.sql needs the source's figures, so it is (re)written only when validation ran and
+read the source's row count; otherwise an earlier one is left as it is.
+
+metadata.json holds: tool version, engine, schema, table, status, errors; the BigQuery
+destination and file names; columns (name, BigQuery name, source type, kind, precision, scale,
+nullable, BigQuery type, mode); the chunk plan (strategy, reason, split column, size) and every
+chunk's figures (index, bounds, file, rows, bytes, seconds, bulk/batch path, snapshot); the
+snapshot; source and exported row counts; each exact column sum (source, exported, match);
+the row-hash settings; the null marker; timings.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+from exporter import __version__
+from exporter.errors import OutputError
+from exporter.fsutil import write_atomic, write_json
+from exporter.hashing import ALGORITHM, ROW_HASH_COLUMN
+from exporter.layout import ExportLayout
+from exporter.validation.bigquery_sql import render_validation_sql
+from exporter.validation.schema import (
+    bigquery_column_names,
+    destination,
+    load_script,
+    schema_fields,
+)
+
+if TYPE_CHECKING:
+    from exporter.config.models import ExportConfig
+    from exporter.coordinator import TableResult
+
+log = logging.getLogger(__name__)
+
+METADATA_FORMAT_VERSION = 1
+
+CANONICAL_FORM = (
+    "lowercase hex MD5 of the UTF-8 bytes of the row's CSV record exactly as written: the "
+    "cells of every exported column in column order (NULL as the null marker, unquoted; text "
+    "always quoted, '\"' doubled), joined by commas, without the row_hash cell and without "
+    "the line end (docs/FORMAT.md)"
+)
+
+
+def _snapshot(result: TableResult, snapshot: str | None) -> str | None:
+    """The run's snapshot, else the one every chunk recorded (None when they differ)."""
+    if snapshot:
+        return snapshot
+    seen = {s.snapshot for s in result.stats}
+    return seen.pop() if len(seen) == 1 else None
+
+
+def _row_hash(result: TableResult, config: ExportConfig, db_row_hash: bool) -> dict[str, Any]:
+    assert result.plan is not None
+    wanted_db = not config.export.use_client_hash and db_row_hash
+    # The database computes the hash only on the bulk path; the batch path always hashes here.
+    sides = {"database" if wanted_db and s.path == "bulk" else "client" for s in result.stats}
+    return {
+        "enabled": result.plan.file_format.row_hash,
+        "column": ROW_HASH_COLUMN,
+        "algorithm": ALGORITHM,
+        "requested": "client" if config.export.use_client_hash else "database",
+        "computed": (sides.pop() if len(sides) == 1 else "mixed") if sides else None,
+        "canonical_form": CANONICAL_FORM,
+    }
+
+
+def build_metadata(
+    result: TableResult,
+    layout: ExportLayout,
+    config: ExportConfig,
+    *,
+    snapshot: str | None,
+    db_row_hash: bool,
+) -> dict[str, Any]:
+    """The content of one table's metadata.json."""
+    plan = result.plan
+    assert plan is not None
+    verdict = result.validation
+    fields = schema_fields(plan)
+    bq_names = bigquery_column_names(plan)
+    stats = {s.index: s for s in result.stats}
+    project, dataset, table = destination(config.bigquery, plan.table)
+    chunks = []
+    for chunk in plan.chunks:
+        s = stats.get(chunk.index)
+        chunks.append(
+            {
+                "index": chunk.index,
+                "bounds": {
+                    "kind": chunk.bounds.kind,
+                    "lower": chunk.bounds.lower,
+                    "upper": chunk.bounds.upper,
+                },
+                "file_name": layout.chunk_file(plan.table, chunk.index).name,
+                "rows": s.rows if s else None,
+                "bytes": s.bytes_written if s else None,
+                "seconds": s.seconds if s else None,
+                "path": s.path if s else None,
+                "snapshot": s.snapshot if s else None,
+            }
+        )
+    seconds = [s.seconds for s in result.stats]
+    return {
+        "format_version": METADATA_FORMAT_VERSION,
+        "tool_version": __version__,
+        "engine": config.source.engine,
+        "schema": plan.table.schema,
+        "table": plan.table.name,
+        "status": result.status,
+        "errors": list(result.errors),
+        "bigquery": {
+            "table": f"{project}:{dataset}.{table}",
+            "schema_file": layout.schema_file(plan.table).name,
+            "load_command_file": layout.load_command_file(plan.table).name,
+            "validation_sql_file": layout.validation_sql_file(plan.table).name,
+        },
+        "columns": [
+            {
+                "name": c.name,
+                "bigquery_name": bq_names[i],
+                "source_type": c.native_type,
+                "kind": c.kind.value,
+                "precision": c.precision,
+                "scale": c.scale,
+                "nullable": c.nullable,
+                "bigquery_type": fields[i]["type"],
+                "mode": fields[i]["mode"],
+            }
+            for i, c in enumerate(plan.columns)
+        ],
+        "chunk_plan": {
+            "strategy": plan.strategy,
+            "reason": plan.reason,
+            "split_column": plan.split_column,
+            "size_bytes": plan.size_bytes,
+            "created_at": plan.created_at,
+            "chunk_count": len(plan.chunks),
+        },
+        "chunks": chunks,
+        "snapshot": _snapshot(result, snapshot),
+        "source_row_count": verdict.source_row_count if verdict else None,
+        "exported_row_count": verdict.exported_row_count if verdict else result.rows,
+        "row_count_match": (
+            verdict.source_row_count == verdict.exported_row_count if verdict else None
+        ),
+        "column_sums": [
+            {"column": c.column, "source": c.source, "exported": c.exported, "match": c.match}
+            for c in (verdict.sums if verdict else [])
+        ],
+        "validation_ran": verdict is not None,
+        "row_hash": _row_hash(result, config, db_row_hash),
+        "null_marker": plan.file_format.null_marker,
+        "timings": {
+            "chunk_seconds_total": round(sum(seconds), 3),
+            "chunk_seconds_max": max(seconds, default=0.0),
+            "written_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        },
+    }
+
+
+def write_table_files(
+    results: Iterable[TableResult],
+    layout: ExportLayout,
+    config: ExportConfig,
+    *,
+    snapshot: str | None,
+    db_row_hash: bool,
+) -> None:
+    """Write the per-table files of every result whose plan is on disk. A file that cannot be
+    written fails its table (the error is added to the result), not the run."""
+    for result in results:
+        plan = result.plan
+        if plan is None or not layout.plan_file(plan.table).exists():
+            continue
+        try:
+            write_json(layout.schema_file(plan.table), schema_fields(plan))
+            script = layout.load_command_file(plan.table)
+            write_atomic(script, load_script(plan, layout, config.bigquery))
+            os.chmod(script, 0o755)
+            verdict = result.validation
+            if verdict is not None and verdict.source_row_count is not None:
+                sql = render_validation_sql(
+                    plan, verdict, config.bigquery, _snapshot(result, snapshot)
+                )
+                write_atomic(layout.validation_sql_file(plan.table), sql)
+        except OSError as exc:
+            result.errors.append(
+                OutputError(f"{plan.table}: cannot write {exc.filename}: {exc.strerror}").one_line()
+            )
+        try:
+            write_json(
+                layout.metadata_file(plan.table),
+                build_metadata(result, layout, config, snapshot=snapshot, db_row_hash=db_row_hash),
+            )
+        except OSError as exc:
+            result.errors.append(
+                OutputError(f"{plan.table}: cannot write {exc.filename}: {exc.strerror}").one_line()
+            )
+        log.debug("wrote %s", layout.config_dir(plan.table))
