@@ -1,0 +1,156 @@
+"""The command line (DESIGN section 2); the only place exceptions become exit codes.
+
+./run.sh --config F                  export (the default command), then validate
+./run.sh export --config F [--table SCHEMA.TABLE ...] [--workers N] [--no-validate]
+./run.sh plan --config F             show tables, sizes, strategies, chunk counts
+./run.sh validate --config F         re-run validation on what is on disk
+./run.sh check --config F            connect, show the version and each table's strategy
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+
+from exporter import __version__
+from exporter.config import load_config
+from exporter.errors import EXIT_OK, EXIT_TABLE_FAILED, EXIT_USAGE, ExporterError
+from exporter.logs import setup_logging
+
+log = logging.getLogger("exporter.cli")
+
+COMMANDS = ("export", "plan", "validate", "check", "compare")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="exporter",
+        description="Parallel, resumable, verified export to gzip CSV for BigQuery.",
+    )
+    parser.add_argument("--version", action="version", version=f"exporter {__version__}")
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--config", required=True, help="the YAML config file")
+    common.add_argument(
+        "--debug", action="store_true", help="run chunks inline in one process and show tracebacks"
+    )
+    common.add_argument(
+        "--table",
+        action="append",
+        default=[],
+        metavar="SCHEMA.TABLE",
+        help="only this table (repeatable)",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    export = sub.add_parser("export", parents=[common], help="export, then validate (default)")
+    export.add_argument("--workers", type=int, help="worker processes (overrides the config)")
+    export.add_argument("--no-validate", action="store_true", help="skip the validation stage")
+    export.add_argument("--no-progress", action="store_true", help="never draw progress bars")
+    sub.add_parser("plan", parents=[common], help="show the plan; write nothing")
+    sub.add_parser("validate", parents=[common], help="re-run validation on the files on disk")
+    sub.add_parser("check", parents=[common], help="connect and show what an export would do")
+    sub.add_parser("compare", parents=[common], help="compare two databases (not yet available)")
+    return parser
+
+
+def _with_default_command(argv: list[str]) -> list[str]:
+    first = next(
+        (a for a in argv if not a.startswith("-") or a in ("-h", "--help", "--version")), None
+    )
+    if argv and first not in COMMANDS and first not in ("-h", "--help", "--version"):
+        return ["export", *argv]
+    return argv
+
+
+def _print_plan(planned: Sequence[object]) -> None:
+    from exporter.planner import PlannedTable
+
+    print(f"{'TABLE':<40} {'SIZE':>12} {'STRATEGY':<9} {'CHUNKS':>6}  REASON")
+    for item in planned:
+        assert isinstance(item, PlannedTable)
+        if item.plan is None:
+            print(
+                f"{item.table.qualified:<40} {'':>12} {'ERROR':<9} {'':>6}  "
+                f"{item.error.one_line() if item.error else ''}"
+            )
+            continue
+        p = item.plan
+        note = " (frozen plan reused)" if item.reused else ""
+        print(
+            f"{p.table.qualified:<40} {p.size_bytes:>12} {p.strategy:<9} {len(p.chunks):>6}  "
+            f"{p.reason}{note}"
+        )
+
+
+def _run(args: argparse.Namespace) -> int:
+    from exporter import coordinator
+    from exporter.layout import ExportLayout
+    from exporter.planner import plan_export
+    from exporter.sources import get_source
+
+    config = load_config(args.config)
+    if args.command == "compare":
+        raise ExporterError(
+            "the comparator is not available in this version yet",
+            hint="use ./run.sh export; see README.md",
+        )
+    if args.command in ("plan", "check"):
+        source = get_source(config.source)
+        source.prepare()
+        if args.command == "check":
+            with source.session() as conn:
+                print(f"connected to {source.describe_target()}: {source.server_version(conn)}")
+        planned = plan_export(
+            source, config.export, ExportLayout(config.export.output_dir), args.table, write=False
+        )
+        _print_plan(planned)
+        return EXIT_OK if all(p.error is None for p in planned) else EXIT_TABLE_FAILED
+    if args.command == "validate":
+        run = coordinator.validate_existing(config, only=args.table)
+    else:
+        run = coordinator.run_export(
+            config,
+            only=args.table,
+            workers=args.workers,
+            inline=args.debug,
+            validate=False if args.no_validate else None,
+            show_progress=False if args.no_progress else None,
+            debug=args.debug,
+        )
+    failed = [r for r in run.results if r.status != "SUCCEEDED"]
+    print(
+        f"{len(run.results) - len(failed)} of {len(run.results)} table(s) succeeded; "
+        f"report: {ExportLayout(config.export.output_dir).summary_report()}"
+    )
+    return EXIT_OK if not failed else EXIT_TABLE_FAILED
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Parse arguments, run the command, and turn errors into one line and an exit code."""
+    args_list = _with_default_command(list(sys.argv[1:] if argv is None else argv))
+    parser = _parser()
+    try:
+        args = parser.parse_args(args_list)
+    except SystemExit as exc:  # argparse already printed the usage line
+        return EXIT_OK if exc.code == 0 else EXIT_USAGE
+    setup_logging(debug=args.debug)
+    try:
+        return _run(args)
+    except ExporterError as exc:
+        if args.debug:
+            raise
+        print(exc.one_line(), file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("interrupted: re-run the same command to resume", file=sys.stderr)
+        return 130
+    except Exception as exc:  # a bug: say so in one line unless --debug
+        if args.debug:
+            raise
+        print(
+            f"error EXP-0001: unexpected {type(exc).__name__}: {exc} "
+            "(re-run with --debug for the traceback and report it)",
+            file=sys.stderr,
+        )
+        return EXIT_TABLE_FAILED

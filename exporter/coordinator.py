@@ -1,0 +1,312 @@
+"""The export run: prepare, plan, hold a snapshot, farm chunks out to the pool, collect results,
+validate, and write the summary report. Only the coordinator writes reports.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections.abc import Sequence
+from concurrent.futures import Future, as_completed
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from exporter.config.models import ExportConfig
+from exporter.errors import ConfigError, ExporterError, OutputError
+from exporter.fsutil import sweep_partials
+from exporter.layout import ExportLayout
+from exporter.model import ChunkOutcome, ChunkStats, TablePlan, TableRef
+from exporter.planner import PlannedTable, plan_export
+from exporter.pool import create_executor, progress_queue, worker_count
+from exporter.progress import Progress
+from exporter.resume import chunk_stats, pending_chunks, unexpected_chunk_files
+from exporter.sources import get_source
+from exporter.sources.base import Source
+from exporter.worker import ChunkTask, WriteOptions, export_chunk
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class TableResult:
+    """What happened to one table in this run."""
+
+    table: TableRef
+    plan: TablePlan | None
+    errors: list[str] = field(default_factory=list)
+    written: int = 0
+    skipped: int = 0
+    stats: list[ChunkStats] = field(default_factory=list)
+    validation: Any = None
+
+    @property
+    def status(self) -> str:
+        """SUCCEEDED only when every chunk is on disk and every check passed."""
+        return "FAILED" if self.errors else "SUCCEEDED"
+
+    @property
+    def rows(self) -> int:
+        """Rows in the table's chunk files."""
+        return sum(s.rows for s in self.stats)
+
+
+@dataclass
+class ExportRun:
+    """The outcome of one export run."""
+
+    results: list[TableResult]
+    started: float
+    finished: float
+    snapshot: str | None
+    workers: int
+
+    @property
+    def ok(self) -> bool:
+        """True when every table succeeded."""
+        return all(r.status == "SUCCEEDED" for r in self.results)
+
+
+def _options(config: ExportConfig) -> WriteOptions:
+    s = config.export
+    return WriteOptions(
+        compression_level=s.compression_level,
+        fetch_rows=s.fetch_rows,
+        client_hash=s.use_client_hash,
+        bulk=s.fetch_path == "auto",
+    )
+
+
+def _drain(q: Any, progress: Progress, stop: threading.Event) -> None:
+    while not stop.is_set() or not q.empty():
+        try:
+            table, rows = q.get(timeout=0.2)
+        except queue.Empty:
+            continue
+        except (EOFError, OSError):
+            return
+        progress.add_rows(table, rows)
+
+
+def run_chunks(
+    config: ExportConfig,
+    planned: Sequence[PlannedTable],
+    layout: ExportLayout,
+    results: dict[TableRef, TableResult],
+    *,
+    workers: int,
+    inline: bool,
+    snapshot: str | None,
+    show_progress: bool | None,
+    debug: bool,
+) -> None:
+    """Export every pending chunk of the planned tables, recording outcomes in `results`."""
+    tasks: list[ChunkTask] = []
+    options = _options(config)
+    for item in sorted((p for p in planned if p.plan), key=lambda p: -(p.plan.size_bytes)):  # type: ignore[union-attr]
+        plan = item.plan
+        assert plan is not None
+        stray = unexpected_chunk_files(plan, layout)
+        if stray:
+            results[plan.table].errors.append(
+                OutputError(
+                    f"{plan.table}: chunk files {stray} are not in the frozen plan",
+                    hint=f"delete {layout.table_dir(plan.table)}/ to re-export the table",
+                ).one_line()
+            )
+            continue
+        for chunk in pending_chunks(plan, layout):
+            tasks.append(ChunkTask(config.source, plan, chunk, str(layout.root), options, snapshot))
+        results[plan.table].skipped = len(plan.chunks) - len(pending_chunks(plan, layout))
+    if not tasks:
+        return
+    progress = Progress(len(tasks), None, enabled=show_progress)
+    q = None if inline else progress_queue()
+    stop = threading.Event()
+    drainer = None
+    if q is not None:
+        drainer = threading.Thread(target=_drain, args=(q, progress, stop), daemon=True)
+        drainer.start()
+    else:
+        from exporter import worker
+
+        worker.set_progress(progress.add_rows)
+    executor = create_executor(
+        "inline" if inline else "process", min(workers, len(tasks)), q, debug=debug
+    )
+    try:
+        futures: dict[Future[ChunkOutcome], ChunkTask] = {}
+        for task in tasks:
+            progress.table_started(
+                task.plan.table.qualified, sum(1 for t in tasks if t.plan.table == task.plan.table)
+            )
+            futures[executor.submit(export_chunk, task)] = task
+        for future in as_completed(futures):
+            task = futures[future]
+            result = results[task.plan.table]
+            try:
+                outcome = future.result()
+            except Exception as exc:  # a worker process died (killed, out of memory)
+                outcome = ChunkOutcome(
+                    task.plan.table, task.chunk.index, error=f"worker failed: {exc!r}"
+                )
+            if outcome.error:
+                result.errors.append(outcome.error)
+                log.error("%s chunk %d: %s", task.plan.table, task.chunk.index, outcome.error)
+            elif outcome.skipped:
+                result.skipped += 1
+            else:
+                result.written += 1
+            progress.chunk_done(task.plan.table.qualified)
+    finally:
+        executor.shutdown(wait=True, cancel_futures=True)
+        stop.set()
+        if drainer is not None:
+            drainer.join(timeout=5)
+        progress.close()
+
+
+def _collect_stats(result: TableResult, layout: ExportLayout) -> None:
+    plan = result.plan
+    if plan is None or result.errors:
+        return
+    missing = [c.index for c in pending_chunks(plan, layout)]
+    if missing:
+        result.errors.append(f"chunks {missing} were not written")
+        return
+    try:
+        result.stats = [chunk_stats(plan, layout, c.index) for c in plan.chunks]
+    except ExporterError as exc:
+        result.errors.append(exc.one_line())
+
+
+def run_export(
+    config: ExportConfig,
+    *,
+    only: Sequence[str] = (),
+    workers: int | None = None,
+    inline: bool = False,
+    validate: bool | None = None,
+    show_progress: bool | None = None,
+    debug: bool = False,
+) -> ExportRun:
+    """Export (and by default validate) every selected table; see DESIGN.md sections 2-4."""
+    from exporter.validation.checks import validate_table
+    from exporter.validation.metadata import write_table_files
+    from exporter.validation.report import write_summary_report
+
+    started = time.time()
+    if config.executor.kind != "local":
+        raise ConfigError(
+            "only the local process pool is available in this version",
+            key="executor.kind",
+            hint="set executor.kind: local",
+        )
+    source: Source = get_source(config.source)
+    source.prepare()
+    layout = ExportLayout(Path(config.export.output_dir))
+    layout.root.mkdir(parents=True, exist_ok=True)
+    sweep_partials(layout.root)
+    planned = plan_export(source, config.export, layout, only)
+    results = {p.table: TableResult(p.table, p.plan) for p in planned}
+    for p in planned:
+        if p.error:
+            results[p.table].errors.append(p.error.one_line())
+    n_workers = worker_count(config.export.cpu_percent, explicit=workers or config.export.workers)
+    want_snapshot = config.export.consistent_snapshot and source.dialect.supports_snapshot_export
+    if config.export.consistent_snapshot and not source.dialect.supports_snapshot_export:
+        log.info(
+            "%s cannot share one snapshot between workers: chunks read independently",
+            source.dialect.name,
+        )
+    with source.exported_snapshot() if want_snapshot else _no_snapshot() as snapshot:
+        if snapshot:
+            log.info("all chunks read snapshot %s", snapshot)
+        log.info("exporting with %d worker(s)%s", n_workers, " inline" if inline else "")
+        run_chunks(
+            config,
+            planned,
+            layout,
+            results,
+            workers=n_workers,
+            inline=inline,
+            snapshot=snapshot,
+            show_progress=show_progress,
+            debug=debug,
+        )
+        for result in results.values():
+            _collect_stats(result, layout)
+        do_validate = config.validation.enabled if validate is None else validate
+        if do_validate:
+            for result in results.values():
+                if result.plan is not None and not result.errors:
+                    try:
+                        result.validation = validate_table(
+                            source, result.plan, result.stats, layout, snapshot
+                        )
+                    except ExporterError as exc:
+                        result.errors.append(exc.one_line())
+                    else:
+                        result.errors.extend(result.validation.failures)
+    db_row_hash = source.dialect.supports_db_row_hash
+    write_table_files(results.values(), layout, config, snapshot=snapshot, db_row_hash=db_row_hash)
+    run = ExportRun(list(results.values()), started, time.time(), snapshot, n_workers)
+    write_summary_report(run, layout, config)
+    for r in run.results:
+        log.info(
+            "%s %s: %d rows in %d chunk(s)%s",
+            r.status,
+            r.table,
+            r.rows,
+            len(r.stats),
+            f" - {r.errors[0]}" if r.errors else "",
+        )
+    return run
+
+
+def validate_existing(config: ExportConfig, *, only: Sequence[str] = ()) -> ExportRun:
+    """`validate`: check the files on disk against the source as it is now (the export's
+    snapshot is gone, so the source should not have changed since)."""
+    from exporter.validation.checks import validate_table
+    from exporter.validation.metadata import write_table_files
+    from exporter.validation.report import write_summary_report
+
+    started = time.time()
+    source = get_source(config.source)
+    layout = ExportLayout(Path(config.export.output_dir))
+    planned = plan_export(source, config.export, layout, only, write=False)
+    results = []
+    for p in planned:
+        result = TableResult(p.table, p.plan)
+        if p.error:
+            result.errors.append(p.error.one_line())
+        elif not p.reused:
+            result.errors.append(
+                f"{p.table} has not been exported ({layout.plan_file(p.table)} is missing)"
+            )
+        _collect_stats(result, layout)
+        if result.plan is not None and not result.errors:
+            try:
+                result.validation = validate_table(source, result.plan, result.stats, layout, None)
+            except ExporterError as exc:
+                result.errors.append(exc.one_line())
+            else:
+                result.errors.extend(result.validation.failures)
+        results.append(result)
+    db_row_hash = source.dialect.supports_db_row_hash
+    write_table_files(results, layout, config, snapshot=None, db_row_hash=db_row_hash)
+    run = ExportRun(results, started, time.time(), None, 0)
+    write_summary_report(run, layout, config)
+    for r in run.results:
+        log.info("%s %s%s", r.status, r.table, f" - {r.errors[0]}" if r.errors else "")
+    return run
+
+
+class _no_snapshot:
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc: object) -> None:
+        return None

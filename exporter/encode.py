@@ -1,0 +1,158 @@
+"""Values -> CSV cells for BigQuery, one whole column at a time (docs/FORMAT.md).
+
+The rules produce exactly the text PostgreSQL's own output functions produce under the
+session settings the PostgreSQL source uses (DateStyle ISO, TimeZone UTC,
+extra_float_digits 1), so a chunk written by the bulk COPY path and one written here are
+byte-identical, and so are their row hashes.
+
+- NULL is the null marker, unquoted; STRING and JSON cells are always quoted, so '' is `""`.
+- INTEGER and DECIMAL: every digit, never an exponent (Decimal formatted with 'f').
+- FLOAT: shortest round-trip digits; fixed notation when the decimal exponent is in
+  [-4, 15), else `d.ddde+XX` (PostgreSQL's float8out); NaN, Infinity, -Infinity, -0.
+- BOOLEAN: true/false. DATE: YYYY-MM-DD. DATETIME: `YYYY-MM-DD HH:MM:SS[.ffffff]` with trailing
+  zeros of the fraction dropped. TIMESTAMP: the same in UTC followed by `+00:00` (a naive value
+  is taken to be UTC already: dialects convert in SQL). TIME: `HH:MM:SS[.ffffff]`.
+- BYTES: standard base64 without line breaks.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import json
+import math
+from collections.abc import Callable, Sequence
+from decimal import Decimal
+from typing import Any
+
+from exporter.errors import DataError
+from exporter.model import Column, ColumnKind
+
+_UTC = dt.timezone.utc
+
+
+def quote_text(value: str) -> str:
+    """RFC 4180 quoting, always applied to text: `a"b` -> `"a""b"`, '' -> `""`."""
+    return '"' + value.replace('"', '""') + '"'
+
+
+def format_float(value: float) -> str:
+    """A double as PostgreSQL (12+) prints it: shortest digits, exponent outside [-4, 15)."""
+    if value != value:
+        return "NaN"
+    if math.isinf(value):
+        return "Infinity" if value > 0 else "-Infinity"
+    if value == 0:
+        return "-0" if math.copysign(1.0, value) < 0 else "0"
+    # repr() gives the shortest digits that round-trip; only the layout differs from PG.
+    sign, digits, exponent = Decimal(repr(value)).normalize().as_tuple()
+    assert isinstance(exponent, int)
+    text = "".join(map(str, digits))
+    point = exponent + len(text) - 1  # decimal exponent of the leading digit
+    prefix = "-" if sign else ""
+    if -4 <= point < 15:
+        return prefix + format(Decimal((0, digits, exponent)), "f")
+    mantissa = text[0] + ("." + text[1:] if len(text) > 1 else "")
+    return f"{prefix}{mantissa}e{'+' if point >= 0 else '-'}{abs(point):02d}"
+
+
+def _trim_fraction(text: str) -> str:
+    # isoformat() writes 6 fractional digits whenever microsecond != 0; PG drops trailing zeros.
+    return text.rstrip("0") if "." in text else text
+
+
+def format_datetime(value: dt.datetime) -> str:
+    """A naive date-time: `2024-01-02 03:04:05.5` (year zero-padded to 4 digits)."""
+    return _trim_fraction(value.isoformat(sep=" "))
+
+
+def format_timestamp(value: dt.datetime) -> str:
+    """An instant, in UTC: `2024-01-02 03:04:05.5+00:00`."""
+    if value.tzinfo is not None:
+        value = value.astimezone(_UTC).replace(tzinfo=None)
+    return _trim_fraction(value.isoformat(sep=" ")) + "+00:00"
+
+
+def _type_error(column: Column, value: object) -> DataError:
+    return DataError(
+        f"column {column.name!r} ({column.native_type}) holds a {type(value).__name__} value, "
+        f"which cannot be written as {column.kind.value}",
+        hint="fix the value or cast the column in the source",
+    )
+
+
+def _cell_function(column: Column) -> Callable[[Any], str]:
+    """The function turning one non-NULL value of `column` into its CSV cell."""
+    kind = column.kind
+
+    def checked(allowed: tuple[type, ...], fn: Callable[[Any], str]) -> Callable[[Any], str]:
+        def cell(value: Any) -> str:
+            if not isinstance(value, allowed):
+                raise _type_error(column, value)
+            return fn(value)
+
+        return cell
+
+    if kind is ColumnKind.INTEGER:
+        return checked((int,), lambda v: str(int(v)))
+    if kind is ColumnKind.DECIMAL:
+        return checked(
+            (Decimal, int), lambda v: format(v, "f") if isinstance(v, Decimal) else str(v)
+        )
+    if kind is ColumnKind.FLOAT:
+        return checked((float, int, Decimal), lambda v: format_float(float(v)))
+    if kind is ColumnKind.BOOLEAN:
+        return checked((bool, int), lambda v: "true" if v else "false")
+    if kind is ColumnKind.DATE:
+        return checked((dt.date,), lambda v: v.isoformat())
+    if kind is ColumnKind.DATETIME:
+        return checked((dt.datetime,), format_datetime)
+    if kind is ColumnKind.TIMESTAMP:
+        return checked((dt.datetime,), format_timestamp)
+    if kind is ColumnKind.TIME:
+        return checked((dt.time,), lambda v: _trim_fraction(v.isoformat()))
+    if kind is ColumnKind.BYTES:
+        return checked(
+            (bytes, bytearray, memoryview), lambda v: base64.b64encode(bytes(v)).decode("ascii")
+        )
+    if kind is ColumnKind.JSON:
+        return lambda v: quote_text(v if isinstance(v, str) else json.dumps(v, ensure_ascii=False))
+    return checked(
+        (str, int, float, Decimal), lambda v: quote_text(v if isinstance(v, str) else str(v))
+    )
+
+
+class BatchEncoder:
+    """Turns batches of row tuples into CSV records (without line ends), column by column."""
+
+    def __init__(self, columns: Sequence[Column], null_marker: str) -> None:
+        self.columns = tuple(columns)
+        self.null_marker = null_marker
+        self._cells = [_cell_function(c) for c in self.columns]
+
+    def encode(self, rows: Sequence[Sequence[object]]) -> list[str]:
+        """CSV records for `rows`; raises DataError for a value that cannot be written."""
+        if not rows:
+            return []
+        marker = self.null_marker
+        encoded: list[list[str]] = []
+        for column, cell, values in zip(
+            self.columns, self._cells, zip(*rows, strict=False), strict=False
+        ):
+            if column.kind.is_text and marker in values:
+                raise DataError(
+                    f"column {column.name!r} holds the string {marker!r}, which is the null marker",
+                    hint="set export.null_marker to a string that no value equals",
+                )
+            encoded.append([marker if v is None else cell(v) for v in values])
+        return [",".join(record) for record in zip(*encoded, strict=False)]
+
+
+def header_record(names: Sequence[str]) -> str:
+    """The header line: names quoted only where CSV needs it."""
+
+    def cell(name: str) -> str:
+        needs = any(ch in name for ch in ',"\r\n') or name != name.strip()
+        return quote_text(name) if needs else name
+
+    return ",".join(cell(n) for n in names)

@@ -1,0 +1,200 @@
+"""Plain, frozen data shared by every stage: tables, columns, chunks, tasks and results.
+
+Everything here pickles, so the coordinator can hand it to worker processes, and converts
+to and from JSON, so plans and per-chunk statistics survive a crash.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+BoundsKind = Literal["physical", "key", "whole"]
+
+
+class ColumnKind(str, enum.Enum):
+    """How a column's values are written to CSV (and typed in BigQuery)."""
+
+    INTEGER = "INTEGER"
+    DECIMAL = "DECIMAL"
+    FLOAT = "FLOAT"
+    BOOLEAN = "BOOLEAN"
+    STRING = "STRING"
+    JSON = "JSON"
+    DATE = "DATE"
+    DATETIME = "DATETIME"
+    TIMESTAMP = "TIMESTAMP"
+    TIME = "TIME"
+    BYTES = "BYTES"
+
+    @property
+    def is_exact_number(self) -> bool:
+        """Integer and decimal columns are summed exactly by validation."""
+        return self in (ColumnKind.INTEGER, ColumnKind.DECIMAL)
+
+    @property
+    def is_text(self) -> bool:
+        """Text cells are always quoted, so NULL (unquoted marker) and '' (`""`) stay apart."""
+        return self in (ColumnKind.STRING, ColumnKind.JSON)
+
+
+@dataclass(frozen=True, order=True)
+class TableRef:
+    """A table as the catalog names it (case preserved)."""
+
+    schema: str
+    name: str
+
+    @property
+    def qualified(self) -> str:
+        """`SCHEMA.TABLE`, as used in include/exclude patterns and messages."""
+        return f"{self.schema}.{self.name}"
+
+    def __str__(self) -> str:
+        return self.qualified
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column: its name, the engine's type, and how it is written."""
+
+    name: str
+    native_type: str
+    kind: ColumnKind
+    nullable: bool = True
+    precision: int | None = None
+    scale: int | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["kind"] = self.kind.value
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Column:
+        return cls(**{**data, "kind": ColumnKind(data["kind"])})
+
+
+@dataclass(frozen=True)
+class ChunkBounds:
+    """A half-open range [lower, upper) on a physical locator or a key; None means unbounded.
+
+    `physical` bounds are engine locators (PostgreSQL block numbers, SQLite rowids, Oracle
+    ROWIDs); `key` bounds are values of the integer split column; `whole` reads everything.
+    """
+
+    kind: BoundsKind
+    lower: int | str | None = None
+    upper: int | str | None = None
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """One unit of work: a range of one table, written to `data_chunk_<index>.csv.gz`."""
+
+    index: int
+    bounds: ChunkBounds
+
+
+@dataclass(frozen=True)
+class FileFormat:
+    """Everything that decides the bytes of a chunk file; frozen into the plan."""
+
+    null_marker: str
+    row_hash: bool
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class TablePlan:
+    """The frozen plan of one table: its columns, strategy and chunks (stored in plan.json)."""
+
+    table: TableRef
+    columns: tuple[Column, ...]
+    size_bytes: int
+    strategy: BoundsKind
+    reason: str
+    chunks: tuple[Chunk, ...]
+    file_format: FileFormat
+    split_column: str | None = None
+    created_at: str = ""
+    tool_version: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "schema": self.table.schema,
+            "table": self.table.name,
+            "size_bytes": self.size_bytes,
+            "strategy": self.strategy,
+            "reason": self.reason,
+            "split_column": self.split_column,
+            "file_format": self.file_format.to_json(),
+            "columns": [c.to_json() for c in self.columns],
+            "chunks": [
+                {
+                    "index": c.index,
+                    "kind": c.bounds.kind,
+                    "lower": c.bounds.lower,
+                    "upper": c.bounds.upper,
+                }
+                for c in self.chunks
+            ],
+            "created_at": self.created_at,
+            "tool_version": self.tool_version,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> TablePlan:
+        return cls(
+            table=TableRef(data["schema"], data["table"]),
+            columns=tuple(Column.from_json(c) for c in data["columns"]),
+            size_bytes=int(data["size_bytes"]),
+            strategy=data["strategy"],
+            reason=data["reason"],
+            split_column=data.get("split_column"),
+            file_format=FileFormat(**data["file_format"]),
+            chunks=tuple(
+                Chunk(c["index"], ChunkBounds(c["kind"], c["lower"], c["upper"]))
+                for c in data["chunks"]
+            ),
+            created_at=data.get("created_at", ""),
+            tool_version=data.get("tool_version", ""),
+        )
+
+
+@dataclass(frozen=True)
+class ChunkStats:
+    """What a worker measured while writing one chunk file (stored beside the plan)."""
+
+    index: int
+    file_name: str
+    rows: int
+    bytes_written: int
+    seconds: float
+    sums: dict[str, str] | None = None
+    float_sums: dict[str, float] | None = None
+    snapshot: str | None = None
+    path: Literal["bulk", "batch"] = "batch"
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> ChunkStats:
+        return cls(**data)
+
+
+@dataclass(frozen=True)
+class ChunkOutcome:
+    """A worker's answer for one chunk: stats when written or skipped, else an error line."""
+
+    table: TableRef
+    index: int
+    stats: ChunkStats | None = None
+    skipped: bool = False
+    error: str | None = None
+    error_code: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)

@@ -1,0 +1,327 @@
+"""PostgreSQL (psycopg 3): catalog, ctid block ranges, exported snapshots, and a bulk COPY path.
+
+Output must not depend on server settings, so every session pins the settings that shape
+text output (DateStyle, TimeZone, extra_float_digits, IntervalStyle, client_encoding).
+The bulk path formats values in the SELECT (docs: https://www.postgresql.org/docs/current/
+sql-copy.html) so that COPY's CSV equals what encode.py writes on the batch path.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Generator, Iterator, Sequence
+from typing import Any, ClassVar
+
+from exporter.errors import POSTGRES_HINTS, ExporterError, SourceError
+from exporter.model import Chunk, ChunkBounds, Column, ColumnKind, TablePlan, TableRef
+from exporter.sources import register
+from exporter.sources.base import BulkOptions, DbConn, Dialect, Query, RowBatches, Source
+from exporter.splitting import split_int_range
+
+# Base type name -> kind; anything else is written as its text output (STRING).
+_KINDS: dict[str, ColumnKind] = {
+    "int2": ColumnKind.INTEGER,
+    "int4": ColumnKind.INTEGER,
+    "int8": ColumnKind.INTEGER,
+    "oid": ColumnKind.INTEGER,
+    "numeric": ColumnKind.DECIMAL,
+    "float4": ColumnKind.FLOAT,
+    "float8": ColumnKind.FLOAT,
+    "bool": ColumnKind.BOOLEAN,
+    "date": ColumnKind.DATE,
+    "timestamp": ColumnKind.DATETIME,
+    "timestamptz": ColumnKind.TIMESTAMP,
+    "time": ColumnKind.TIME,
+    "bytea": ColumnKind.BYTES,
+    "json": ColumnKind.JSON,
+    "jsonb": ColumnKind.JSON,
+}
+
+# Session settings that decide the text of values. https://www.postgresql.org/docs/current/
+# runtime-config-client.html: DateStyle ISO prints `2024-01-02 03:04:05.5`; extra_float_digits
+# 1 (PG 12+) prints the shortest round-trip digits.
+SESSION_SETTINGS: dict[str, str] = {
+    "DateStyle": "ISO, YMD",
+    "TimeZone": "UTC",
+    "extra_float_digits": "1",
+    "IntervalStyle": "postgres",
+}
+
+
+class PostgresDialect(Dialect):
+    """SQL text for PostgreSQL 14+ (psycopg `%(name)s` parameters)."""
+
+    name = "postgresql"
+    sqlglot_dialect = "postgres"
+    supports_physical_split = True
+    supports_snapshot_export = True
+    supports_db_row_hash = True
+
+    def list_tables(self, schema: str | None) -> Query:
+        # Ordinary and partitioned tables, but not partitions (their parent exports their rows).
+        # https://www.postgresql.org/docs/current/catalog-pg-class.html
+        sql = (
+            "SELECT n.nspname, c.relname FROM pg_catalog.pg_class AS c "
+            "JOIN pg_catalog.pg_namespace AS n ON n.oid = c.relnamespace "
+            "WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition "
+            "AND n.nspname NOT IN ('pg_catalog', 'information_schema') "
+            "AND left(n.nspname, 3) <> 'pg_'"
+        )
+        if schema is None:
+            return Query(sql + " ORDER BY 1, 2")
+        return Query(sql + " AND n.nspname = %(schema)s ORDER BY 1, 2", {"schema": schema})
+
+    def _regclass(self, table: TableRef) -> dict[str, object]:
+        # A quoted name bound as text and cast to regclass: no identifier is interpolated.
+        return {"rel": self.qualified(table)}
+
+    def table_columns(self, table: TableRef) -> Query:
+        # atttypmod of numeric(p, s) is ((p << 16) | s) + 4.
+        # https://www.postgresql.org/docs/current/catalog-pg-attribute.html
+        return Query(
+            "SELECT a.attname, COALESCE(b.typname, t.typname), "
+            "CASE WHEN COALESCE(b.typname, t.typname) = 'numeric' AND a.atttypmod >= 4 "
+            "THEN ((a.atttypmod - 4) >> 16) & 65535 END, "
+            "CASE WHEN COALESCE(b.typname, t.typname) = 'numeric' AND a.atttypmod >= 4 "
+            "THEN (a.atttypmod - 4) & 65535 END, a.attnotnull "
+            "FROM pg_catalog.pg_attribute AS a "
+            "JOIN pg_catalog.pg_type AS t ON t.oid = a.atttypid "
+            "LEFT JOIN pg_catalog.pg_type AS b ON b.oid = t.typbasetype AND t.typtype = 'd' "
+            "WHERE a.attrelid = CAST(%(rel)s AS regclass) AND a.attnum > 0 "
+            "AND NOT a.attisdropped ORDER BY a.attnum",
+            self._regclass(table),
+        )
+
+    def primary_key(self, table: TableRef) -> Query:
+        # https://www.postgresql.org/docs/current/catalog-pg-index.html
+        return Query(
+            "SELECT a.attname FROM pg_catalog.pg_index AS i "
+            "JOIN pg_catalog.pg_attribute AS a ON a.attrelid = i.indrelid "
+            "AND a.attnum = ANY(i.indkey) "
+            "WHERE i.indrelid = CAST(%(rel)s AS regclass) AND i.indisprimary "
+            "ORDER BY array_position(CAST(i.indkey AS int2[]), a.attnum)",
+            self._regclass(table),
+        )
+
+    def table_size_bytes(self, table: TableRef) -> Query:
+        # pg_table_size: heap + TOAST + free space map. https://www.postgresql.org/docs/current/
+        # functions-admin.html#FUNCTIONS-ADMIN-DBSIZE
+        return Query("SELECT pg_table_size(CAST(%(rel)s AS regclass))", self._regclass(table))
+
+    def heap_blocks(self, table: TableRef) -> Query:
+        """One row (blocks,): pages of the main fork, the domain of ctid block numbers."""
+        return Query(
+            "SELECT pg_relation_size(CAST(%(rel)s AS regclass)) "
+            "/ CAST(current_setting('block_size') AS bigint)",
+            self._regclass(table),
+        )
+
+    def _where(self, plan: TablePlan, chunk: Chunk) -> tuple[str, dict[str, object]]:
+        bounds = chunk.bounds
+        if bounds.kind == "whole":
+            return "", {}
+        parts: list[str] = []
+        params: dict[str, object] = {}
+        lower: object
+        upper: object
+        if bounds.kind == "physical":
+            # TID Range Scan (PostgreSQL 14+): reads only the blocks in range.
+            # https://www.postgresql.org/docs/current/datatype-oid.html (tid), release notes 14
+            locator, cast = "ctid", "CAST(%({})s AS tid)"
+            lower = None if bounds.lower is None else f"({bounds.lower},0)"
+            upper = None if bounds.upper is None else f"({bounds.upper},0)"
+        else:
+            locator, cast = self.quote(plan.split_column or ""), "%({})s"
+            lower, upper = bounds.lower, bounds.upper
+        if lower is not None:
+            parts.append(f"{locator} >= {cast.format('lower')}")
+            params["lower"] = lower
+        if upper is not None:
+            parts.append(f"{locator} < {cast.format('upper')}")
+            params["upper"] = upper
+        return (" WHERE " + " AND ".join(parts)) if parts else "", params
+
+    def select_chunk(self, plan: TablePlan, chunk: Chunk) -> Query:
+        # Batch path: values in Python types, except text-like columns (read as their text
+        # output) and floats (widened to float8, as the bulk path prints them).
+        where, params = self._where(plan, chunk)
+        exprs = []
+        for column in plan.columns:
+            col = self.quote(column.name)
+            if column.kind.is_text:
+                exprs.append(f"CAST({col} AS text)")
+            elif column.kind is ColumnKind.FLOAT:
+                exprs.append(f"CAST({col} AS float8)")
+            else:
+                exprs.append(col)
+        sql = f"SELECT {', '.join(exprs)} FROM {self.qualified(plan.table)}{where}"
+        return Query(sql, params)
+
+    def cell_expression(self, column: Column) -> str:
+        """The column's CSV cell text as encode.py writes it, without quoting (NULL stays NULL)."""
+        col = self.quote(column.name)
+        kind = column.kind
+        if kind is ColumnKind.FLOAT:
+            return f"CAST(CAST({col} AS float8) AS text)"
+        if kind is ColumnKind.TIMESTAMP:
+            return f"CAST(({col} AT TIME ZONE 'UTC') AS text) || '+00:00'"
+        if kind is ColumnKind.BYTES:
+            # encode(.., 'base64') wraps lines every 76 characters; BigQuery wants none.
+            # https://www.postgresql.org/docs/current/functions-binarystring.html
+            return f"replace(encode({col}, 'base64'), chr(10), '')"
+        return f"CAST({col} AS text)"
+
+    def record_expression(self, columns: Sequence[Column]) -> str:
+        """The whole CSV record in SQL, for database-side row hashes (hashing.py)."""
+        cells = []
+        for column in columns:
+            cell = self.cell_expression(column)
+            if column.kind.is_text:
+                cell = f"""'"' || replace({cell}, '"', '""') || '"'"""
+            cells.append(f"COALESCE({cell}, %(null_marker)s)")
+        return "concat_ws(',', " + ", ".join(cells) + ")"
+
+    def copy_chunk(self, plan: TablePlan, chunk: Chunk, options: BulkOptions) -> Query:
+        """COPY (SELECT formatted cells) TO STDOUT as CSV, text cells always quoted."""
+        where, params = self._where(plan, chunk)
+        exprs = [f"{self.cell_expression(c)} AS c{i}" for i, c in enumerate(plan.columns)]
+        if options.row_hash_in_db:
+            exprs.append(f"md5({self.record_expression(plan.columns)}) AS row_hash")
+        forced = [f"c{i}" for i, c in enumerate(plan.columns) if c.kind.is_text]
+        force = f", FORCE_QUOTE ({', '.join(forced)})" if forced else ""
+        select = f"SELECT {', '.join(exprs)} FROM {self.qualified(plan.table)}{where}"
+        sql = f"COPY ({select}) TO STDOUT (FORMAT csv, NULL %(null_marker)s{force})"
+        return Query(sql, {**params, "null_marker": options.null_marker})
+
+    def column_kind(self, native_type: str, precision: int | None, scale: int | None) -> ColumnKind:
+        return _KINDS.get(native_type, ColumnKind.STRING)
+
+
+class PostgresConn(DbConn):
+    """A psycopg connection in autocommit mode; transactions are explicit."""
+
+    def __init__(self, raw: Any) -> None:
+        self.raw = raw
+
+    def fetch_all(self, query: Query) -> list[tuple[Any, ...]]:
+        with self.raw.cursor() as cur:
+            cur.execute(query.sql, query.params or None)
+            return list(cur.fetchall())
+
+    def stream(self, query: Query, batch_rows: int) -> RowBatches:
+        # A server-side cursor keeps client memory at one batch.
+        # https://www.psycopg.org/psycopg3/docs/advanced/cursors.html#server-side-cursors
+        with self.raw.cursor(name="exporter_chunk") as cur:
+            cur.itersize = batch_rows
+            cur.execute(query.sql, query.params or None)
+            while batch := cur.fetchmany(batch_rows):
+                yield batch
+
+    def close(self) -> None:
+        self.raw.close()
+
+
+def _raw(conn: DbConn) -> Any:
+    """The psycopg connection inside one of our connections."""
+    assert isinstance(conn, PostgresConn)
+    return conn.raw
+
+
+@register
+class PostgresSource(Source):
+    """A PostgreSQL server."""
+
+    dialect: ClassVar[PostgresDialect] = PostgresDialect()
+
+    def connect(self) -> DbConn:
+        import psycopg
+
+        cfg = self.config
+        raw = psycopg.connect(
+            host=cfg.host,
+            port=cfg.port,
+            dbname=cfg.database,
+            user=cfg.user,
+            password=cfg.read_password(),
+            sslmode=cfg.sslmode,
+            autocommit=True,
+            application_name="exporter",
+            client_encoding="UTF8",
+            connect_timeout=15,
+            options=" ".join(
+                f"-c {k.replace(' ', '')}={v.replace(' ', '')}" for k, v in SESSION_SETTINGS.items()
+            ),
+        )
+        return PostgresConn(raw)
+
+    def describe_target(self) -> str:
+        cfg = self.config
+        return f"postgresql {cfg.user}@{cfg.host}:{cfg.port}/{cfg.database}"
+
+    def server_version(self, conn: DbConn) -> str:
+        return str(conn.fetch_all(Query("SELECT version()"))[0][0])
+
+    def explain_error(self, exc: BaseException) -> ExporterError:
+        state = getattr(getattr(exc, "diag", None), "sqlstate", None) or getattr(
+            exc, "sqlstate", None
+        )
+        text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        if state is None and "connection" in text.lower():
+            state = "08001"
+        hint = POSTGRES_HINTS.get(state or "")
+        return SourceError(f"{self.describe_target()}: {text}", db_code=state, hint=hint)
+
+    def physical_ranges(
+        self, conn: DbConn, table: TableRef, parts: int
+    ) -> list[ChunkBounds] | None:
+        ((blocks,),) = conn.fetch_all(self.dialect.heap_blocks(table))
+        blocks = int(blocks or 0)
+        if blocks == 0:
+            return None  # partitioned parent (no heap) or empty: nothing to split physically
+        return [ChunkBounds("physical", a, b) for a, b in split_int_range(0, blocks - 1, parts)]
+
+    @contextlib.contextmanager
+    def exported_snapshot(self) -> Iterator[str | None]:
+        # The snapshot stays valid while this transaction is open.
+        # https://www.postgresql.org/docs/current/functions-admin.html#FUNCTIONS-SNAPSHOT-SYNCHRONIZATION
+        with self.session() as conn:
+            raw = _raw(conn)
+            raw.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            snapshot = raw.execute("SELECT pg_export_snapshot()").fetchone()[0]
+            try:
+                yield str(snapshot)
+            finally:
+                with contextlib.suppress(Exception):
+                    raw.execute("ROLLBACK")
+
+    @contextlib.contextmanager
+    def chunk_transaction(self, conn: DbConn, snapshot: str | None) -> Iterator[None]:
+        # https://www.postgresql.org/docs/current/sql-set-transaction.html
+        from psycopg import sql
+
+        raw = _raw(conn)
+        raw.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        try:
+            if snapshot:
+                raw.execute(sql.SQL("SET TRANSACTION SNAPSHOT {}").format(sql.Literal(snapshot)))
+            yield
+        except BaseException:
+            with contextlib.suppress(Exception):
+                raw.execute("ROLLBACK")
+            raise
+        raw.execute("COMMIT")
+
+    def bulk_csv(
+        self, conn: DbConn, plan: TablePlan, chunk: Chunk, options: BulkOptions
+    ) -> Generator[bytes, None, None] | None:
+        query = self.dialect.copy_chunk(plan, chunk, options)
+        raw = _raw(conn)
+
+        def rows() -> Generator[bytes, None, None]:
+            # COPY TO sends one CopyData message per row, so each item is one CSV record.
+            # https://www.postgresql.org/docs/current/protocol-flow.html#PROTOCOL-COPY
+            with raw.cursor() as cur, cur.copy(query.sql, query.params) as copy:
+                for data in copy:
+                    yield bytes(data)
+
+        return rows()

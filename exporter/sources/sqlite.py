@@ -1,0 +1,164 @@
+"""SQLite (standard library): the embedded default and the demo's engine.
+
+SQLite has one schema per attached database (`main` here), dynamic typing, and a rowid on
+every table except WITHOUT ROWID ones; chunks are rowid ranges. Declared types are mapped
+by SQLite's own affinity rules (https://www.sqlite.org/datatype3.html section 3.1); values
+that do not fit their column's kind fail the table instead of being guessed at.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Any, ClassVar
+
+from exporter.errors import ExporterError, SourceError
+from exporter.model import Chunk, ChunkBounds, ColumnKind, TablePlan, TableRef
+from exporter.sources import register
+from exporter.sources.base import DbConn, Dialect, Query, RowBatches, Source
+from exporter.splitting import split_int_range
+
+
+class SqliteDialect(Dialect):
+    """SQL text for SQLite (named parameters, `:name`)."""
+
+    name = "sqlite"
+    sqlglot_dialect = "sqlite"
+    supports_physical_split = True
+    default_schemas = ("main",)
+
+    def list_tables(self, schema: str | None) -> Query:
+        # sqlite_schema lists tables; sqlite_% are internal. https://www.sqlite.org/schematab.html
+        return Query(
+            f"SELECT :schema, name FROM {self.quote(schema or 'main')}.sqlite_master "
+            "WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name",
+            {"schema": schema or "main"},
+        )
+
+    def table_columns(self, table: TableRef) -> Query:
+        # https://www.sqlite.org/pragma.html#pragfunc (table-valued pragma functions)
+        return Query(
+            'SELECT name, type, NULL, NULL, "notnull" FROM pragma_table_info(:table, :schema) '
+            "ORDER BY cid",
+            {"table": table.name, "schema": table.schema},
+        )
+
+    def primary_key(self, table: TableRef) -> Query:
+        return Query(
+            "SELECT name FROM pragma_table_info(:table, :schema) WHERE pk > 0 ORDER BY pk",
+            {"table": table.name, "schema": table.schema},
+        )
+
+    def table_size_bytes(self, table: TableRef) -> Query:
+        # The dbstat virtual table: https://www.sqlite.org/dbstat.html
+        return Query(
+            "SELECT SUM(pgsize) FROM dbstat WHERE name = :table AND schema = :schema",
+            {"table": table.name, "schema": table.schema},
+        )
+
+    def rowid_range(self, table: TableRef) -> Query:
+        """One row (min rowid, max rowid)."""
+        return Query(f"SELECT MIN(_rowid_), MAX(_rowid_) FROM {self.qualified(table)}")
+
+    def select_chunk(self, plan: TablePlan, chunk: Chunk) -> Query:
+        columns = ", ".join(self.quote(c.name) for c in plan.columns)
+        sql = f"SELECT {columns} FROM {self.qualified(plan.table)}"
+        bounds = chunk.bounds
+        locator = "_rowid_" if bounds.kind == "physical" else self.quote(plan.split_column or "")
+        where, params = [], {}
+        if bounds.kind != "whole":
+            if bounds.lower is not None:
+                where.append(f"{locator} >= :lower")
+                params["lower"] = bounds.lower
+            if bounds.upper is not None:
+                where.append(f"{locator} < :upper")
+                params["upper"] = bounds.upper
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        return Query(sql, params)
+
+    def column_kind(self, native_type: str, precision: int | None, scale: int | None) -> ColumnKind:
+        declared = native_type.upper()
+        if "INT" in declared:
+            return ColumnKind.INTEGER
+        if any(t in declared for t in ("CHAR", "CLOB", "TEXT")):
+            return ColumnKind.STRING
+        if "BLOB" in declared:
+            return ColumnKind.BYTES
+        if any(t in declared for t in ("REAL", "FLOA", "DOUB")):
+            return ColumnKind.FLOAT
+        if declared.startswith(("BOOL",)):
+            return ColumnKind.BOOLEAN
+        if any(t in declared for t in ("NUMERIC", "DECIMAL")):
+            return ColumnKind.FLOAT  # NUMERIC affinity stores non-integers as REAL
+        return ColumnKind.STRING  # no declared type: whatever was stored, as text
+
+
+class SqliteConn(DbConn):
+    """A sqlite3 connection."""
+
+    def __init__(self, path: str) -> None:
+        # mode=ro: an export never writes to the source. https://www.sqlite.org/uri.html
+        self.raw = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
+
+    def fetch_all(self, query: Query) -> list[tuple[Any, ...]]:
+        return self.raw.execute(query.sql, dict(query.params)).fetchall()
+
+    def stream(self, query: Query, batch_rows: int) -> RowBatches:
+        cursor = self.raw.execute(query.sql, dict(query.params))
+        try:
+            while batch := cursor.fetchmany(batch_rows):
+                yield batch
+        finally:
+            cursor.close()
+
+    def close(self) -> None:
+        self.raw.close()
+
+
+@register
+class SqliteSource(Source):
+    """A SQLite database file."""
+
+    dialect: ClassVar[SqliteDialect] = SqliteDialect()
+
+    def prepare(self) -> None:
+        if self.config.create_demo and not self.config.path.exists():
+            from exporter.sources.sqlite_demo import build_demo_database
+
+            build_demo_database(self.config.path)
+
+    def connect(self) -> DbConn:
+        path = self.config.path
+        if not path.is_file():
+            raise SourceError(
+                f"SQLite database {path} not found",
+                hint="check source.path (or set source.create_demo: true for the demo)",
+            )
+        return SqliteConn(str(path))
+
+    def describe_target(self) -> str:
+        return f"sqlite {self.config.path}"
+
+    def server_version(self, conn: DbConn) -> str:
+        return f"SQLite {sqlite3.sqlite_version}"
+
+    def explain_error(self, exc: BaseException) -> ExporterError:
+        return SourceError(f"SQLite: {exc}", hint="check source.path and the table names")
+
+    def size_bytes(self, conn: DbConn, table: TableRef) -> int:
+        try:
+            return super().size_bytes(conn, table)
+        except sqlite3.OperationalError:  # built without dbstat: estimate from the row count
+            ((count,),) = conn.fetch_all(self.dialect.count_rows(table))
+            return int(count) * 100
+
+    def physical_ranges(
+        self, conn: DbConn, table: TableRef, parts: int
+    ) -> list[ChunkBounds] | None:
+        try:
+            lo, hi = conn.fetch_all(self.dialect.rowid_range(table))[0]
+        except sqlite3.OperationalError:
+            return None  # WITHOUT ROWID table
+        if lo is None:
+            return [ChunkBounds("whole")]
+        return [ChunkBounds("physical", a, b) for a, b in split_int_range(lo, hi, parts)]

@@ -1,0 +1,259 @@
+"""One chunk: query, encode, write, measure, publish. Runs in a worker process (or inline).
+
+`export_chunk` is a module-level function on a plain, picklable `ChunkTask`, so any executor
+can run it. Each process keeps one connection per source and reuses it across chunks.
+The statistics sidecar is written before the chunk file is published: a published chunk file
+therefore always has its figures beside it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from exporter.encode import BatchEncoder, header_record
+from exporter.errors import DataError, ExporterError
+from exporter.fsutil import write_json
+from exporter.hashing import ROW_HASH_COLUMN, row_hash, with_hashes
+from exporter.layout import ExportLayout
+from exporter.model import Chunk, ChunkOutcome, ChunkStats, TablePlan
+from exporter.sources import get_source
+from exporter.sources.base import BulkOptions, DbConn, Source
+from exporter.sums import ColumnSums
+from exporter.writer import CsvGzipWriter
+
+log = logging.getLogger(__name__)
+
+BULK_WRITE_ROWS = 2048  # bulk-path lines joined per write to the gzip stream
+PROGRESS_EVERY_ROWS = 20_000
+
+
+@dataclass(frozen=True)
+class WriteOptions:
+    """Run-wide settings a worker needs besides the plan."""
+
+    compression_level: int | None
+    fetch_rows: int
+    client_hash: bool
+    bulk: bool
+
+
+@dataclass(frozen=True)
+class ChunkTask:
+    """Everything one chunk needs; plain data, so it pickles to a spawned process."""
+
+    source: Any  # a validated source config (pydantic model)
+    plan: TablePlan
+    chunk: Chunk
+    root: str
+    options: WriteOptions
+    snapshot: str | None = None
+
+
+ProgressFn = Callable[[str, int], None]
+_progress: ProgressFn | None = None
+_connections: dict[str, tuple[Source, DbConn]] = {}
+
+
+def set_progress(callback: ProgressFn | None) -> None:
+    """Where workers report rows as they go: callback(table, rows_since_last_report)."""
+    global _progress
+    _progress = callback
+
+
+def close_connections() -> None:
+    """Close this process's cached connections."""
+    while _connections:
+        _key, (_source, conn) = _connections.popitem()
+        try:
+            conn.close()
+        except Exception:  # noqa: BLE001 - closing a broken connection is best effort
+            pass
+
+
+def _connection(config: Any) -> tuple[Source, DbConn]:
+    key = config.model_dump_json()
+    if key not in _connections:
+        source = get_source(config)
+        try:
+            conn = source.connect()
+        except ExporterError:
+            raise
+        except Exception as exc:
+            raise source.explain_error(exc) from exc
+        _connections[key] = (source, conn)
+    return _connections[key]
+
+
+def _report(table: str, rows: int) -> None:
+    if _progress is not None and rows:
+        _progress(table, rows)
+
+
+def export_chunk(task: ChunkTask) -> ChunkOutcome:
+    """Write one chunk file unless it exists; never raises for a chunk's own failure."""
+    plan, chunk = task.plan, task.chunk
+    layout = ExportLayout(Path(task.root))
+    final = layout.chunk_file(plan.table, chunk.index)
+    if final.exists():
+        return ChunkOutcome(plan.table, chunk.index, skipped=True)
+    source: Source | None = None
+    try:
+        source, conn = _connection(task.source)
+        with source.chunk_transaction(conn, task.snapshot):
+            stats = _write_chunk(source, conn, task, layout, final)
+        return ChunkOutcome(plan.table, chunk.index, stats=stats)
+    except ExporterError as exc:
+        return ChunkOutcome(plan.table, chunk.index, error=exc.one_line(), error_code=exc.code)
+    except Exception as exc:
+        # The connection may be unusable after a driver error: drop it, reconnect next time.
+        close_connections()
+        err = source.explain_error(exc) if source else ExporterError(str(exc))
+        log.debug("chunk %s/%d failed", plan.table, chunk.index, exc_info=True)
+        return ChunkOutcome(plan.table, chunk.index, error=err.one_line(), error_code=err.code)
+
+
+def _write_chunk(
+    source: Source, conn: DbConn, task: ChunkTask, layout: ExportLayout, final: Path
+) -> ChunkStats:
+    plan, chunk, opts = task.plan, task.chunk, task.options
+    fmt = plan.file_format
+    names = [c.name for c in plan.columns] + ([ROW_HASH_COLUMN] if fmt.row_hash else [])
+    started = time.monotonic()
+    with CsvGzipWriter(final, header_record(names), level=opts.compression_level) as writer:
+        bulk = None
+        in_db = fmt.row_hash and not opts.client_hash and source.dialect.supports_db_row_hash
+        if opts.bulk:
+            bulk = source.bulk_csv(conn, plan, chunk, BulkOptions(fmt.null_marker, in_db))
+        sums: ColumnSums | None = None
+        if bulk is not None:
+            client_hash = fmt.row_hash and not in_db
+            # Closing the generator ends the driver's COPY even when a check raises midway;
+            # left suspended it would hold the connection (psycopg's lock) and block ROLLBACK.
+            with contextlib.closing(bulk):
+                _copy_bulk(bulk, writer, plan, client_hash)
+            path = "bulk"
+        else:
+            sums = _copy_batches(source, conn, writer, plan, chunk, opts.fetch_rows)
+            path = "batch"
+        size = writer.finish()
+        stats = ChunkStats(
+            index=chunk.index,
+            file_name=final.name,
+            rows=writer.rows,
+            bytes_written=size,
+            seconds=round(time.monotonic() - started, 3),
+            sums=sums.exact_json() if sums else None,
+            float_sums=sums.float_json() if sums else None,
+            snapshot=task.snapshot,
+            path=path,  # type: ignore[arg-type]
+        )
+        write_json(layout.chunk_stats_file(plan.table, chunk.index), stats.to_json())
+        writer.publish()
+    return stats
+
+
+def _copy_batches(
+    source: Source,
+    conn: DbConn,
+    writer: CsvGzipWriter,
+    plan: TablePlan,
+    chunk: Chunk,
+    fetch_rows: int,
+) -> ColumnSums:
+    encoder = BatchEncoder(plan.columns, plan.file_format.null_marker)
+    sums = ColumnSums(plan.columns)
+    batches = conn.stream(source.dialect.select_chunk(plan, chunk), fetch_rows)
+    with contextlib.closing(batches):
+        _encode_batches(batches, encoder, sums, writer, plan, chunk)
+    return sums
+
+
+def _encode_batches(
+    batches: Iterator[Sequence[tuple[Any, ...]]],
+    encoder: BatchEncoder,
+    sums: ColumnSums,
+    writer: CsvGzipWriter,
+    plan: TablePlan,
+    chunk: Chunk,
+) -> None:
+    table = plan.table.qualified
+    for batch in batches:
+        try:
+            records = encoder.encode(batch)
+        except DataError as exc:
+            raise DataError(f"{table} chunk {chunk.index}: {exc.message}", hint=exc.hint) from None
+        if plan.file_format.row_hash:
+            records = with_hashes(records)
+        writer.write_records(records)
+        sums.add_rows(batch)
+        _report(table, len(records))
+
+
+def _copy_bulk(
+    lines: Iterator[bytes], writer: CsvGzipWriter, plan: TablePlan, client_hash: bool
+) -> None:
+    marker = plan.file_format.null_marker
+    quoted_marker = ('"' + marker.replace('"', '""') + '"').encode("utf-8")
+    has_text = any(c.kind.is_text for c in plan.columns)
+    table = plan.table.qualified
+    pending: list[bytes] = []
+    since_report = 0
+    for line in lines:
+        if has_text and quoted_marker in line:
+            _check_marker(line, plan, marker)
+        if client_hash:
+            record = line[:-1]
+            line = record + b"," + row_hash(record).encode("ascii") + b"\n"
+        pending.append(line)
+        if len(pending) >= BULK_WRITE_ROWS:
+            writer.write_bytes(b"".join(pending), len(pending))
+            since_report += len(pending)
+            pending.clear()
+            if since_report >= PROGRESS_EVERY_ROWS:
+                _report(table, since_report)
+                since_report = 0
+    if pending:
+        writer.write_bytes(b"".join(pending), len(pending))
+        since_report += len(pending)
+    _report(table, since_report)
+
+
+def _quoted_cells(line: str) -> Iterator[tuple[str, bool]]:
+    """(text, was_quoted) for each cell of one CSV record."""
+    i, n = 0, len(line)
+    while i <= n:
+        if i < n and line[i] == '"':
+            j, parts = i + 1, []
+            while True:
+                k = line.index('"', j)
+                parts.append(line[j:k])
+                if k + 1 < n and line[k + 1] == '"':
+                    parts.append('"')
+                    j = k + 2
+                    continue
+                i = k + 1
+                break
+            yield "".join(parts), True
+        else:
+            k = line.find(",", i)
+            k = n if k < 0 else k
+            yield line[i:k], False
+            i = k
+        i += 1  # skip the comma
+
+
+def _check_marker(line: bytes, plan: TablePlan, marker: str) -> None:
+    record = line.decode("utf-8").rstrip("\n")
+    for column, (text, quoted) in zip(plan.columns, _quoted_cells(record), strict=False):
+        if column.kind.is_text and quoted and text == marker:
+            raise DataError(
+                f"{plan.table}: column {column.name!r} holds the string {marker!r}, "
+                "which is the null marker",
+                hint="set export.null_marker to a string that no value equals",
+            )
