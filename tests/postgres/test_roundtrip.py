@@ -1,0 +1,211 @@
+"""Every awkward PostgreSQL value comes back from the files, value for value, on both paths
+(bulk COPY and the generic batch path), and the two paths write byte-identical files."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import math
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from exporter.coordinator import run_export
+from exporter.layout import ExportLayout
+from exporter.model import ColumnKind, TableRef
+from exporter.planner import plan_export
+from exporter.sources import get_source
+from tests.conftest import make_config, pg_source
+from tests.csvcheck import table_rows
+
+pytestmark = pytest.mark.postgres
+
+AWKWARD_DDL = """
+CREATE TABLE {s}.awkward (
+    id integer PRIMARY KEY,
+    txt text, vc varchar(20), ch char(3),
+    n38 numeric(38,0), n3810 numeric(38,10), nfree numeric,
+    f8 double precision, f4 real,
+    i2 smallint, i8 bigint,
+    d date, ts timestamp, tstz timestamptz, tm time,
+    b boolean, by bytea, jb jsonb, js json, u uuid
+);
+"""
+
+TEXTS = ["", "plain", 'say "hi"', "a,b", "line\nbreak", "cr\r\nlf", "\r", "tab\there",
+         "back\\slash", "x\\N ", "N", "héllo", "東京", "emoji 🎉", " padded ", "\"", "\"\"", ","]
+
+ROWS = [
+    # id, txt, vc, ch, n38, n3810, nfree, f8, f4, i2, i8, d, ts, tstz, tm, b, by, jb, js, u
+    (1, None, None, None, None, None, None, None, None, None, None, None, None, None, None, None,
+     None, None, None, None),
+    (2, "", "", "", "99999999999999999999999999999999999999",
+     "9999999999999999999999999999.9999999999", "0.123456789012345678901234567",
+     0.0, 0.0, 32767, 9223372036854775807, "0001-01-01", "0001-01-01 00:00:00",
+     "2000-01-01 00:00:00+00", "00:00:00", True, b"", "{}", "[]",
+     "00000000-0000-0000-0000-000000000000"),
+    (3, "x", "y", "z", "-99999999999999999999999999999999999999",
+     "-0.0000000001", "-123456789012345678901234567890.12345678901234567890123",
+     -0.0, -0.0, -32768, -9223372036854775808, "9999-12-31", "9999-12-31 23:59:59.999999",
+     "2024-06-30 23:59:59.123456-07:00", "23:59:59.999999", False, b"\x00\x00\xff\x00",
+     '{"a": [1, 2.5, "x\\"y"], "b": null}', '{"keep":  "spacing"}',
+     "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11"),
+    (4, "snowman ☃", "v", "c", "0", "0.0000000000", "1e-20", 1e308, 3.4e38, 0, 0,
+     "2024-02-29", "2024-02-29 12:34:56.5", "2024-02-29 12:34:56.5+05:30", "12:34:56.5",
+     True, bytes(range(256)), '{"unicode": "é🎉"}', '"string"', None),
+    (5, "x", None, None, "1", "1.5", "NaN", -1e-308, 1e-45, 1, 1, "1970-01-01",
+     "1970-01-01 00:00:00.000001", "1969-12-31 23:59:59.999999+00", "00:00:00.000001",
+     None, b"\n\r,\"", "null", "1", None),
+    (6, None, None, None, None, None, None, float("inf"), float("-inf"), None, None, None,
+     None, None, None, None, None, None, None, None),
+    (7, None, None, None, None, None, None, float("nan"), 0.1, None, None, None, None, None,
+     None, None, None, None, None, None),
+    *[(100 + i, t, t[:20], t[:3], str(i), f"{i}.{i}", f"{i}e-{i}", i / 7, i / 3, i, i * 10**15,
+       "2001-01-01", "2001-01-01 01:01:01", "2001-01-01 01:01:01+01", "01:01:01", bool(i % 2),
+       t.encode(), json.dumps({"t": t}), json.dumps(t), None)
+      for i, t in enumerate(TEXTS)],
+]
+
+
+def _create(pg: Any, schema: str) -> None:
+    pg.execute(AWKWARD_DDL.format(s=f'"{schema}"'))
+    with pg.cursor() as cur:
+        cur.executemany(
+            f'INSERT INTO "{schema}".awkward VALUES ({", ".join(["%s"] * 20)})', ROWS)
+    pg.execute(f'CREATE TABLE "{schema}".nokey (a text, b numeric)')
+    pg.execute(f'INSERT INTO "{schema}".nokey VALUES '
+               "('x', 1), ('x', 1), (NULL, NULL), ('', 2.5)")
+    pg.execute(f'CREATE TABLE "{schema}"."select" ("from" int, "my col" text, "a""b" text)')
+    pg.execute(f"""INSERT INTO "{schema}"."select" VALUES (1, 'one', 'q"q'), (2, NULL, '')""")
+    pg.execute(f'CREATE TABLE "{schema}"."my table" (id int PRIMARY KEY, "Mixed Case" text)')
+    pg.execute(f"""INSERT INTO "{schema}"."my table" VALUES (1, 'v')""")
+    pg.execute(f'CREATE TABLE "{schema}".empty (id int PRIMARY KEY, v text)')
+
+
+def _source_rows(pg: Any, schema: str, table: str, columns: list[Any]) -> list[tuple[Any, ...]]:
+    # What the database holds, in the Python types the file cells decode to (floats widened to
+    # double precision, text-like types as their text output).
+    exprs = []
+    for c in columns:
+        name = '"' + c.name.replace('"', '""') + '"'
+        if c.kind.is_text:
+            exprs.append(f"{name}::text")
+        elif c.kind is ColumnKind.FLOAT:
+            exprs.append(f"{name}::float8")
+        else:
+            exprs.append(name)
+    pg.execute("SET TimeZone = 'UTC'")
+    sql = f'SELECT {", ".join(exprs)} FROM "{schema}"."{table}"'
+    return list(pg.execute(sql).fetchall())
+
+
+def _same(a: Any, b: Any) -> bool:
+    if isinstance(a, float) and isinstance(b, float):
+        if math.isnan(a) or math.isnan(b):
+            return math.isnan(a) and math.isnan(b)
+        return a == b and math.copysign(1, a) == math.copysign(1, b)
+    if isinstance(a, Decimal) and isinstance(b, Decimal):
+        return (a.is_nan() and b.is_nan()) or (str(a) == str(b))
+    if isinstance(a, memoryview):
+        a = bytes(a)
+    return bool(a == b)
+
+
+def _key(row: tuple[Any, ...]) -> str:
+    return repr(row[0]) + repr(row[1:])
+
+
+@pytest.mark.parametrize("fetch_path", ["auto", "batch"])
+def test_every_awkward_value_round_trips(pg: Any, pg_schema: str, tmp_path: Path,
+                                         fetch_path: str) -> None:
+    _create(pg, pg_schema)
+    out = tmp_path / "out"
+    config = make_config(pg_source(), out, schemas=[pg_schema], fetch_path=fetch_path)
+    run = run_export(config, inline=True, show_progress=False)
+    statuses = {r.table.name: (r.status, r.errors) for r in run.results}
+    assert statuses == {t: ("SUCCEEDED", []) for t in
+                        ("awkward", "nokey", "select", "my table", "empty")}
+    source = get_source(config.source)
+    for result in run.results:
+        plan = result.plan
+        assert plan is not None
+        columns = list(plan.columns)
+        got = table_rows(out, pg_schema, plan.table.name, columns, "\\N")
+        want = _source_rows(pg, pg_schema, plan.table.name, columns)
+        assert len(got) == len(want), plan.table
+        for g, w in zip(sorted(got, key=_key), sorted(want, key=_key), strict=True):
+            assert len(g) == len(w)
+            for col, gv, wv in zip(columns, g, w, strict=True):
+                assert _same(gv, wv), (plan.table.name, col.name, gv, wv)
+    del source
+
+
+def test_bulk_and_batch_paths_write_identical_bytes(pg: Any, pg_schema: str,
+                                                     tmp_path: Path) -> None:
+    _create(pg, pg_schema)
+    outs = {}
+    for path in ("auto", "batch"):
+        outs[path] = tmp_path / path
+        config = make_config(pg_source(), outs[path], schemas=[pg_schema],
+                             include=[f"{pg_schema}.awkward", f"{pg_schema}.select"],
+                             fetch_path=path)
+        assert run_export(config, inline=True, show_progress=False).ok
+    for table in ("awkward", "select"):
+        ref = TableRef(pg_schema, table)
+        bulk = gzip.decompress(ExportLayout(outs["auto"]).chunk_file(ref, 0).read_bytes())
+        batch = gzip.decompress(ExportLayout(outs["batch"]).chunk_file(ref, 0).read_bytes())
+        assert bulk.decode().splitlines() == batch.decode().splitlines()
+        assert bulk == batch
+
+
+def test_database_side_row_hash_equals_client_side(pg: Any, pg_schema: str, tmp_path: Path) -> None:
+    _create(pg, pg_schema)
+    files = {}
+    for client in (True, False):
+        out = tmp_path / f"client_{client}"
+        config = make_config(pg_source(), out, schemas=[pg_schema],
+                             include=[f"{pg_schema}.awkward"], use_client_hash=client)
+        assert run_export(config, inline=True, show_progress=False).ok
+        files[client] = gzip.decompress(
+            ExportLayout(out).chunk_file(TableRef(pg_schema, "awkward"), 0).read_bytes())
+    assert files[True] == files[False]
+
+
+@pytest.mark.parametrize("fetch_path", ["auto", "batch"])
+def test_text_equal_to_null_marker_fails_only_that_table(pg: Any, pg_schema: str, tmp_path: Path,
+                                                         fetch_path: str) -> None:
+    pg.execute(f'CREATE TABLE "{pg_schema}".bad (id int, t text)')
+    pg.execute(f"""INSERT INTO "{pg_schema}".bad VALUES (1, 'ok'), (2, E'\\\\N')""")
+    pg.execute(f'CREATE TABLE "{pg_schema}".good (id int, t text)')
+    pg.execute(f"""INSERT INTO "{pg_schema}".good VALUES (1, E'x\\\\N"')""")
+    out = tmp_path / "out"
+    config = make_config(pg_source(), out, schemas=[pg_schema], fetch_path=fetch_path)
+    run = run_export(config, inline=True, show_progress=False)
+    by_name = {r.table.name: r for r in run.results}
+    assert by_name["good"].status == "SUCCEEDED"
+    assert by_name["bad"].status == "FAILED"
+    assert "null marker" in by_name["bad"].errors[0]
+    assert not ExportLayout(out).existing_chunk_files(TableRef(pg_schema, "bad"))
+
+
+def test_plan_splits_by_ctid_and_by_key_and_reads_every_row_once(
+        pg: Any, pg_schema: str, tmp_path: Path) -> None:
+    pg.execute(f'CREATE TABLE "{pg_schema}".big (id bigint PRIMARY KEY, pad text)')
+    pg.execute(f"""INSERT INTO "{pg_schema}".big SELECT g, repeat('x', 200)
+                   FROM generate_series(1, 20000) g""")
+    pg.execute(f'ANALYZE "{pg_schema}".big')
+    for strategy, kind in (("auto", "physical"), ("key", "key")):
+        out = tmp_path / strategy
+        config = make_config(pg_source(), out, schemas=[pg_schema], chunk_threshold_gb=0.001,
+                             chunk_size_mb=1, chunk_strategy=strategy, enable_row_hash=False)
+        planned = plan_export(get_source(config.source), config.export, ExportLayout(out),
+                              write=False)
+        plan = planned[0].plan
+        assert plan is not None and plan.strategy == kind and len(plan.chunks) >= 4
+        assert not out.exists()  # `plan` writes nothing
+        run = run_export(config, workers=2, show_progress=False)
+        assert run.ok, run.results[0].errors
+        ids = [r[0] for r in table_rows(out, pg_schema, "big", list(plan.columns), "\\N")]
+        assert sorted(ids) == list(range(1, 20001))

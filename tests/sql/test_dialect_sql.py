@@ -1,0 +1,399 @@
+"""Every statement the SQLite and PostgreSQL dialects emit parses with sqlglot, quotes its
+identifiers, and binds (never interpolates) its values.
+
+Two rewrites happen before sqlglot sees PostgreSQL text (`parseable` below), both because of
+sqlglot, not because the SQL is wrong:
+- psycopg's `%(name)s` placeholders become `:name`, which sqlglot reads as a placeholder;
+- `COPY (...) TO STDOUT (options)` becomes `... TO STDOUT WITH (options)`: PostgreSQL accepts
+  both (`[ [ WITH ] ( option [, ...] ) ]`), sqlglot 30 parses only the WITH form. The whole
+  COPY then parses, inner SELECT included, so it is checked as a COPY, not just the SELECT.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from collections.abc import Iterator
+
+import pytest
+import sqlglot
+from sqlglot import exp
+
+from exporter.model import Chunk, ChunkBounds, Column, ColumnKind, FileFormat, TablePlan, TableRef
+from exporter.sources.base import BulkOptions, Dialect, Query
+from exporter.sources.postgres import PostgresDialect
+from exporter.sources.sqlite import SqliteDialect
+
+SQLITE = SqliteDialect()
+POSTGRES = PostgresDialect()
+
+# Spaces, double quotes and reserved words everywhere a name can go.
+TABLE = TableRef('my "schema"', 'order "details" select')
+QUOTED_TABLE = '"my ""schema"""."order ""details"" select"'
+SPLIT = 'key "col"'
+COLUMNS = (
+    Column(SPLIT, "int8", ColumnKind.INTEGER, nullable=False),
+    Column("select", "numeric", ColumnKind.DECIMAL, precision=38, scale=2),
+    Column('na"me', "text", ColumnKind.STRING),
+    Column("group by", "float4", ColumnKind.FLOAT),
+    Column("from", "bool", ColumnKind.BOOLEAN),
+    Column("where", "date", ColumnKind.DATE),
+    Column("table", "timestamp", ColumnKind.DATETIME),
+    Column("at time zone", "timestamptz", ColumnKind.TIMESTAMP),
+    Column("order", "time", ColumnKind.TIME),
+    Column("bytes col", "bytea", ColumnKind.BYTES),
+    Column('"j"', "jsonb", ColumnKind.JSON),
+)
+TEXT_POSITIONS = [i for i, c in enumerate(COLUMNS) if c.kind.is_text]
+LOW, HIGH = 123456789, 987654321  # distinctive: must show up only in the bound parameters
+
+
+def plan(strategy: str = "key") -> TablePlan:
+    return TablePlan(
+        table=TABLE,
+        columns=COLUMNS,
+        size_bytes=1,
+        strategy=strategy,  # type: ignore[arg-type]
+        reason="test",
+        chunks=(Chunk(0, ChunkBounds("whole")),),
+        file_format=FileFormat("\\N", True),
+        split_column=SPLIT,
+    )
+
+
+CHUNKS = {
+    "whole": Chunk(0, ChunkBounds("whole")),
+    "physical": Chunk(1, ChunkBounds("physical", LOW, HIGH)),
+    "physical_first": Chunk(2, ChunkBounds("physical", None, HIGH)),
+    "physical_last": Chunk(3, ChunkBounds("physical", LOW, None)),
+    "key": Chunk(4, ChunkBounds("key", LOW, HIGH)),
+    "key_first": Chunk(5, ChunkBounds("key", None, HIGH)),
+    "key_last": Chunk(6, ChunkBounds("key", LOW, None)),
+    "key_unbounded": Chunk(7, ChunkBounds("key", None, None)),
+}
+
+
+def queries(dialect: Dialect) -> Iterator[tuple[str, Query]]:
+    """Every statement the dialect can emit, for the awkward table above."""
+    yield "list_tables(None)", dialect.list_tables(None)
+    yield "list_tables(schema)", dialect.list_tables(TABLE.schema)
+    yield "table_columns", dialect.table_columns(TABLE)
+    yield "primary_key", dialect.primary_key(TABLE)
+    yield "table_size_bytes", dialect.table_size_bytes(TABLE)
+    yield "key_range", dialect.key_range(TABLE, SPLIT)
+    yield "count_rows", dialect.count_rows(TABLE)
+    exact = [c for c in COLUMNS if c.kind.is_exact_number]
+    yield "count_and_sums", dialect.count_and_sums(TABLE, exact)
+    yield "count_and_sums(none)", dialect.count_and_sums(TABLE, [])
+    for name, chunk in CHUNKS.items():
+        yield f"select_chunk({name})", dialect.select_chunk(plan(), chunk)
+    if isinstance(dialect, SqliteDialect):
+        yield "rowid_range", dialect.rowid_range(TABLE)
+    if isinstance(dialect, PostgresDialect):
+        yield "heap_blocks", dialect.heap_blocks(TABLE)
+        for name in ("whole", "physical", "key_first", "key_last"):
+            for in_db in (False, True):
+                options = BulkOptions("\\N", row_hash_in_db=in_db)
+                yield (
+                    f"copy_chunk({name}, hash_in_db={in_db})",
+                    dialect.copy_chunk(plan(), CHUNKS[name], options),
+                )
+
+
+CASES = [
+    pytest.param(dialect, query, id=f"{dialect.name}:{name}")
+    for dialect in (SQLITE, POSTGRES)
+    for name, query in queries(dialect)
+]
+
+_PSYCOPG_PARAM = re.compile(r"%\((\w+)\)s")
+_SQLITE_PARAM = re.compile(r"(?<![\w:]):([A-Za-z_]\w*)")
+_COPY_OPTIONS = re.compile(r"\) TO STDOUT \(")
+
+
+def strip_quoted(sql: str) -> str:
+    """The SQL with quoted identifiers and string literals blanked out."""
+    return re.sub(r'"(?:[^"]|"")*"|\'(?:[^\']|\'\')*\'', "_", sql)
+
+
+def placeholders(dialect: Dialect, sql: str) -> set[str]:
+    pattern = _PSYCOPG_PARAM if isinstance(dialect, PostgresDialect) else _SQLITE_PARAM
+    return set(pattern.findall(strip_quoted(sql)))
+
+
+def parseable(dialect: Dialect, sql: str) -> str:
+    """The text handed to sqlglot (see the module docstring for both rewrites)."""
+    if isinstance(dialect, PostgresDialect):
+        sql = _PSYCOPG_PARAM.sub(r":\1", sql)
+        if sql.startswith("COPY ("):
+            sql = _COPY_OPTIONS.sub(") TO STDOUT WITH (", sql)
+    return sql
+
+
+def parse(dialect: Dialect, query: Query) -> exp.Expr:
+    return sqlglot.parse_one(parseable(dialect, query.sql), read=dialect.sqlglot_dialect)
+
+
+# -- every statement parses -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("dialect", "query"), CASES)
+def test_statement_parses(dialect: Dialect, query: Query) -> None:
+    tree = parse(dialect, query)
+    # exp.Command is sqlglot's "did not understand, kept as text" fallback.
+    assert isinstance(tree, (exp.Select, exp.Copy)), type(tree)
+    assert not list(tree.find_all(exp.Command))
+
+
+@pytest.mark.parametrize(("dialect", "query"), CASES)
+def test_placeholders_and_bound_params_agree(dialect: Dialect, query: Query) -> None:
+    assert placeholders(dialect, query.sql) == set(query.params)
+
+
+@pytest.mark.parametrize(("dialect", "query"), CASES)
+def test_values_are_never_interpolated(dialect: Dialect, query: Query) -> None:
+    assert str(LOW) not in query.sql and str(HIGH) not in query.sql
+    # Names reach the SQL text only as quoted identifiers, never as string literals.
+    literals = re.findall(r"'((?:[^']|'')*)'", query.sql.replace('"', ""))
+    for name in (TABLE.schema, TABLE.name, SPLIT):
+        assert name.replace('"', "") not in literals
+
+
+# -- identifiers ----------------------------------------------------------------------------
+
+
+def table_nodes(tree: exp.Expr) -> list[tuple[str, str]]:
+    return [(t.db, t.name) for t in tree.find_all(exp.Table)]
+
+
+@pytest.mark.parametrize("dialect", [SQLITE, POSTGRES], ids=lambda d: d.name)
+def test_quote_doubles_embedded_quotes(dialect: Dialect) -> None:
+    assert dialect.quote('a"b') == '"a""b"'
+    assert dialect.quote("select") == '"select"'
+    assert dialect.quote('"') == '""""'
+    assert dialect.qualified(TABLE) == QUOTED_TABLE
+
+
+@pytest.mark.parametrize("dialect", [SQLITE, POSTGRES], ids=lambda d: d.name)
+@pytest.mark.parametrize("chunk", list(CHUNKS), ids=str)
+def test_select_chunk_names_the_table_and_every_column(dialect: Dialect, chunk: str) -> None:
+    query = dialect.select_chunk(plan(), CHUNKS[chunk])
+    assert QUOTED_TABLE in query.sql
+    assert '"na""me"' in query.sql and '"key ""col"""' in query.sql
+    tree = parse(dialect, query)
+    assert table_nodes(tree) == [(TABLE.schema, TABLE.name)]
+    assert isinstance(tree, exp.Select)
+    assert len(tree.expressions) == len(COLUMNS)
+    selected = [next(e.find_all(exp.Column)).name for e in tree.expressions]
+    assert selected == [c.name for c in COLUMNS]
+
+
+@pytest.mark.parametrize("dialect", [SQLITE, POSTGRES], ids=lambda d: d.name)
+def test_table_level_queries_quote_the_table(dialect: Dialect) -> None:
+    for query in (
+        dialect.key_range(TABLE, SPLIT),
+        dialect.count_rows(TABLE),
+        dialect.count_and_sums(TABLE, COLUMNS[:2]),
+    ):
+        assert QUOTED_TABLE in query.sql
+        assert table_nodes(parse(dialect, query)) == [(TABLE.schema, TABLE.name)]
+    tree = parse(dialect, dialect.count_and_sums(TABLE, COLUMNS[:2]))
+    assert [c.name for c in tree.find_all(exp.Column)] == [SPLIT, "select"]
+    assert len(list(tree.find_all(exp.Sum))) == 2
+
+
+def test_sqlite_catalog_queries_bind_the_names() -> None:
+    for query in (
+        SQLITE.table_columns(TABLE),
+        SQLITE.primary_key(TABLE),
+        SQLITE.table_size_bytes(TABLE),
+    ):
+        assert query.params == {"table": TABLE.name, "schema": TABLE.schema}
+        assert TABLE.name not in query.sql
+    query = SQLITE.list_tables(TABLE.schema)
+    assert '"my ""schema""".sqlite_master' in query.sql
+    assert query.params == {"schema": TABLE.schema}
+    assert SQLITE.list_tables(None).params == {"schema": "main"}
+    rowid = SQLITE.rowid_range(TABLE)
+    assert QUOTED_TABLE in rowid.sql and rowid.params == {}
+
+
+def test_postgres_catalog_queries_bind_the_quoted_name() -> None:
+    for query in (
+        POSTGRES.table_columns(TABLE),
+        POSTGRES.primary_key(TABLE),
+        POSTGRES.table_size_bytes(TABLE),
+        POSTGRES.heap_blocks(TABLE),
+    ):
+        # Bound as text and cast to regclass, which parses the quoted, qualified name.
+        assert query.params == {"rel": QUOTED_TABLE}
+        assert "CAST(%(rel)s AS regclass)" in query.sql
+        assert TABLE.name not in query.sql
+    assert POSTGRES.list_tables(TABLE.schema).params == {"schema": TABLE.schema}
+    assert POSTGRES.list_tables(None).params == {}
+
+
+# -- chunk bounds ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("chunk", "params"),
+    [
+        ("whole", {}),
+        ("physical", {"lower": LOW, "upper": HIGH}),
+        ("physical_first", {"upper": HIGH}),
+        ("physical_last", {"lower": LOW}),
+        ("key", {"lower": LOW, "upper": HIGH}),
+        ("key_first", {"upper": HIGH}),
+        ("key_last", {"lower": LOW}),
+        ("key_unbounded", {}),
+    ],
+)
+def test_sqlite_chunk_bounds_are_bound(chunk: str, params: dict[str, int]) -> None:
+    query = SQLITE.select_chunk(plan(), CHUNKS[chunk])
+    assert dict(query.params) == params
+    tree = parse(SQLITE, query)
+    where = tree.args.get("where")
+    assert (where is None) == (not params)
+    if where is not None:
+        locator = "_rowid_" if chunk.startswith("physical") else SPLIT
+        assert {c.name for c in where.find_all(exp.Column)} == {locator}
+        assert len(list(where.find_all(exp.GTE))) == ("lower" in params)
+        assert len(list(where.find_all(exp.LT))) == ("upper" in params)
+
+
+@pytest.mark.parametrize(
+    ("chunk", "params"),
+    [
+        ("whole", {}),
+        ("physical", {"lower": f"({LOW},0)", "upper": f"({HIGH},0)"}),
+        ("physical_first", {"upper": f"({HIGH},0)"}),
+        ("physical_last", {"lower": f"({LOW},0)"}),
+        ("key", {"lower": LOW, "upper": HIGH}),
+        ("key_first", {"upper": HIGH}),
+        ("key_last", {"lower": LOW}),
+        ("key_unbounded", {}),
+    ],
+)
+def test_postgres_chunk_bounds_are_bound(chunk: str, params: dict[str, object]) -> None:
+    query = POSTGRES.select_chunk(plan(), CHUNKS[chunk])
+    assert dict(query.params) == params
+    tree = parse(POSTGRES, query)
+    where = tree.args.get("where")
+    assert (where is None) == (not params)
+    if where is not None:
+        locator = "ctid" if chunk.startswith("physical") else SPLIT
+        assert {c.name for c in where.find_all(exp.Column)} == {locator}
+        if chunk.startswith("physical"):  # block numbers compared as tids: (block,0)
+            casts = list(where.find_all(exp.Cast))
+            assert len(casts) == len(params)
+            assert all(c.to.sql("postgres").lower() == "tid" for c in casts)
+
+
+# -- PostgreSQL COPY ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("in_db", [False, True])
+@pytest.mark.parametrize("chunk", ["whole", "physical", "key_last"])
+def test_copy_chunk_shape(chunk: str, in_db: bool) -> None:
+    query = POSTGRES.copy_chunk(plan(), CHUNKS[chunk], BulkOptions("\\N", in_db))
+    assert query.params["null_marker"] == "\\N"
+    assert {k: v for k, v in query.params.items() if k != "null_marker"} == dict(
+        POSTGRES.select_chunk(plan(), CHUNKS[chunk]).params
+    )
+    tree = parse(POSTGRES, query)
+    assert isinstance(tree, exp.Copy)
+    assert [f.name for f in tree.args["files"]] == ["STDOUT"]
+    select = tree.this.this  # Subquery -> Select
+    assert isinstance(select, exp.Select)
+    assert table_nodes(select) == [(TABLE.schema, TABLE.name)]
+    aliases = [e.alias for e in select.expressions]
+    expected = [f"c{i}" for i in range(len(COLUMNS))] + (["row_hash"] if in_db else [])
+    assert aliases == expected
+    options = {p.this.name.upper(): p.expression for p in tree.args["params"]}
+    assert options["FORMAT"].name.lower() == "csv"
+    assert isinstance(options["NULL"], exp.Placeholder)
+    assert options["NULL"].name == "null_marker"
+    forced = [c.name for c in options["FORCE_QUOTE"].find_all(exp.Column)]
+    assert forced == [f"c{i}" for i in TEXT_POSITIONS]
+    md5 = [f for f in select.find_all(exp.Anonymous, exp.MD5) if f.sql().lower().startswith("md5")]
+    assert bool(md5) == in_db
+
+
+def test_copy_chunk_without_text_columns_has_no_force_quote() -> None:
+    numbers = TablePlan(
+        TABLE, COLUMNS[:2], 1, "whole", "t", (), FileFormat("\\N", False), split_column=SPLIT
+    )
+    query = POSTGRES.copy_chunk(numbers, CHUNKS["whole"], BulkOptions("\\N", False))
+    assert "FORCE_QUOTE" not in query.sql
+    assert isinstance(parse(POSTGRES, query), exp.Copy)
+
+
+def test_record_expression_quotes_text_and_binds_the_marker() -> None:
+    sql = POSTGRES.record_expression(COLUMNS)
+    assert sql.count("%(null_marker)s") == len(COLUMNS)
+    tree = sqlglot.parse_one("SELECT " + parseable(POSTGRES, sql), read="postgres")
+    assert len(list(tree.find_all(exp.Coalesce))) == len(COLUMNS)
+
+
+# -- SQLite statements run, not just parse --------------------------------------------------
+
+
+def test_sqlite_statements_run_against_awkward_names() -> None:
+    conn = sqlite3.connect(":memory:")
+    conn.execute(f"ATTACH ':memory:' AS {SQLITE.quote(TABLE.schema)}")
+    defs = ", ".join(
+        f"{SQLITE.quote(c.name)} {'INTEGER PRIMARY KEY' if c.name == SPLIT else 'TEXT'}"
+        for c in COLUMNS
+    )
+    conn.execute(f"CREATE TABLE {SQLITE.qualified(TABLE)} ({defs})")
+    marks = ", ".join("?" for _ in COLUMNS)
+    conn.executemany(
+        f"INSERT INTO {SQLITE.qualified(TABLE)} VALUES ({marks})",
+        [(i, i * 10, *(["x"] * (len(COLUMNS) - 2))) for i in range(1, 11)],
+    )
+
+    def run(query: Query) -> list[tuple[object, ...]]:
+        return conn.execute(query.sql, dict(query.params)).fetchall()
+
+    assert run(SQLITE.list_tables(TABLE.schema)) == [(TABLE.schema, TABLE.name)]
+    assert [r[0] for r in run(SQLITE.table_columns(TABLE))] == [c.name for c in COLUMNS]
+    assert run(SQLITE.primary_key(TABLE)) == [(SPLIT,)]
+    assert run(SQLITE.key_range(TABLE, SPLIT)) == [(1, 10)]
+    assert run(SQLITE.rowid_range(TABLE)) == [(1, 10)]
+    assert run(SQLITE.count_rows(TABLE)) == [(10,)]
+    assert run(SQLITE.count_and_sums(TABLE, COLUMNS[:2])) == [(10, 55, 550)]
+    bounded = Chunk(0, ChunkBounds("key", 3, 7))
+    assert [r[0] for r in run(SQLITE.select_chunk(plan(), bounded))] == [3, 4, 5, 6]
+    physical = Chunk(0, ChunkBounds("physical", None, 3))
+    assert [r[0] for r in run(SQLITE.select_chunk(plan(), physical))] == [1, 2]
+
+
+# -- defects --------------------------------------------------------------------------------
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="postgres.py interpolates quoted identifiers into SQL that also carries psycopg "
+    "%(name)s parameters without doubling '%': a table or column named e.g. 'growth %' "
+    "makes psycopg fail ('only %s, %b, %t are allowed as placeholders') in select_chunk "
+    "with bounds and in every copy_chunk",
+)
+def test_postgres_percent_in_identifiers_is_escaped() -> None:
+    odd = TablePlan(
+        TableRef("public", "growth %"),
+        (Column("rate %", "int8", ColumnKind.INTEGER),),
+        1,
+        "key",
+        "t",
+        (),
+        FileFormat("\\N", True),
+        split_column="rate %",
+    )
+    statements = [
+        POSTGRES.select_chunk(odd, CHUNKS["key"]).sql,
+        POSTGRES.copy_chunk(odd, CHUNKS["whole"], BulkOptions("\\N", True)).sql,
+    ]
+    for sql in statements:
+        # With parameters, every '%' must start a placeholder or be doubled.
+        assert re.sub(r"%%|%\(\w+\)s", "", sql).count("%") == 0, sql

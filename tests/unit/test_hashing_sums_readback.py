@@ -1,0 +1,283 @@
+"""exporter/hashing.py, exporter/sums.py and exporter/readback.py (with writer.CsvGzipWriter)."""
+
+from __future__ import annotations
+
+import decimal
+import gzip
+import hashlib
+import math
+from decimal import Decimal
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from exporter.encode import BatchEncoder, header_record
+from exporter.errors import ValidationFailed
+from exporter.hashing import ROW_HASH_COLUMN, row_hash, with_hashes
+from exporter.model import (
+    Chunk,
+    ChunkBounds,
+    Column,
+    ColumnKind,
+    FileFormat,
+    TablePlan,
+    TableRef,
+)
+from exporter.readback import read_chunk_figures
+from exporter.sums import ColumnSums
+from exporter.writer import CsvGzipWriter
+
+MARKER = "\\N"
+BIG = Decimal("9" * 38)  # NUMBER(38) at its maximum
+TINY = Decimal("0." + "0" * 37 + "1")  # NUMBER(38, 38) at its smallest step
+
+COLUMNS = (
+    Column("id", "int8", ColumnKind.INTEGER, nullable=False),
+    Column("amount", "numeric", ColumnKind.DECIMAL, precision=38, scale=2),
+    Column("ratio", "float8", ColumnKind.FLOAT),
+    Column('note, "quoted"', "text", ColumnKind.STRING),
+    Column("n38", "numeric", ColumnKind.DECIMAL),
+)
+
+
+def make_plan(columns: tuple[Column, ...] = COLUMNS, *, row_hash: bool = True) -> TablePlan:
+    return TablePlan(
+        table=TableRef("S", "T"),
+        columns=columns,
+        size_bytes=0,
+        strategy="whole",
+        reason="test",
+        chunks=(Chunk(0, ChunkBounds("whole")),),
+        file_format=FileFormat(null_marker=MARKER, row_hash=row_hash),
+    )
+
+
+def exact_sum(values: list[Any]) -> Decimal:
+    """Reference sum through Fractions (no Decimal context involved), back to Decimal."""
+    total = sum((Fraction(v) for v in values if v is not None), Fraction(0))
+    with decimal.localcontext() as ctx:
+        ctx.prec = 400
+        return Decimal(total.numerator) / Decimal(total.denominator)
+
+
+# -- hashing --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("record", "expected"),
+    [
+        (b"", "d41d8cd98f00b204e9800998ecf8427e"),  # RFC 1321 test vectors
+        (b"abc", "900150983cd24fb0d6963f7d28e17f72"),
+        (b"message digest", "f96b697d7cb7938d525a2f31aaf161d0"),
+    ],
+)
+def test_row_hash_is_lowercase_hex_md5(record: bytes, expected: str) -> None:
+    assert row_hash(record) == expected
+
+
+@given(st.lists(st.text(), max_size=5))
+def test_with_hashes_appends_md5_of_the_utf8_record(records: list[str]) -> None:
+    hashed = with_hashes(records)
+    assert len(hashed) == len(records)
+    for record, line in zip(records, hashed, strict=True):
+        try:
+            data = record.encode("utf-8")
+        except UnicodeEncodeError:  # lone surrogates cannot be written either
+            continue
+        assert line == f"{record},{hashlib.md5(data).hexdigest()}"
+        assert line.rsplit(",", 1)[1] == row_hash(data)
+
+
+def test_row_hash_of_an_encoded_row_covers_exactly_the_record() -> None:
+    (record,) = BatchEncoder(COLUMNS, MARKER).encode([(1, Decimal("2.50"), None, 'é"', BIG)])
+    assert record == f'1,2.50,\\N,"é""",{BIG}'
+    (line,) = with_hashes([record])
+    assert line == record + "," + hashlib.md5(record.encode("utf-8")).hexdigest()
+
+
+# -- sums -----------------------------------------------------------------------------------
+
+
+def test_sums_of_38_digit_decimals_are_exact() -> None:
+    amounts = [BIG, BIG, Decimal(1), TINY, -TINY, TINY, Decimal("-0.5")]
+    sums = ColumnSums([Column("n", "numeric", ColumnKind.DECIMAL)])
+    sums.add_rows([(v,) for v in amounts])
+    expected = "1" + "9" * 37 + "8" + ".5" + "0" * 36 + "1"  # 39 digits . 38 digits
+    assert sums.exact_json() == {"n": expected}
+    assert Decimal(expected) == exact_sum(amounts)
+    # The default context (28 digits) would have rounded this: the test means something.
+    assert sum(amounts, Decimal(0)) != Decimal(expected)
+
+
+def test_integer_sums_exceed_64_bits_exactly() -> None:
+    values = [2**63 - 1] * 5 + [None, -(2**63)]
+    sums = ColumnSums([Column("i", "int8", ColumnKind.INTEGER)])
+    sums.add_rows([(v,) for v in values[:3]])
+    sums.add_rows([(v,) for v in values[3:]])
+    assert sums.exact_json() == {"i": str(5 * (2**63 - 1) - 2**63)}
+
+
+def test_only_numeric_columns_are_summed_and_nulls_skipped() -> None:
+    sums = ColumnSums(COLUMNS)
+    sums.add_rows(
+        [
+            (1, None, 1e16, "x", None),
+            (2, Decimal("1.25"), 1.0, None, None),
+            (3, Decimal("-0.05"), -1e16, "y", TINY),
+        ]
+    )
+    sums.add_rows([])
+    assert sums.exact_json() == {"id": "6", "amount": "1.20", "n38": format(TINY, "f")}
+    assert sums.float_json() == {"ratio": 1.0}  # fsum: a naive float sum gives 0.0
+
+
+@given(
+    st.lists(
+        st.one_of(
+            st.none(),
+            st.decimals(allow_nan=False, allow_infinity=False, places=10),
+            st.builds(
+                lambda d, s: Decimal((0, tuple(map(int, str(d))), -s)),
+                st.integers(0, 10**38 - 1),
+                st.integers(0, 38),
+            ),
+        ),
+        max_size=30,
+    ),
+    st.integers(1, 5),
+)
+def test_exact_sums_equal_fraction_sums_however_batched(values: list[Any], step: int) -> None:
+    sums = ColumnSums([Column("n", "numeric", ColumnKind.DECIMAL)])
+    for i in range(0, len(values), step):
+        sums.add_rows([(v,) for v in values[i : i + step]])
+    text = sums.exact_json()["n"]
+    assert "E" not in text and "e" not in text
+    assert Fraction(Decimal(text)) == sum(
+        (Fraction(v) for v in values if v is not None), Fraction(0)
+    )
+    # Reading the same values back as text gives the same figure.
+    texts = ColumnSums([Column("n", "numeric", ColumnKind.DECIMAL)])
+    texts.add_texts(0, "n", (format(v, "f") for v in values if v is not None), False)
+    assert Fraction(Decimal(texts.exact_json()["n"])) == Fraction(Decimal(text))
+
+
+# -- read-back of written files -------------------------------------------------------------
+
+
+def rows_fixture() -> list[tuple[Any, ...]]:
+    rows: list[tuple[Any, ...]] = []
+    for i in range(1, 301):
+        rows.append(
+            (
+                i,
+                None if i % 7 == 0 else Decimal(i) / Decimal(100),
+                None if i % 5 == 0 else i * 0.1,
+                # Embedded line ends and commas: a record is not a line.
+                None if i % 11 == 0 else f'row {i},\r\nwith "quotes"\n' if i % 3 else "",
+                BIG if i % 2 else -TINY,
+            )
+        )
+    return rows
+
+
+def write_chunk(
+    path: Path, plan: TablePlan, rows: list[tuple[Any, ...]], level: int | None
+) -> None:
+    hashed = plan.file_format.row_hash
+    names = [c.name for c in plan.columns] + ([ROW_HASH_COLUMN] if hashed else [])
+    encoder = BatchEncoder(plan.columns, plan.file_format.null_marker)
+    with CsvGzipWriter(path, header_record(names), level=level) as writer:
+        for start in range(0, len(rows), 64):
+            records = encoder.encode(rows[start : start + 64])
+            writer.write_records(with_hashes(records) if plan.file_format.row_hash else records)
+        writer.commit()
+
+
+@pytest.mark.parametrize("level", [None, 0, 3, 6, 9])
+@pytest.mark.parametrize("hashed", [True, False])
+def test_read_chunk_figures_matches_what_was_written(
+    tmp_path: Path, level: int | None, hashed: bool
+) -> None:
+    plan = make_plan(row_hash=hashed)
+    rows = rows_fixture()
+    path = tmp_path / "S" / "T" / "data_chunk_0.csv.gz"
+    write_chunk(path, plan, rows, level)
+    assert sorted(p.name for p in path.parent.iterdir()) == ["data_chunk_0.csv.gz"]
+
+    figures = read_chunk_figures(path, plan)
+    expected = ColumnSums(plan.columns)
+    expected.add_rows(rows)
+    assert figures.rows == len(rows)
+    assert figures.sums == expected.exact_json()
+    assert figures.sums["id"] == str(300 * 301 // 2)
+    assert Decimal(figures.sums["n38"]) == exact_sum([r[4] for r in rows])
+    assert figures.float_sums["ratio"] == pytest.approx(
+        math.fsum(r[2] for r in rows if r[2] is not None), rel=1e-15
+    )
+
+
+def test_empty_chunk_reads_as_zero_rows(tmp_path: Path) -> None:
+    plan = make_plan()
+    path = tmp_path / "data_chunk_0.csv.gz"
+    write_chunk(path, plan, [], None)
+    figures = read_chunk_figures(path, plan)
+    assert figures.rows == 0
+    assert figures.sums == {"id": "0", "amount": "0", "n38": "0"}
+
+
+def test_truncated_gzip_file_fails_validation(tmp_path: Path) -> None:
+    plan = make_plan()
+    path = tmp_path / "data_chunk_0.csv.gz"
+    write_chunk(path, plan, rows_fixture() * 5, None)
+    data = path.read_bytes()
+    for cut in (len(data) // 2, len(data) - 4):
+        path.write_bytes(data[:cut])
+        with pytest.raises(ValidationFailed) as info:
+            read_chunk_figures(path, plan)
+        assert "unreadable" in info.value.one_line()
+
+
+def test_file_that_is_not_gzip_fails_validation(tmp_path: Path) -> None:
+    path = tmp_path / "data_chunk_0.csv.gz"
+    path.write_bytes(b"id,amount\n1,2\n")
+    with pytest.raises(ValidationFailed):
+        read_chunk_figures(path, make_plan())
+
+
+def test_header_not_matching_the_plan_fails_validation(tmp_path: Path) -> None:
+    path = tmp_path / "data_chunk_0.csv.gz"
+    write_chunk(path, make_plan(row_hash=False), rows_fixture()[:3], None)
+    with pytest.raises(ValidationFailed) as info:
+        read_chunk_figures(path, make_plan(row_hash=True))  # expects a row_hash column
+    assert "header" in info.value.one_line()
+
+
+def test_record_with_wrong_field_count_fails_validation(tmp_path: Path) -> None:
+    plan = make_plan(row_hash=False)
+    path = tmp_path / "data_chunk_0.csv.gz"
+    with gzip.open(path, "wb") as handle:
+        handle.write(header_record([c.name for c in COLUMNS]).encode() + b"\n")
+        handle.write(b'1,2.00,0.5,"a",1\n2,3.00\n')
+    with pytest.raises(ValidationFailed) as info:
+        read_chunk_figures(path, plan)
+    assert "record 2" in info.value.one_line()
+
+
+def test_writer_publishes_only_on_commit(tmp_path: Path) -> None:
+    final = tmp_path / "data_chunk_0.csv.gz"
+    with pytest.raises(RuntimeError):
+        with CsvGzipWriter(final, "a", level=None) as writer:
+            writer.write_records(["1"])
+            assert not final.exists()
+            raise RuntimeError("boom")
+    assert list(tmp_path.iterdir()) == []  # the temp file was removed too
+    with CsvGzipWriter(final, "a", level=None) as writer:
+        writer.write_records(["1", "2"])
+        writer.commit()
+    assert gzip.decompress(final.read_bytes()) == b"a\n1\n2\n"
+    assert writer.rows == 2
+    assert list(tmp_path.iterdir()) == [final]

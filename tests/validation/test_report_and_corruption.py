@@ -1,0 +1,137 @@
+"""summary_report.json against its template, and `validate` on chunk files changed by hand."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from exporter.config import ExportConfig, parse_config
+from exporter.coordinator import run_export, validate_existing
+from exporter.fsutil import read_json
+from exporter.layout import ExportLayout
+from exporter.model import TableRef
+
+TEMPLATE = Path(__file__).resolve().parents[2] / "summary_report.json.template"
+ORDERS = TableRef("main", "orders")
+
+
+def exported(tmp_path: Path) -> tuple[ExportConfig, ExportLayout]:
+    db = tmp_path / "shop.sqlite"
+    con = sqlite3.connect(db)
+    con.execute("CREATE TABLE orders (id INTEGER PRIMARY KEY, qty INTEGER, price REAL, note TEXT)")
+    con.executemany(
+        "INSERT INTO orders VALUES (?, ?, ?, ?)",
+        [(i, i % 9, i * 0.25, None if i % 4 else f"n{i}") for i in range(1, 2001)],
+    )
+    con.execute("CREATE TABLE tags (t TEXT)")
+    con.execute("INSERT INTO tags VALUES ('a')")
+    con.commit()
+    con.close()
+    config = parse_config(
+        {
+            "source": {"engine": "sqlite", "path": str(db)},
+            "export": {
+                "output_dir": str(tmp_path / "out"),
+                "chunk_threshold_gb": 0.00002,
+                "chunk_size_mb": 0.02,
+            },
+        }
+    )
+    assert run_export(config, inline=True, show_progress=False).ok
+    layout = ExportLayout(tmp_path / "out")
+    assert len(layout.existing_chunk_files(ORDERS)) >= 2
+    return config, layout
+
+
+def shape(value: Any) -> Any:
+    """Keys of every object, recursively; a list of objects has its first item's shape."""
+    if isinstance(value, dict):
+        return {k: shape(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [shape(value[0])] if value and isinstance(value[0], dict) else "list"
+    return None
+
+
+def test_template_documents_every_field(tmp_path: Path) -> None:
+    _, layout = exported(tmp_path)
+    report = read_json(layout.summary_report())
+    template = json.loads(TEMPLATE.read_text(encoding="utf-8"))
+    orders = next(t for t in report["tables"] if t["table"] == "orders")
+    report["tables"] = [orders]  # the table with column sums and a validation
+    assert shape(report) == shape(template)
+    assert report["totals"]["validated"] == 2 and report["totals"]["validation_failed"] == 0
+
+    def strings(value: Any) -> bool:
+        if isinstance(value, dict):
+            return all(strings(v) for v in value.values())
+        if isinstance(value, list):
+            return all(strings(v) for v in value)
+        return isinstance(value, str) and len(value) > 10
+
+    assert strings(template)
+
+
+def rewrite(path: Path, edit: Any) -> None:
+    """Decompress a chunk file, edit its lines, and compress it again (an edit by hand)."""
+    lines = gzip.decompress(path.read_bytes()).decode("utf-8").splitlines(keepends=True)
+    path.write_bytes(gzip.compress("".join(edit(lines)).encode("utf-8")))
+
+
+def change_qty(lines: list[str]) -> list[str]:
+    cells = lines[1].split(",")
+    cells[1] = str(int(cells[1]) + 5)
+    return [lines[0], ",".join(cells), *lines[2:]]
+
+
+@pytest.mark.parametrize(
+    ("damage", "named"),
+    [
+        (lambda p: p.write_bytes(p.read_bytes()[: p.stat().st_size // 2]), "unreadable"),
+        (lambda p: rewrite(p, lambda lines: lines[:1] + lines[2:]), "row count: source 2000"),
+        (lambda p: rewrite(p, change_qty), "sum of qty: source"),
+        (
+            lambda p: rewrite(p, lambda lines: [lines[0].replace("qty", "qtx"), *lines[1:]]),
+            "header",
+        ),
+    ],
+    ids=["truncated", "row deleted", "value changed", "header edited"],
+)
+def test_a_damaged_chunk_fails_validate(tmp_path: Path, damage: Any, named: str) -> None:
+    config, layout = exported(tmp_path)
+    chunk = layout.chunk_file(ORDERS, 1)
+    damage(chunk)
+    run = validate_existing(config)
+    by_table = {r.table: r for r in run.results}
+    assert by_table[TableRef("main", "tags")].status == "SUCCEEDED"
+    result = by_table[ORDERS]
+    assert result.status == "FAILED"
+    assert any(named in e for e in result.errors), result.errors
+    report = read_json(layout.summary_report())
+    assert report["status"] == "FAILED" and report["totals"]["failed"] == 1
+    meta = read_json(layout.metadata_file(ORDERS))
+    assert meta["status"] == "FAILED" and meta["errors"] == result.errors
+
+
+def test_a_failed_table_still_gets_its_files(tmp_path: Path) -> None:
+    db = tmp_path / "bad.sqlite"
+    con = sqlite3.connect(db)
+    con.execute("CREATE TABLE bad (id INTEGER, t TEXT)")
+    con.execute("INSERT INTO bad VALUES (1, '\\N')")  # a value equal to the null marker
+    con.commit()
+    con.close()
+    config = parse_config(
+        {"source": {"engine": "sqlite", "path": str(db)}, "export": {"output_dir": str(tmp_path)}}
+    )
+    run = run_export(config, inline=True, show_progress=False)
+    assert not run.ok
+    layout, table = ExportLayout(tmp_path), TableRef("main", "bad")
+    meta = read_json(layout.metadata_file(table))
+    assert meta["status"] == "FAILED" and "null marker" in meta["errors"][0]
+    assert meta["source_row_count"] is None and meta["validation_ran"] is False
+    assert layout.schema_file(table).exists() and layout.load_command_file(table).exists()
+    assert not layout.validation_sql_file(table).exists()  # no source figures to check against
