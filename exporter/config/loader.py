@@ -17,6 +17,7 @@ from exporter.errors import ConfigError
 
 log = logging.getLogger(__name__)
 
+_ENGINES = ("sqlite", "postgresql", "oracle")
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
@@ -44,14 +45,18 @@ def _expand(value: Any, where: str) -> Any:
 
 def _first_error(exc: ValidationError) -> ConfigError:
     err = exc.errors()[0]
-    # Drop the union tag pydantic inserts for discriminated unions ("source.postgresql.port").
-    loc = [str(p) for p in err["loc"] if p not in ("sqlite", "postgresql", "oracle")]
+    # Drop the union tag pydantic inserts after `source` ("source.postgresql.port"), and
+    # nowhere else: a stray top-level "postgresql:" block must still be named.
+    loc = [str(p) for p in err["loc"]]
+    if len(loc) >= 2 and loc[0] == "source" and loc[1] in _ENGINES:
+        del loc[1]
     key = ".".join(loc) or None
     if err["type"] == "extra_forbidden":
         return ConfigError("unknown key", key=key, hint="check the spelling against README.md")
     if err["type"] == "union_tag_invalid":
         return ConfigError(
-            f"unknown engine {err.get('input')!r}",
+            # err["input"] is the whole source block (password included): name the tag only.
+            f"unknown engine {err.get('ctx', {}).get('tag')!r}",
             key="source.engine",
             hint="use one of: oracle, postgresql, sqlite",
         )
