@@ -69,14 +69,27 @@ def format_datetime(value: dt.datetime) -> str:
 def format_timestamp(value: dt.datetime) -> str:
     """An instant, in UTC: `2024-01-02 03:04:05.5+00:00`."""
     if value.tzinfo is not None:
+        # Raises OverflowError when UTC falls outside years 1-9999 (e.g. 0001-01-01 00:00+01).
         value = value.astimezone(_UTC).replace(tzinfo=None)
     return _trim_fraction(value.isoformat(sep=" ")) + "+00:00"
 
 
-def _type_error(column: Column, value: object) -> DataError:
+def _naive(fn: Callable[[Any], str]) -> Callable[[Any], str]:
+    """`fn` for zone-less kinds: an aware value has no zone-less text, so it is refused
+    (its isoformat would carry an offset that the fraction trimming would also corrupt)."""
+
+    def cell(value: Any) -> str:
+        if value.tzinfo is not None:
+            raise ValueError("a value with a time zone in a column without one")
+        return fn(value)
+
+    return cell
+
+
+def _type_error(column: Column, value: object, why: str = "") -> DataError:
     return DataError(
         f"column {column.name!r} ({column.native_type}) holds a {type(value).__name__} value, "
-        f"which cannot be written as {column.kind.value}",
+        f"which cannot be written as {column.kind.value}" + (f": {why}" if why else ""),
         hint="fix the value or cast the column in the source",
     )
 
@@ -85,11 +98,16 @@ def _cell_function(column: Column) -> Callable[[Any], str]:
     """The function turning one non-NULL value of `column` into its CSV cell."""
     kind = column.kind
 
-    def checked(allowed: tuple[type, ...], fn: Callable[[Any], str]) -> Callable[[Any], str]:
+    def checked(
+        allowed: tuple[type, ...], fn: Callable[[Any], str], refused: tuple[type, ...] = ()
+    ) -> Callable[[Any], str]:
         def cell(value: Any) -> str:
-            if not isinstance(value, allowed):
+            if not isinstance(value, allowed) or isinstance(value, refused):
                 raise _type_error(column, value)
-            return fn(value)
+            try:
+                return fn(value)
+            except (ValueError, OverflowError) as exc:
+                raise _type_error(column, value, str(exc)) from exc
 
         return cell
 
@@ -104,13 +122,14 @@ def _cell_function(column: Column) -> Callable[[Any], str]:
     if kind is ColumnKind.BOOLEAN:
         return checked((bool, int), lambda v: "true" if v else "false")
     if kind is ColumnKind.DATE:
-        return checked((dt.date,), lambda v: v.isoformat())
+        # datetime is a date subclass whose isoformat() has a 'T' and a time: refuse it.
+        return checked((dt.date,), lambda v: v.isoformat(), refused=(dt.datetime,))
     if kind is ColumnKind.DATETIME:
-        return checked((dt.datetime,), format_datetime)
+        return checked((dt.datetime,), _naive(format_datetime))
     if kind is ColumnKind.TIMESTAMP:
         return checked((dt.datetime,), format_timestamp)
     if kind is ColumnKind.TIME:
-        return checked((dt.time,), lambda v: _trim_fraction(v.isoformat()))
+        return checked((dt.time,), _naive(lambda v: _trim_fraction(v.isoformat())))
     if kind is ColumnKind.BYTES:
         return checked(
             (bytes, bytearray, memoryview), lambda v: base64.b64encode(bytes(v)).decode("ascii")
@@ -119,6 +138,13 @@ def _cell_function(column: Column) -> Callable[[Any], str]:
         return lambda v: quote_text(v if isinstance(v, str) else json.dumps(v, ensure_ascii=False))
     return checked(
         (str, int, float, Decimal), lambda v: quote_text(v if isinstance(v, str) else str(v))
+    )
+
+
+def _marker_error(column: Column, marker: str) -> DataError:
+    return DataError(
+        f"column {column.name!r} holds a value written as {marker!r}, which is the null marker",
+        hint="set export.null_marker to a string that no value equals",
     )
 
 
@@ -140,11 +166,13 @@ class BatchEncoder:
             self.columns, self._cells, zip(*rows, strict=False), strict=False
         ):
             if column.kind.is_text and marker in values:
-                raise DataError(
-                    f"column {column.name!r} holds the string {marker!r}, which is the null marker",
-                    hint="set export.null_marker to a string that no value equals",
-                )
-            encoded.append([marker if v is None else cell(v) for v in values])
+                raise _marker_error(column, marker)
+            cells = [marker if v is None else cell(v) for v in values]
+            # A non-text cell can equal the marker too (marker '' and an empty BYTES value,
+            # or a marker such as "0"): more marker cells than NULLs means a collision.
+            if not column.kind.is_text and cells.count(marker) != values.count(None):
+                raise _marker_error(column, marker)
+            encoded.append(cells)
         return [",".join(record) for record in zip(*encoded, strict=False)]
 
 

@@ -455,26 +455,15 @@ def test_header_record_quotes_only_where_needed() -> None:
     assert next(csv.reader(io.StringIO(header, newline=""))) == names
 
 
-# -- defects found while writing these tests (see the report) --------------------------------
+# -- defects found while writing these tests, now fixed ---------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="encode.py: DATE accepts datetime (a date subclass) and writes the ISO 'T' form "
-    "'2024-01-02T03:04:05', which BigQuery DATE rejects; expected DataError",
-)
 def test_date_column_rejects_datetime_value() -> None:
     enc = BatchEncoder([col(ColumnKind.DATE)], MARKER)
     with pytest.raises(DataError):
         enc.encode([(dt.datetime(2024, 1, 2, 3, 4, 5),)])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="encode.py: an aware value in a DATETIME/TIME column is written with its offset, "
-    "and _trim_fraction's rstrip('0') then eats the offset's zeros ('...05.500000+02:'); "
-    "expected a DataError (or a UTC conversion), never a corrupted cell",
-)
 @pytest.mark.parametrize(
     ("kind", "value"),
     [
@@ -491,13 +480,25 @@ def test_aware_value_in_naive_column_is_rejected(kind: ColumnKind, value: object
         enc.encode([(value,)])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="encode.py: only text columns are checked against the null marker; with marker '' "
-    "an empty BYTES value is written as '' (unquoted), identical to NULL (DESIGN 4: a real "
-    "value equal to the marker must fail its table); PostgreSQL COPY would quote it instead",
-)
 def test_non_text_cell_equal_to_marker_raises() -> None:
     enc = BatchEncoder([col(ColumnKind.BYTES)], "")
     with pytest.raises(DataError):
         enc.encode([(b"",)])
+
+
+def test_timestamp_outside_utc_range_is_a_data_error() -> None:
+    # 0001-01-01 00:30 at +01:00 is 0000-12-31 23:30 UTC: no such datetime in Python or BigQuery.
+    early = dt.datetime(1, 1, 1, 0, 30, tzinfo=dt.timezone(dt.timedelta(hours=1)))
+    enc = BatchEncoder([col(ColumnKind.TIMESTAMP)], MARKER)
+    with pytest.raises(DataError, match="TIMESTAMP|timestamp"):
+        enc.encode([(early,)])
+
+
+@pytest.mark.parametrize(("kind", "value"), [(ColumnKind.INTEGER, 0), (ColumnKind.BOOLEAN, True)])
+def test_user_marker_equal_to_a_number_or_boolean_cell_raises(kind: ColumnKind, value: object,
+                                                               ) -> None:
+    marker = "0" if kind is ColumnKind.INTEGER else "true"
+    enc = BatchEncoder([col(kind)], marker)
+    assert enc.encode([(None,)]) == [marker]  # a NULL alone is fine
+    with pytest.raises(DataError, match="null marker"):
+        enc.encode([(None,), (value,)])
