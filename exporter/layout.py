@@ -20,6 +20,7 @@ from exporter.model import TableRef
 
 CHUNK_FILE_PATTERN = re.compile(r"^data_chunk_(\d+)\.csv\.gz$")
 TEMP_SUFFIX = ".tmp"
+_TEMP_NAME = re.compile(r"^\..+\.\d+\.tmp$")  # .<final name>.<pid>.tmp, as temp_path writes
 
 # Characters that cannot appear in a path component as they are (or would hide it).
 _UNSAFE = re.compile(r"[/\\%\x00-\x1f\x7f]|^\.")
@@ -27,7 +28,10 @@ _UNSAFE = re.compile(r"[/\\%\x00-\x1f\x7f]|^\.")
 
 def safe_component(name: str) -> str:
     """A catalog name as a directory name: '/', '\\', '%', control characters and a leading
-    '.' are percent-encoded (`a/b` -> `a%2Fb`), so every name maps to one folder, reversibly."""
+    '.' are percent-encoded (`a/b` -> `a%2Fb`), so every name maps to one folder, reversibly.
+    The empty name (SQLite allows it) becomes a lone '%', which no encoded name can be."""
+    if not name:
+        return "%"
     return _UNSAFE.sub(lambda m: "".join(f"%{b:02X}" for b in m.group(0).encode()), name)
 
 
@@ -102,5 +106,4 @@ def temp_path(final: Path) -> Path:
 
 def is_temp_file(path: Path) -> bool:
     """True for names made by `temp_path` (and only those)."""
-    name = path.name
-    return name.startswith(".") and name.endswith(TEMP_SUFFIX) and name.count(".") >= 3
+    return _TEMP_NAME.match(path.name) is not None

@@ -71,12 +71,6 @@ def test_sweep_partials_of_missing_root_is_zero(tmp_path: Path) -> None:
     assert sweep_partials(tmp_path / "nope") == 0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="layout.is_temp_file accepts any hidden name with >= 3 dots ending in .tmp (it does "
-    "not check the pid field temp_path writes), so sweep_partials deletes a user's "
-    "'.notes.old.tmp' although its docstring promises user files are never removed",
-)
 def test_sweep_partials_keeps_user_hidden_tmp_files(tmp_path: Path) -> None:
     user_file = tmp_path / "HR" / ".notes.old.tmp"
     user_file.parent.mkdir()

@@ -159,12 +159,6 @@ def test_is_temp_file_rejects_other_names(name: str) -> None:
     assert not is_temp_file(Path(name))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="layout.safe_component('') returns '', so a table named \"\" (SQLite accepts "
-    'CREATE TABLE ""(a)) gets table_dir == the schema folder, and its config/ collides '
-    "with the folder of a table named 'config'",
-)
 def test_empty_table_name_gets_its_own_folder(tmp_path: Path) -> None:
     layout = ExportLayout(tmp_path)
     empty, config = TableRef("main", ""), TableRef("main", "config")
