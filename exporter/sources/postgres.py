@@ -57,6 +57,13 @@ class PostgresDialect(Dialect):
     supports_snapshot_export = True
     supports_db_row_hash = True
 
+    def quote(self, identifier: str) -> str:
+        """`"a""b"`, with '%' doubled: psycopg reads `%` as a placeholder whenever parameters
+        are passed, and PostgresConn always passes them (an empty mapping at least), so that
+        `%%` always turns back into `%`. https://www.psycopg.org/psycopg3/docs/basic/params.html
+        """
+        return super().quote(identifier).replace("%", "%%")
+
     def list_tables(self, schema: str | None) -> Query:
         # Ordinary and partitioned tables, but not partitions (their parent exports their rows).
         # https://www.postgresql.org/docs/current/catalog-pg-class.html
@@ -72,8 +79,10 @@ class PostgresDialect(Dialect):
         return Query(sql + " AND n.nspname = %(schema)s ORDER BY 1, 2", {"schema": schema})
 
     def _regclass(self, table: TableRef) -> dict[str, object]:
-        # A quoted name bound as text and cast to regclass: no identifier is interpolated.
-        return {"rel": self.qualified(table)}
+        # A quoted name bound as text and cast to regclass: no identifier is interpolated,
+        # so '%' stays single here (a bound value is never parsed for placeholders).
+        plain = super().quote
+        return {"rel": f"{plain(table.schema)}.{plain(table.name)}"}
 
     def table_columns(self, table: TableRef) -> Query:
         # atttypmod of numeric(p, s) is ((p << 16) | s) + 4.
@@ -205,7 +214,7 @@ class PostgresConn(DbConn):
 
     def fetch_all(self, query: Query) -> list[tuple[Any, ...]]:
         with self.raw.cursor() as cur:
-            cur.execute(query.sql, query.params or None)
+            cur.execute(query.sql, dict(query.params))
             return list(cur.fetchall())
 
     def stream(self, query: Query, batch_rows: int) -> RowBatches:
@@ -213,7 +222,7 @@ class PostgresConn(DbConn):
         # https://www.psycopg.org/psycopg3/docs/advanced/cursors.html#server-side-cursors
         with self.raw.cursor(name="exporter_chunk") as cur:
             cur.itersize = batch_rows
-            cur.execute(query.sql, query.params or None)
+            cur.execute(query.sql, dict(query.params))
             while batch := cur.fetchmany(batch_rows):
                 yield batch
 

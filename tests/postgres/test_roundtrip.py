@@ -79,8 +79,8 @@ def _create(pg: Any, schema: str) -> None:
                "('x', 1), ('x', 1), (NULL, NULL), ('', 2.5)")
     pg.execute(f'CREATE TABLE "{schema}"."select" ("from" int, "my col" text, "a""b" text)')
     pg.execute(f"""INSERT INTO "{schema}"."select" VALUES (1, 'one', 'q"q'), (2, NULL, '')""")
-    pg.execute(f'CREATE TABLE "{schema}"."my table" (id int PRIMARY KEY, "Mixed Case" text)')
-    pg.execute(f"""INSERT INTO "{schema}"."my table" VALUES (1, 'v')""")
+    pg.execute(f'CREATE TABLE "{schema}"."my % table" (id int PRIMARY KEY, "Mixed % Case" text)')
+    pg.execute(f"""INSERT INTO "{schema}"."my % table" VALUES (1, 'v')""")
     pg.execute(f'CREATE TABLE "{schema}".empty (id int PRIMARY KEY, v text)')
 
 
@@ -126,7 +126,7 @@ def test_every_awkward_value_round_trips(pg: Any, pg_schema: str, tmp_path: Path
     run = run_export(config, inline=True, show_progress=False)
     statuses = {r.table.name: (r.status, r.errors) for r in run.results}
     assert statuses == {t: ("SUCCEEDED", []) for t in
-                        ("awkward", "nokey", "select", "my table", "empty")}
+                        ("awkward", "nokey", "select", "my % table", "empty")}
     source = get_source(config.source)
     for result in run.results:
         plan = result.plan
@@ -192,10 +192,11 @@ def test_text_equal_to_null_marker_fails_only_that_table(pg: Any, pg_schema: str
 
 def test_plan_splits_by_ctid_and_by_key_and_reads_every_row_once(
         pg: Any, pg_schema: str, tmp_path: Path) -> None:
-    pg.execute(f'CREATE TABLE "{pg_schema}".big (id bigint PRIMARY KEY, pad text)')
-    pg.execute(f"""INSERT INTO "{pg_schema}".big SELECT g, repeat('x', 200)
+    # '%' in the names: psycopg must not read it as a placeholder in the bounded chunk queries.
+    pg.execute(f'CREATE TABLE "{pg_schema}"."big %" ("id %" bigint PRIMARY KEY, pad text)')
+    pg.execute(f"""INSERT INTO "{pg_schema}"."big %" SELECT g, repeat('x', 200)
                    FROM generate_series(1, 20000) g""")
-    pg.execute(f'ANALYZE "{pg_schema}".big')
+    pg.execute(f'ANALYZE "{pg_schema}"."big %"')
     for strategy, kind in (("auto", "physical"), ("key", "key")):
         out = tmp_path / strategy
         config = make_config(pg_source(), out, schemas=[pg_schema], chunk_threshold_gb=0.001,
@@ -207,5 +208,5 @@ def test_plan_splits_by_ctid_and_by_key_and_reads_every_row_once(
         assert not out.exists()  # `plan` writes nothing
         run = run_export(config, workers=2, show_progress=False)
         assert run.ok, run.results[0].errors
-        ids = [r[0] for r in table_rows(out, pg_schema, "big", list(plan.columns), "\\N")]
+        ids = [r[0] for r in table_rows(out, pg_schema, "big %", list(plan.columns), "\\N")]
         assert sorted(ids) == list(range(1, 20001))

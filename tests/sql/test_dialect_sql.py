@@ -372,13 +372,6 @@ def test_sqlite_statements_run_against_awkward_names() -> None:
 # -- defects --------------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="postgres.py interpolates quoted identifiers into SQL that also carries psycopg "
-    "%(name)s parameters without doubling '%': a table or column named e.g. 'growth %' "
-    "makes psycopg fail ('only %s, %b, %t are allowed as placeholders') in select_chunk "
-    "with bounds and in every copy_chunk",
-)
 def test_postgres_percent_in_identifiers_is_escaped() -> None:
     odd = TablePlan(
         TableRef("public", "growth %"),
