@@ -1,8 +1,8 @@
 """Resume decisions: which chunks still need writing, and the figures of those already written.
 
 A chunk whose file exists is done (files appear only complete). Its figures come from the
-sidecar the worker wrote before publishing; if the sidecar is gone they are recounted from
-the file itself.
+sidecar the worker wrote before publishing, never overwritten here; if the sidecar is gone they
+are recounted from the file itself.
 """
 
 from __future__ import annotations
@@ -34,10 +34,13 @@ def chunk_stats(plan: TablePlan, layout: ExportLayout, index: int) -> ChunkStats
     sidecar = layout.chunk_stats_file(plan.table, index)
     path = layout.chunk_file(plan.table, index)
     if sidecar.exists():
+        # The worker's record is evidence: even when the file's size no longer matches it
+        # (edited or truncated by hand), keep it, so that validation's cross-check of the
+        # file against the record reports the difference instead of blessing the new file.
         stats = ChunkStats.from_json(read_json(sidecar))
-        if stats.bytes_written == path.stat().st_size:
-            return stats
-        log.warning("%s: size differs from its sidecar; recounting", path)
+        if stats.bytes_written != path.stat().st_size:
+            log.warning("%s: size differs from what its worker recorded", path)
+        return stats
     figures = read_chunk_figures(path, plan)
     stats = ChunkStats(
         index=index,

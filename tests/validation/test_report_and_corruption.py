@@ -104,8 +104,11 @@ def change_qty(lines: list[str]) -> list[str]:
 def test_a_damaged_chunk_fails_validate(tmp_path: Path, damage: Any, named: str) -> None:
     config, layout = exported(tmp_path)
     chunk = layout.chunk_file(ORDERS, 1)
+    record = layout.chunk_stats_file(ORDERS, 1).read_bytes()
     damage(chunk)
     run = validate_existing(config)
+    # The worker's record survives as evidence; it is never rewritten to fit the file.
+    assert layout.chunk_stats_file(ORDERS, 1).read_bytes() == record
     by_table = {r.table: r for r in run.results}
     assert by_table[TableRef("main", "tags")].status == "SUCCEEDED"
     result = by_table[ORDERS]
@@ -115,6 +118,14 @@ def test_a_damaged_chunk_fails_validate(tmp_path: Path, damage: Any, named: str)
     assert report["status"] == "FAILED" and report["totals"]["failed"] == 1
     meta = read_json(layout.metadata_file(ORDERS))
     assert meta["status"] == "FAILED" and meta["errors"] == result.errors
+
+
+def test_a_row_deleted_by_hand_is_caught_against_the_worker_record(tmp_path: Path) -> None:
+    config, layout = exported(tmp_path)
+    rewrite(layout.chunk_file(ORDERS, 0), lambda lines: lines[:1] + lines[2:])
+    result = {r.table: r for r in validate_existing(config).results}[ORDERS]
+    assert result.status == "FAILED"
+    assert any("recorded by the worker" in e for e in result.errors), result.errors
 
 
 def test_a_failed_table_still_gets_its_files(tmp_path: Path) -> None:
