@@ -22,7 +22,7 @@ import datetime as dt
 import json
 import math
 from collections.abc import Callable, Sequence
-from decimal import Decimal
+from decimal import Context, Decimal
 from typing import Any
 
 from exporter.errors import DataError
@@ -44,8 +44,13 @@ def format_float(value: float) -> str:
         return "Infinity" if value > 0 else "-Infinity"
     if value == 0:
         return "-0" if math.copysign(1.0, value) < 0 else "0"
-    # repr() gives the shortest digits that round-trip; only the layout differs from PG.
-    sign, digits, exponent = Decimal(repr(value)).normalize().as_tuple()
+    if -1e15 < value < 1e15:
+        # The common case, fast: below 1e15 repr() already has PostgreSQL's layout (fixed
+        # for decimal exponents in [-4, 15), else d.ddde-XX) except for a trailing ".0", and
+        # cannot be a halfway tie (a tie needs |value| >= 2**53; see below).
+        text = repr(value)
+        return text[:-2] if text.endswith(".0") else text
+    sign, digits, exponent = _shortest_strictly_inside(value).as_tuple()
     assert isinstance(exponent, int)
     text = "".join(map(str, digits))
     point = exponent + len(text) - 1  # decimal exponent of the leading digit
@@ -54,6 +59,41 @@ def format_float(value: float) -> str:
         return prefix + format(Decimal((0, digits, exponent)), "f")
     mantissa = text[0] + ("." + text[1:] if len(text) > 1 else "")
     return f"{prefix}{mantissa}e{'+' if point >= 0 else '-'}{abs(point):02d}"
+
+
+# Exact decimal arithmetic on doubles: a double has at most 767 significant decimal digits.
+_EXACT = Context(prec=800)
+
+
+def _shortest_strictly_inside(value: float) -> Decimal:
+    """The shortest decimal that reads back as `value`, as PostgreSQL's Ryu prints it.
+
+    repr() gives the shortest round-trip digits but accepts a decimal lying exactly halfway
+    to a neighbouring double (round-half-even reads it back as `value`); PostgreSQL's float8out
+    is built with STRICTLY_SHORTEST 0 and never prints such a tie (1e23 is printed
+    9.999999999999999e+22). So a tie is replaced by the shortest decimal strictly inside.
+    A tie is x +- ulp/2; below 2**53 that needs more fractional digits than the 17 digits
+    repr() ever prints, so only larger values can be ties.
+    https://github.com/postgres/postgres/blob/master/src/common/ryu_common.h
+    """
+    shortest = Decimal(repr(value)).normalize()
+    exact = Decimal(value)
+    above = _EXACT.divide(_EXACT.subtract(Decimal(math.nextafter(value, math.inf)), exact), 2)
+    below = _EXACT.divide(_EXACT.subtract(exact, Decimal(math.nextafter(value, -math.inf))), 2)
+    low, high = _EXACT.subtract(exact, below), _EXACT.add(exact, above)
+    if low < shortest < high:
+        return shortest
+    for digits in range(len(shortest.as_tuple().digits), 18):
+        nearest = Decimal(f"{value:.{digits - 1}e}")  # correctly rounded to `digits` digits
+        step = Decimal(1).scaleb(nearest.adjusted() - digits + 1)  # one unit in the last digit
+        inside = [
+            c
+            for c in (nearest, _EXACT.subtract(nearest, step), _EXACT.add(nearest, step))
+            if low < c < high
+        ]
+        if inside:
+            return min(inside, key=lambda c: abs(_EXACT.subtract(c, exact))).normalize()
+    return Decimal(f"{value:.16e}").normalize()  # 17 digits are always strictly inside
 
 
 def _trim_fraction(text: str) -> str:
@@ -144,7 +184,8 @@ def _cell_function(column: Column) -> Callable[[Any], str]:
 def _marker_error(column: Column, marker: str) -> DataError:
     return DataError(
         f"column {column.name!r} holds a value written as {marker!r}, which is the null marker",
-        hint="set export.null_marker to a string that no value equals",
+        hint="set export.null_marker to a string that no value equals (and delete the table's"
+        " folder if some of its chunks were already written)",
     )
 
 
