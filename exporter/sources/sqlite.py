@@ -9,6 +9,7 @@ that do not fit their column's kind fail the table instead of being guessed at.
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterable
 from typing import Any, ClassVar
 
 from exporter.errors import ExporterError, SourceError
@@ -16,6 +17,9 @@ from exporter.model import Chunk, ChunkBounds, ColumnKind, TablePlan, TableRef
 from exporter.sources import register
 from exporter.sources.base import DbConn, Dialect, Query, RowBatches, Source
 from exporter.splitting import split_int_range
+
+# SQLite's names for the rowid, in the order tried. https://www.sqlite.org/lang_createtable.html
+ROWID_NAMES = ("_rowid_", "rowid", "oid")
 
 
 class SqliteDialect(Dialect):
@@ -55,15 +59,27 @@ class SqliteDialect(Dialect):
             {"table": table.name, "schema": table.schema},
         )
 
-    def rowid_range(self, table: TableRef) -> Query:
-        """One row (min rowid, max rowid)."""
-        return Query(f"SELECT MIN(_rowid_), MAX(_rowid_) FROM {self.qualified(table)}")
+    @staticmethod
+    def rowid_name(column_names: Iterable[str]) -> str | None:
+        """The first of SQLite's rowid names that no column shadows, or None when a table has
+        columns named all three. https://www.sqlite.org/lang_createtable.html#rowid: "If a
+        table contains a user defined column named rowid, oid or _rowid_, then that name
+        always refers to the explicitly declared column"."""
+        taken = {name.lower() for name in column_names}
+        return next((n for n in ROWID_NAMES if n not in taken), None)
+
+    def rowid_range(self, table: TableRef, rowid: str = "_rowid_") -> Query:
+        """One row (min rowid, max rowid); `rowid` is a name from `rowid_name`."""
+        return Query(f"SELECT MIN({rowid}), MAX({rowid}) FROM {self.qualified(table)}")
 
     def select_chunk(self, plan: TablePlan, chunk: Chunk) -> Query:
         columns = ", ".join(self.quote(c.name) for c in plan.columns)
         sql = f"SELECT {columns} FROM {self.qualified(plan.table)}"
         bounds = chunk.bounds
-        locator = "_rowid_" if bounds.kind == "physical" else self.quote(plan.split_column or "")
+        if bounds.kind == "physical":
+            locator = self.rowid_name(c.name for c in plan.columns) or "_rowid_"
+        else:
+            locator = self.quote(plan.split_column or "")
         where, params = [], {}
         if bounds.kind != "whole":
             if bounds.lower is not None:
@@ -155,8 +171,12 @@ class SqliteSource(Source):
     def physical_ranges(
         self, conn: DbConn, table: TableRef, parts: int
     ) -> list[ChunkBounds] | None:
+        names = [row[0] for row in conn.fetch_all(self.dialect.table_columns(table))]
+        rowid = self.dialect.rowid_name(names)
+        if rowid is None:
+            return None  # every rowid name is a user column: no way to address the rowid
         try:
-            lo, hi = conn.fetch_all(self.dialect.rowid_range(table))[0]
+            lo, hi = conn.fetch_all(self.dialect.rowid_range(table, rowid))[0]
         except sqlite3.OperationalError:
             return None  # WITHOUT ROWID table
         if lo is None:

@@ -390,3 +390,10 @@ def test_postgres_percent_in_identifiers_is_escaped() -> None:
     for sql in statements:
         # With parameters, every '%' must start a placeholder or be doubled.
         assert re.sub(r"%%|%\(\w+\)s", "", sql).count("%") == 0, sql
+
+
+def test_sqlite_rowid_name_avoids_user_columns() -> None:
+    assert SQLITE.rowid_name(["id", "pad"]) == "_rowid_"
+    assert SQLITE.rowid_name(["_ROWID_", "pad"]) == "rowid"  # SQLite names ignore case
+    assert SQLITE.rowid_name(["_rowid_", "RowId"]) == "oid"
+    assert SQLITE.rowid_name(["_rowid_", "rowid", "OID"]) is None
