@@ -207,9 +207,10 @@ def run_export(
     source: Source = get_source(config.source)
     source.prepare()
     layout = ExportLayout(Path(config.export.output_dir))
+    # Plan first: a bad --table name or an unreachable source then leaves no folder behind.
+    planned = plan_export(source, config.export, layout, only)
     layout.root.mkdir(parents=True, exist_ok=True)
     sweep_partials(layout.root)
-    planned = plan_export(source, config.export, layout, only)
     results = {p.table: TableResult(p.table, p.plan) for p in planned}
     for p in planned:
         if p.error:

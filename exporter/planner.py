@@ -161,9 +161,19 @@ def plan_table(
             hint="set export.enable_row_hash: false or exclude the table",
         )
     plan_path = layout.plan_file(table)
+    stored: TablePlan | None = None
     if plan_path.exists():
         stored = TablePlan.from_json(read_json(plan_path))
-        _compare(stored, columns, fmt, str(plan_path))
+        try:
+            _compare(stored, columns, fmt, str(plan_path))
+        except PlanMismatch as exc:
+            if layout.existing_chunk_files(table):
+                raise
+            # No chunk file was written under the old plan: nothing can be mixed, so a
+            # changed table or changed settings simply get a new plan.
+            log.info("plan %s: %s; no chunk files yet, planning again", table, exc.message)
+            stored = None
+    if stored is not None:
         log.info(
             "plan %s: reusing %s (%d chunks, %s)",
             table,

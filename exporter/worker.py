@@ -255,5 +255,6 @@ def _check_marker(line: bytes, plan: TablePlan, marker: str) -> None:
             raise DataError(
                 f"{plan.table}: column {column.name!r} holds the string {marker!r}, "
                 "which is the null marker",
-                hint="set export.null_marker to a string that no value equals",
+                hint="set export.null_marker to a string that no value equals (and delete the"
+                " table's folder if some of its chunks were already written)",
             )
