@@ -27,6 +27,7 @@ from typing import Any
 
 from exporter.errors import DataError
 from exporter.model import Column, ColumnKind
+from exporter.vector import column_cells
 
 _UTC = dt.timezone.utc
 
@@ -190,7 +191,8 @@ def _marker_error(column: Column, marker: str) -> DataError:
 
 
 class BatchEncoder:
-    """Turns batches of row tuples into CSV records (without line ends), column by column."""
+    """Turns batches of rows into CSV records (without line ends), a whole column at a time:
+    `vector.column_cells` where the column qualifies, else the checked per-cell functions."""
 
     def __init__(self, columns: Sequence[Column], null_marker: str) -> None:
         self.columns = tuple(columns)
@@ -199,22 +201,37 @@ class BatchEncoder:
 
     def encode(self, rows: Sequence[Sequence[object]]) -> list[str]:
         """CSV records for `rows`; raises DataError for a value that cannot be written."""
-        if not rows:
+        return self.encode_columns(list(zip(*rows, strict=False))) if rows else []
+
+    def encode_columns(self, columns: Sequence[Sequence[object]]) -> list[str]:
+        """CSV records for a batch given column by column (`zip(*rows)`)."""
+        if not columns or not columns[0]:
             return []
+        encoded = [
+            self._column(column, cell, values)
+            for column, cell, values in zip(self.columns, self._cells, columns, strict=True)
+        ]
+        return list(map(",".join, zip(*encoded, strict=True)))
+
+    def _column(
+        self, column: Column, cell: Callable[[Any], str], values: Sequence[object]
+    ) -> list[str]:
         marker = self.null_marker
-        encoded: list[list[str]] = []
-        for column, cell, values in zip(
-            self.columns, self._cells, zip(*rows, strict=False), strict=False
-        ):
-            if column.kind.is_text and marker in values:
-                raise _marker_error(column, marker)
-            cells = [marker if v is None else cell(v) for v in values]
-            # A non-text cell can equal the marker too (marker '' and an empty BYTES value,
-            # or a marker such as "0"): more marker cells than NULLs means a collision.
-            if not column.kind.is_text and cells.count(marker) != values.count(None):
-                raise _marker_error(column, marker)
-            encoded.append(cells)
-        return [",".join(record) for record in zip(*encoded, strict=False)]
+        if column.kind.is_text and marker in values:
+            raise _marker_error(column, marker)
+        nulls = values.count(None)
+        present = [v for v in values if v is not None] if nulls else values
+        cells = column_cells(column.kind, present, format_float)
+        if cells is None:
+            cells = list(map(cell, present))
+        # A non-text cell can equal the marker too (marker '' and an empty BYTES value,
+        # or a marker such as "0"), which would load as NULL.
+        if not column.kind.is_text and marker in cells:
+            raise _marker_error(column, marker)
+        if nulls:
+            filled = iter(cells)
+            cells = [marker if v is None else next(filled) for v in values]
+        return cells
 
 
 def header_record(names: Sequence[str]) -> str:

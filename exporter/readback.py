@@ -13,6 +13,8 @@ import io
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
+from itertools import islice
+from operator import itemgetter
 from pathlib import Path
 
 from isal import igzip
@@ -61,18 +63,18 @@ def read_chunk_figures(path: Path, plan: TablePlan) -> FileFigures:
         header = next(records, None)
         if header != expected:
             raise ValidationFailed(f"{path}: header {header} does not match the plan's columns")
-        batch: list[list[str]] = []
-        for record in records:
-            if len(record) != len(expected):
+        width = len(expected)
+        # Whole batches through C-level calls (islice, map(len), itemgetter): the read-back
+        # runs over every byte that was written, so no Python frame per record.
+        while batch := list(islice(records, READ_BATCH_ROWS)):
+            if set(map(len, batch)) != {width}:
+                bad = next(n for n, r in enumerate(batch) if len(r) != width)
                 raise ValidationFailed(
-                    f"{path}: record {rows + 1} has {len(record)} fields, expected {len(expected)}"
+                    f"{path}: record {rows + bad + 1} has {len(batch[bad])} fields, "
+                    f"expected {width}"
                 )
-            batch.append(record)
-            rows += 1
-            if len(batch) >= READ_BATCH_ROWS:
-                _add(sums, numeric, batch, marker)
-                batch = []
-        _add(sums, numeric, batch, marker)
+            rows += len(batch)
+            _add(sums, numeric, batch, marker)
     except (EOFError, OSError, zlib.error, gzip.BadGzipFile, csv.Error, UnicodeDecodeError) as exc:
         raise ValidationFailed(
             f"{path}: unreadable ({exc})",
@@ -85,4 +87,4 @@ def _add(
     sums: ColumnSums, numeric: list[tuple[int, str, bool]], batch: list[list[str]], marker: str
 ) -> None:
     for i, name, is_float in numeric:
-        sums.add_texts(i, name, (r[i] for r in batch if r[i] != marker), is_float)
+        sums.add_texts(i, name, filter(marker.__ne__, map(itemgetter(i), batch)), is_float)

@@ -11,8 +11,13 @@ import decimal
 import math
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
+from functools import partial
+from operator import is_not
+from typing import Any
 
 from exporter.model import Column, ColumnKind
+
+_present = partial(is_not, None)
 
 # No rounding in additions: precision and exponent range at their maxima.
 EXACT = decimal.Context(
@@ -35,28 +40,36 @@ class ColumnSums:
 
     def add_rows(self, rows: Sequence[Sequence[object]]) -> None:
         """Add a batch of rows holding Python values (None for NULL)."""
-        if not rows:
+        if rows:
+            self.add_columns(list(zip(*rows, strict=False)))
+
+    def add_columns(self, columns: Sequence[Sequence[object]]) -> None:
+        """Add a batch given column by column (`zip(*rows)`)."""
+        if not columns or not columns[0]:
             return
         for i, name in self.exact_positions:
-            values = [v for v in (r[i] for r in rows) if v is not None]
-            self.exact[name] = self._add(self.exact[name], values)
+            self.exact[name] = self._add(self.exact[name], filter(_present, columns[i]))
         for i, name in self.float_positions:
-            total = math.fsum(float(v) for v in (r[i] for r in rows) if v is not None)  # type: ignore[arg-type]
-            self.floats[name].append(total)
+            values = filter(_present, columns[i])
+            self.floats[name].append(math.fsum(map(float, values)))  # type: ignore[arg-type]
 
     def add_texts(self, position: int, name: str, texts: Iterable[str], float_column: bool) -> None:
         """Add cells as written in a CSV file (NULL cells already removed)."""
         if float_column:
-            self.floats[name].append(math.fsum(float(t) for t in texts))
+            self.floats[name].append(math.fsum(map(float, texts)))
         else:
-            self.exact[name] = self._add(self.exact[name], (Decimal(t) for t in texts))
+            self.exact[name] = self._add(self.exact[name], map(Decimal, texts))
 
     @staticmethod
-    def _add(start: Decimal, values: Iterable[object]) -> Decimal:
-        total = start
-        for value in values:
-            total = EXACT.add(total, value if isinstance(value, Decimal) else Decimal(value))  # type: ignore[arg-type]
-        return total
+    def _add(start: Decimal, values: Iterable[Any]) -> Decimal:
+        # sum() adds in C under the current context, which EXACT makes rounding-free;
+        # Decimal + int is exact too.
+        numbers: list[Decimal | int] = list(values)
+        with decimal.localcontext(EXACT):
+            try:
+                return Decimal(sum(numbers, start))  # already a Decimal: start is one
+            except TypeError:  # e.g. a float among them: convert each exactly
+                return sum(map(Decimal, numbers), start)
 
     def exact_json(self) -> dict[str, str]:
         """Exact sums as strings (`format(d, 'f')`: no exponent, every digit)."""

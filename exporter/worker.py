@@ -184,14 +184,15 @@ def _encode_batches(
 ) -> None:
     table = plan.table.qualified
     for batch in batches:
+        columns = list(zip(*batch, strict=False))  # one transposition, for encoder and sums
         try:
-            records = encoder.encode(batch)
+            records = encoder.encode_columns(columns)
         except DataError as exc:
             raise DataError(f"{table} chunk {chunk.index}: {exc.message}", hint=exc.hint) from None
         if plan.file_format.row_hash:
             records = with_hashes(records)
         writer.write_records(records)
-        sums.add_rows(batch)
+        sums.add_columns(columns)
         _report(table, len(records))
 
 
