@@ -8,7 +8,7 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from concurrent.futures import Future, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -193,7 +193,6 @@ def run_export(
     debug: bool = False,
 ) -> ExportRun:
     """Export (and by default validate) every selected table; see DESIGN.md sections 2-4."""
-    from exporter.validation.checks import validate_table
     from exporter.validation.metadata import write_table_files
     from exporter.validation.report import write_summary_report
 
@@ -241,16 +240,7 @@ def run_export(
             _collect_stats(result, layout)
         do_validate = config.validation.enabled if validate is None else validate
         if do_validate:
-            for result in results.values():
-                if result.plan is not None and not result.errors:
-                    try:
-                        result.validation = validate_table(
-                            source, result.plan, result.stats, layout, snapshot
-                        )
-                    except ExporterError as exc:
-                        result.errors.append(exc.one_line())
-                    else:
-                        result.errors.extend(result.validation.failures)
+            _validate_all(source, results.values(), layout, snapshot, n_workers, inline)
     db_row_hash = source.dialect.supports_db_row_hash
     write_table_files(results.values(), layout, config, snapshot=snapshot, db_row_hash=db_row_hash)
     run = ExportRun(list(results.values()), started, time.time(), snapshot, n_workers)
@@ -270,7 +260,6 @@ def run_export(
 def validate_existing(config: ExportConfig, *, only: Sequence[str] = ()) -> ExportRun:
     """`validate`: check the files on disk against the source as it is now (the export's
     snapshot is gone, so the source should not have changed since)."""
-    from exporter.validation.checks import validate_table
     from exporter.validation.metadata import write_table_files
     from exporter.validation.report import write_summary_report
 
@@ -288,14 +277,9 @@ def validate_existing(config: ExportConfig, *, only: Sequence[str] = ()) -> Expo
                 f"{p.table} has not been exported ({layout.plan_file(p.table)} is missing)"
             )
         _collect_stats(result, layout)
-        if result.plan is not None and not result.errors:
-            try:
-                result.validation = validate_table(source, result.plan, result.stats, layout, None)
-            except ExporterError as exc:
-                result.errors.append(exc.one_line())
-            else:
-                result.errors.extend(result.validation.failures)
         results.append(result)
+    workers = worker_count(config.export.cpu_percent, explicit=config.export.workers)
+    _validate_all(source, results, layout, None, workers, inline=False)
     db_row_hash = source.dialect.supports_db_row_hash
     write_table_files(results, layout, config, snapshot=None, db_row_hash=db_row_hash)
     run = ExportRun(results, started, time.time(), None, 0)
@@ -303,6 +287,34 @@ def validate_existing(config: ExportConfig, *, only: Sequence[str] = ()) -> Expo
     for r in run.results:
         log.info("%s %s%s", r.status, r.table, f" - {r.errors[0]}" if r.errors else "")
     return run
+
+
+def _validate_all(
+    source: Source,
+    results: Iterable[TableResult],
+    layout: ExportLayout,
+    snapshot: str | None,
+    workers: int,
+    inline: bool,
+) -> None:
+    """Validate every table that was fully written; the files of all of them are read back
+    in parallel from the start."""
+    from exporter.validation.checks import validate_table
+    from exporter.validation.readers import ChunkReaders
+
+    ready = [r for r in results if r.plan is not None and not r.errors]
+    plans = [r.plan for r in ready if r.plan is not None]
+    with ChunkReaders(layout, plans, workers, inline) as readers:
+        for result in ready:
+            assert result.plan is not None
+            try:
+                result.validation = validate_table(
+                    source, result.plan, result.stats, layout, snapshot, readers
+                )
+            except ExporterError as exc:
+                result.errors.append(exc.one_line())
+            else:
+                result.errors.extend(result.validation.failures)
 
 
 class _no_snapshot:

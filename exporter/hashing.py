@@ -9,7 +9,9 @@ The PostgreSQL dialect builds the same text in SQL for database-side hashing.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from binascii import hexlify
+from collections.abc import Sequence
+from itertools import chain, repeat
 
 ROW_HASH_COLUMN = "row_hash"
 ALGORITHM = "md5"
@@ -20,7 +22,26 @@ def row_hash(record: bytes) -> str:
     return hashlib.md5(record, usedforsecurity=False).hexdigest()
 
 
-def with_hashes(records: Iterable[str]) -> list[str]:
-    """Each record with `,<row_hash>` appended."""
+def csv_lines(records: Sequence[str], with_hash: bool) -> bytes:
+    """The UTF-8 lines of `records` (CSV records without line ends), each followed by
+    `,<row_hash>` when `with_hash`, and by a newline.
+
+    Each record is encoded once and hashed as bytes; the lines are joined as bytes, because
+    joining the str records would widen the whole batch to 4 bytes per character as soon as
+    one record holds a character outside the BMP (an emoji)."""
+    encoded = list(map(str.encode, records))
+    if not with_hash:
+        return b"\n".join(encoded) + b"\n" if encoded else b""
+    return _hashed(encoded)
+
+
+def hashed_lines(lines: Sequence[bytes]) -> bytes:
+    """Encoded CSV lines (each ending in a newline) with `,<row_hash>` inserted before the
+    newline of each, joined."""
+    return _hashed([line[:-1] for line in lines])
+
+
+def _hashed(records: list[bytes]) -> bytes:
     md5 = hashlib.md5
-    return [f"{r},{md5(r.encode('utf-8'), usedforsecurity=False).hexdigest()}" for r in records]
+    hashes = [hexlify(md5(r, usedforsecurity=False).digest()) for r in records]
+    return b"".join(chain.from_iterable(zip(records, repeat(b","), hashes, repeat(b"\n"))))

@@ -24,7 +24,7 @@ from exporter.hashing import ROW_HASH_COLUMN
 from exporter.model import ColumnKind, TablePlan
 from exporter.sums import ColumnSums
 
-READ_BATCH_ROWS = 50_000
+READ_BATCH_ROWS = 5_000  # parsed rows held at once: memory flat whatever the chunk size
 
 
 @dataclass(frozen=True)

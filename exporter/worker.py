@@ -13,13 +13,14 @@ import logging
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
 from exporter.encode import BatchEncoder, header_record
 from exporter.errors import DataError, ExporterError
 from exporter.fsutil import write_json
-from exporter.hashing import ROW_HASH_COLUMN, row_hash, with_hashes
+from exporter.hashing import ROW_HASH_COLUMN, csv_lines, hashed_lines
 from exporter.layout import ExportLayout
 from exporter.model import Chunk, ChunkOutcome, ChunkStats, TablePlan
 from exporter.sources import get_source
@@ -189,9 +190,7 @@ def _encode_batches(
             records = encoder.encode_columns(columns)
         except DataError as exc:
             raise DataError(f"{table} chunk {chunk.index}: {exc.message}", hint=exc.hint) from None
-        if plan.file_format.row_hash:
-            records = with_hashes(records)
-        writer.write_records(records)
+        writer.write_bytes(csv_lines(records, plan.file_format.row_hash), len(records))
         sums.add_columns(columns)
         _report(table, len(records))
 
@@ -203,25 +202,22 @@ def _copy_bulk(
     quoted_marker = ('"' + marker.replace('"', '""') + '"').encode("utf-8")
     has_text = any(c.kind.is_text for c in plan.columns)
     table = plan.table.qualified
-    pending: list[bytes] = []
     since_report = 0
-    for line in lines:
-        if has_text and quoted_marker in line:
-            _check_marker(line, plan, marker)
+    # Whole batches of lines through C-level calls: islice, one `in` test per batch for the
+    # marker (a per-line look only when it occurs), hashing and joining as bytes.
+    while batch := list(islice(lines, BULK_WRITE_ROWS)):
+        data = b"".join(batch)
+        if has_text and quoted_marker in data:
+            for line in batch:
+                if quoted_marker in line:
+                    _check_marker(line, plan, marker)
         if client_hash:
-            record = line[:-1]
-            line = record + b"," + row_hash(record).encode("ascii") + b"\n"
-        pending.append(line)
-        if len(pending) >= BULK_WRITE_ROWS:
-            writer.write_bytes(b"".join(pending), len(pending))
-            since_report += len(pending)
-            pending.clear()
-            if since_report >= PROGRESS_EVERY_ROWS:
-                _report(table, since_report)
-                since_report = 0
-    if pending:
-        writer.write_bytes(b"".join(pending), len(pending))
-        since_report += len(pending)
+            data = hashed_lines(batch)
+        writer.write_bytes(data, len(batch))
+        since_report += len(batch)
+        if since_report >= PROGRESS_EVERY_ROWS:
+            _report(table, since_report)
+            since_report = 0
     _report(table, since_report)
 
 

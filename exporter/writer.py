@@ -44,14 +44,6 @@ class CsvGzipWriter:
         self.uncompressed_bytes = 0
         self._gz.write(header.encode("utf-8") + b"\n")
 
-    def write_records(self, records: list[str]) -> None:
-        """Append CSV records (strings without line ends)."""
-        if records:
-            data = ("\n".join(records) + "\n").encode("utf-8")
-            self._gz.write(data)
-            self.rows += len(records)
-            self.uncompressed_bytes += len(data)
-
     def write_bytes(self, data: bytes, rows: int) -> None:
         """Append already encoded CSV lines (each ending in a newline), `rows` of them."""
         self._gz.write(data)

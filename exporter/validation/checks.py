@@ -20,6 +20,7 @@ from exporter.model import ChunkStats, TablePlan
 from exporter.readback import read_chunk_figures
 from exporter.sources.base import Source
 from exporter.sums import EXACT
+from exporter.validation.readers import ChunkReaders
 
 FLOAT_REL_TOLERANCE = 1e-12
 
@@ -76,16 +77,24 @@ def validate_table(
     stats: Sequence[ChunkStats],
     layout: ExportLayout,
     snapshot: str | None,
+    readers: ChunkReaders | None = None,
 ) -> TableVerdict:
-    """Compare source, files and worker figures for one fully written table."""
+    """Compare source, files and worker figures for one fully written table. The files are
+    read by `readers` when given (in parallel, started ahead), else here."""
     verdict = TableVerdict()
     exact_cols = [c for c in plan.columns if c.kind.is_exact_number]
+    # The source first: its query runs while `readers` are still reading the files.
+    with source.session() as conn, source.chunk_transaction(conn, snapshot):
+        row = conn.fetch_all(source.dialect.count_and_sums(plan.table, exact_cols))[0]
     file_sums = {c.name: Decimal(0) for c in exact_cols}
     file_floats: dict[str, list[float]] = {}
     by_index = {s.index: s for s in stats}
     for chunk in plan.chunks:
         path = layout.chunk_file(plan.table, chunk.index)
-        figures = read_chunk_figures(path, plan)
+        if readers is not None:
+            figures = readers.figures(plan, chunk.index)
+        else:
+            figures = read_chunk_figures(path, plan)
         verdict.file_rows[path.name] = figures.rows
         verdict.exported_row_count += figures.rows
         for name, total in figures.sums.items():
@@ -111,8 +120,6 @@ def validate_table(
                 verdict.failures.append(
                     f"{path.name}: float sum of {name} differs from the worker's"
                 )
-    with source.session() as conn, source.chunk_transaction(conn, snapshot):
-        row = conn.fetch_all(source.dialect.count_and_sums(plan.table, exact_cols))[0]
     verdict.source_row_count = int(row[0])
     if verdict.source_row_count != verdict.exported_row_count:
         verdict.failures.append(

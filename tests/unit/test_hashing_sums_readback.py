@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from exporter.encode import BatchEncoder, header_record
 from exporter.errors import ValidationFailed
-from exporter.hashing import ROW_HASH_COLUMN, row_hash, with_hashes
+from exporter.hashing import ROW_HASH_COLUMN, csv_lines, hashed_lines, row_hash
 from exporter.model import (
     Chunk,
     ChunkBounds,
@@ -79,24 +79,27 @@ def test_row_hash_is_lowercase_hex_md5(record: bytes, expected: str) -> None:
     assert row_hash(record) == expected
 
 
-@given(st.lists(st.text(), max_size=5))
-def test_with_hashes_appends_md5_of_the_utf8_record(records: list[str]) -> None:
-    hashed = with_hashes(records)
-    assert len(hashed) == len(records)
-    for record, line in zip(records, hashed, strict=True):
-        try:
-            data = record.encode("utf-8")
-        except UnicodeEncodeError:  # lone surrogates cannot be written either
-            continue
-        assert line == f"{record},{hashlib.md5(data).hexdigest()}"
-        assert line.rsplit(",", 1)[1] == row_hash(data)
+@given(st.lists(st.text(), max_size=5), st.booleans())
+def test_csv_lines_append_md5_of_the_utf8_record(records: list[str], with_hash: bool) -> None:
+    try:
+        encoded = [r.encode("utf-8") for r in records]
+    except UnicodeEncodeError:  # lone surrogates cannot be written either
+        return
+    data = csv_lines(records, with_hash)
+    want = b"".join(
+        r + (b"," + hashlib.md5(r).hexdigest().encode() if with_hash else b"") + b"\n"
+        for r in encoded
+    )
+    assert data == want
+    if with_hash:
+        assert hashed_lines([r + b"\n" for r in encoded]) == want
 
 
 def test_row_hash_of_an_encoded_row_covers_exactly_the_record() -> None:
     (record,) = BatchEncoder(COLUMNS, MARKER).encode([(1, Decimal("2.50"), None, 'é"', BIG)])
     assert record == f'1,2.50,\\N,"é""",{BIG}'
-    (line,) = with_hashes([record])
-    assert line == record + "," + hashlib.md5(record.encode("utf-8")).hexdigest()
+    line = csv_lines([record], with_hash=True)
+    assert line == (record + "," + hashlib.md5(record.encode("utf-8")).hexdigest() + "\n").encode()
 
 
 # -- sums -----------------------------------------------------------------------------------
@@ -193,7 +196,7 @@ def write_chunk(
     with CsvGzipWriter(path, header_record(names), level=level) as writer:
         for start in range(0, len(rows), 64):
             records = encoder.encode(rows[start : start + 64])
-            writer.write_records(with_hashes(records) if plan.file_format.row_hash else records)
+            writer.write_bytes(csv_lines(records, plan.file_format.row_hash), len(records))
         writer.commit()
 
 
@@ -271,12 +274,12 @@ def test_writer_publishes_only_on_commit(tmp_path: Path) -> None:
     final = tmp_path / "data_chunk_0.csv.gz"
     with pytest.raises(RuntimeError):
         with CsvGzipWriter(final, "a", level=None) as writer:
-            writer.write_records(["1"])
+            writer.write_bytes(b"1\n", 1)
             assert not final.exists()
             raise RuntimeError("boom")
     assert list(tmp_path.iterdir()) == []  # the temp file was removed too
     with CsvGzipWriter(final, "a", level=None) as writer:
-        writer.write_records(["1", "2"])
+        writer.write_bytes(b"1\n2\n", 2)
         writer.commit()
     assert gzip.decompress(final.read_bytes()) == b"a\n1\n2\n"
     assert writer.rows == 2

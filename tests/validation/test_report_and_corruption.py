@@ -39,6 +39,7 @@ def exported(tmp_path: Path) -> tuple[ExportConfig, ExportLayout]:
                 "output_dir": str(tmp_path / "out"),
                 "chunk_threshold_gb": 0.00002,
                 "chunk_size_mb": 0.02,
+                "workers": 2,  # `validate` reads the files back in two processes
             },
         }
     )

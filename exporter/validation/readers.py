@@ -1,0 +1,73 @@
+"""Reading chunk files back for validation, in parallel processes, ahead of the checks.
+
+Reading back every written byte (decompress, parse, sum) is the costliest part of
+validation, and each chunk file is independent: all of them are submitted to a process
+pool at once, so that they are read on every core while the coordinator queries the
+source for its counts and sums; each table's check then collects its own files' figures.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from concurrent.futures import Future
+from pathlib import Path
+from types import TracebackType
+
+from exporter.errors import ValidationFailed
+from exporter.layout import ExportLayout
+from exporter.model import TablePlan, TableRef
+from exporter.pool import create_executor
+from exporter.readback import FileFigures, read_chunk_figures
+
+# What a reader process sends back: the figures, or the (message, hint) of the failure;
+# the exception itself is not sent, since its keyword arguments would not survive pickling.
+_Outcome = FileFigures | tuple[str, "str | None"]
+
+
+def _read(path: str, plan: TablePlan) -> _Outcome:
+    try:
+        return read_chunk_figures(Path(path), plan)
+    except ValidationFailed as exc:
+        return (exc.message, exc.hint)
+
+
+class ChunkReaders:
+    """Every chunk file of `plans`, being read back by `workers` processes (inline when
+    `workers` is 1 or `inline`); `figures()` waits for one file's result."""
+
+    def __init__(
+        self, layout: ExportLayout, plans: Iterable[TablePlan], workers: int, inline: bool
+    ) -> None:
+        self.layout = layout
+        plans = list(plans)
+        files = sum(len(p.chunks) for p in plans)
+        serial = inline or workers <= 1 or files <= 1
+        # The export's pool settings: spawned, dying with the coordinator, Ctrl-C ignored.
+        self._executor = create_executor("inline" if serial else "process", min(workers, files))
+        self._futures: dict[tuple[TableRef, int], Future[_Outcome]] = {}
+        for plan in plans:
+            for chunk in plan.chunks:
+                path = str(layout.chunk_file(plan.table, chunk.index))
+                self._futures[(plan.table, chunk.index)] = self._executor.submit(_read, path, plan)
+
+    def figures(self, plan: TablePlan, index: int) -> FileFigures:
+        """The figures of one chunk file; raises ValidationFailed when it is unreadable."""
+        future = self._futures.get((plan.table, index))
+        if future is None:  # not submitted (a table outside `plans`): read it here
+            return read_chunk_figures(self.layout.chunk_file(plan.table, index), plan)
+        outcome = future.result()
+        if isinstance(outcome, tuple):
+            message, hint = outcome
+            raise ValidationFailed(message, hint=hint)
+        return outcome
+
+    def __enter__(self) -> ChunkReaders:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._executor.shutdown(wait=True, cancel_futures=True)
