@@ -51,6 +51,16 @@ def format_float(value: float) -> str:
         # cannot be a halfway tie (a tie needs |value| >= 2**53; see below).
         text = repr(value)
         return text[:-2] if text.endswith(".0") else text
+    text = repr(value)
+    if "e" in text:
+        # From 1e16 up repr() writes d.ddde+XX as PostgreSQL does; it can only be a tie
+        # when it has fewer than 17 significant digits and |value| >= 2**53.
+        mantissa, _, exponent_text = text.partition("e")
+        significant = len(mantissa) - ("." in mantissa) - (mantissa[0] == "-")
+        if significant == 17 or -_TIE_MIN < value < _TIE_MIN:
+            return text
+        if not _is_tie(value, mantissa, int(exponent_text)):
+            return text
     sign, digits, exponent = _shortest_strictly_inside(value).as_tuple()
     assert isinstance(exponent, int)
     text = "".join(map(str, digits))
@@ -61,6 +71,22 @@ def format_float(value: float) -> str:
     mantissa = text[0] + ("." + text[1:] if len(text) > 1 else "")
     return f"{prefix}{mantissa}e{'+' if point >= 0 else '-'}{abs(point):02d}"
 
+
+def _is_tie(value: float, mantissa: str, exponent: int) -> bool:
+    """Whether repr's `mantissa`e`exponent` lies exactly halfway between `value` and a
+    neighbour; in integers, since from 2**53 up every double is one."""
+    whole, _, fraction = mantissa.lstrip("-").partition(".")
+    shown = int(whole + fraction) * 10 ** (exponent - len(fraction))
+    if mantissa[0] == "-":
+        shown = -shown
+    exact = int(value)
+    for neighbour in (math.nextafter(value, math.inf), math.nextafter(value, -math.inf)):
+        if math.isfinite(neighbour) and 2 * shown == exact + int(neighbour):
+            return True
+    return False
+
+
+_TIE_MIN = 2.0**53  # below this no shortest decimal can lie halfway between two doubles
 
 # Exact decimal arithmetic on doubles: a double has at most 767 significant decimal digits.
 _EXACT = Context(prec=800)
