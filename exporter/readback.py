@@ -2,21 +2,25 @@
 
 What is on disk is what BigQuery loads, so validation counts and sums the files themselves.
 NULL cells are recognised by the null marker; numeric cells never equal it (the writer
-fails a table whose text values equal the marker, and numbers cannot).
+fails a table whose values would be written as the marker).
+
+Parsing is Arrow's streaming CSV reader (C++, a block at a time, so memory stays flat),
+every column read as a string with no NULL recognition, quoted newlines allowed, blank lines
+not skipped (a blank line is a damaged record, not nothing): about 2.4x faster than the
+`csv` module on the benchmark table. Only the numeric columns become Python values, to be
+summed exactly. https://arrow.apache.org/docs/python/generated/pyarrow.csv.open_csv.html
 """
 
 from __future__ import annotations
 
 import csv
-import gzip
-import io
-import zlib
-from collections.abc import Iterator
 from dataclasses import dataclass
-from itertools import islice
-from operator import itemgetter
+from decimal import InvalidOperation
 from pathlib import Path
+from typing import IO, Any
 
+import pyarrow as pa
+import pyarrow.csv as pacsv
 from isal import igzip
 
 from exporter.errors import ValidationFailed
@@ -24,7 +28,7 @@ from exporter.hashing import ROW_HASH_COLUMN
 from exporter.model import ColumnKind, TablePlan
 from exporter.sums import ColumnSums
 
-READ_BATCH_ROWS = 5_000  # parsed rows held at once: memory flat whatever the chunk size
+READ_BLOCK_BYTES = 4 << 20  # CSV bytes parsed per batch: memory flat whatever the chunk size
 
 
 @dataclass(frozen=True)
@@ -36,17 +40,45 @@ class FileFigures:
     float_sums: dict[str, float]
 
 
-def _records(path: Path) -> Iterator[list[str]]:
-    raw = igzip.open(path, "rb")  # type: ignore[no-untyped-call]
-    with raw, io.TextIOWrapper(raw, encoding="utf-8", newline="") as text:
-        yield from csv.reader(text, strict=True)
+def _header(raw: IO[bytes]) -> list[str]:
+    """The header record, read line by line up to a newline outside quotes (a quoted column
+    name may hold one), leaving `raw` at the first data record."""
+    line = b""
+    while True:
+        part = raw.readline()
+        line += part
+        if not part or line.count(b'"') % 2 == 0:
+            break
+    return next(csv.reader([line.decode("utf-8").rstrip("\r\n")]), [])
+
+
+def _batches(raw: IO[bytes], width: int, bad_rows: list[Any]) -> pacsv.CSVStreamingReader:
+    names = [f"c{i}" for i in range(width)]
+
+    def invalid(row: Any) -> str:
+        bad_rows.append(row)  # reported without its text: it is the user's data
+        return "error"
+
+    return pacsv.open_csv(
+        raw,
+        read_options=pacsv.ReadOptions(column_names=names, block_size=READ_BLOCK_BYTES),
+        parse_options=pacsv.ParseOptions(
+            newlines_in_values=True, ignore_empty_lines=False, invalid_row_handler=invalid
+        ),
+        convert_options=pacsv.ConvertOptions(
+            column_types={n: pa.string() for n in names},
+            null_values=[],
+            strings_can_be_null=False,
+            quoted_strings_can_be_null=False,
+        ),
+    )
 
 
 def read_chunk_figures(path: Path, plan: TablePlan) -> FileFigures:
     """Count the records of a chunk file and sum its numeric columns exactly.
 
-    Raises ValidationFailed when the file is not a complete gzip stream, is not valid CSV,
-    or its header does not name the plan's columns.
+    Raises ValidationFailed when the file is not a complete gzip stream, is not valid CSV
+    or UTF-8, its header does not name the plan's columns, or a numeric cell is not a number.
     """
     columns = plan.columns
     expected = [c.name for c in columns] + ([ROW_HASH_COLUMN] if plan.file_format.row_hash else [])
@@ -58,33 +90,39 @@ def read_chunk_figures(path: Path, plan: TablePlan) -> FileFigures:
         if c.kind.is_exact_number or c.kind is ColumnKind.FLOAT
     ]
     rows = 0
+    bad_rows: list[Any] = []
     try:
-        records = _records(path)
-        header = next(records, None)
-        if header != expected:
-            raise ValidationFailed(f"{path}: header {header} does not match the plan's columns")
-        width = len(expected)
-        # Whole batches through C-level calls (islice, map(len), itemgetter): the read-back
-        # runs over every byte that was written, so no Python frame per record.
-        while batch := list(islice(records, READ_BATCH_ROWS)):
-            if set(map(len, batch)) != {width}:
-                bad = next(n for n, r in enumerate(batch) if len(r) != width)
+        with igzip.open(path, "rb") as raw:  # type: ignore[no-untyped-call]
+            header = _header(raw)
+            if header != expected:
                 raise ValidationFailed(
-                    f"{path}: record {rows + bad + 1} has {len(batch[bad])} fields, "
-                    f"expected {width}"
+                    f"{path}: header {header} does not match the plan's columns"
                 )
-            rows += len(batch)
-            _add(sums, numeric, batch, marker)
-    except (EOFError, OSError, zlib.error, gzip.BadGzipFile, csv.Error, UnicodeDecodeError) as exc:
+            if not raw.peek(1):
+                return FileFigures(0, sums.exact_json(), sums.float_json())
+            for batch in _batches(raw, len(expected), bad_rows):
+                rows += batch.num_rows
+                for i, name, is_float in numeric:
+                    cells = batch.column(i).to_pylist()
+                    try:
+                        sums.add_texts(i, name, filter(marker.__ne__, cells), is_float)
+                    except (ValueError, InvalidOperation):
+                        raise ValidationFailed(
+                            f"{path}: column {name!r} holds a cell that is not a number",
+                            hint="delete the file and re-run to export the chunk again",
+                        ) from None
+    except ValidationFailed:
+        raise
+    except (EOFError, OSError, pa.ArrowException, UnicodeDecodeError) as exc:
+        if bad_rows:
+            bad = bad_rows[0]
+            raise ValidationFailed(
+                f"{path}: a record after data row {rows} has {bad.actual_columns} fields, "
+                f"expected {bad.expected_columns}",
+                hint="delete the file and re-run to export the chunk again",
+            ) from None
         raise ValidationFailed(
-            f"{path}: unreadable ({exc})",
+            f"{path}: unreadable ({str(exc)[:200]})",
             hint="delete the file and re-run to export the chunk again",
         ) from None
     return FileFigures(rows, sums.exact_json(), sums.float_json())
-
-
-def _add(
-    sums: ColumnSums, numeric: list[tuple[int, str, bool]], batch: list[list[str]], marker: str
-) -> None:
-    for i, name, is_float in numeric:
-        sums.add_texts(i, name, filter(marker.__ne__, map(itemgetter(i), batch)), is_float)

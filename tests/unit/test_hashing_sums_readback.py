@@ -267,7 +267,9 @@ def test_record_with_wrong_field_count_fails_validation(tmp_path: Path) -> None:
         handle.write(b'1,2.00,0.5,"a",1\n2,3.00\n')
     with pytest.raises(ValidationFailed) as info:
         read_chunk_figures(path, plan)
-    assert "record 2" in info.value.one_line()
+    line = info.value.one_line()
+    assert "has 2 fields, expected 5" in line
+    assert "3.00" not in line  # the record's text is user data: never in the message
 
 
 def test_writer_publishes_only_on_commit(tmp_path: Path) -> None:
@@ -284,3 +286,32 @@ def test_writer_publishes_only_on_commit(tmp_path: Path) -> None:
     assert gzip.decompress(final.read_bytes()) == b"a\n1\n2\n"
     assert writer.rows == 2
     assert list(tmp_path.iterdir()) == [final]
+
+
+@pytest.mark.parametrize(
+    ("body", "words"),
+    [
+        (b'1,2.00,0.5,"a",1\n\n2,3.00,0.5,"b",1\n', "'id' holds a cell that is not"),  # blank
+        (b'1,2.00,0.5,"\xff\xfe",1\n', "unreadable"),  # not UTF-8
+        (b'1,2.00,0.5,"a",x1\n', "'n38' holds a cell that is not a number"),  # edited
+        (b'1,2.00,0.5,"a\n', "has 4 fields, expected 5"),  # a quote never closed
+    ],
+    ids=["blank line", "bad utf-8", "not a number", "open quote"],
+)
+def test_damaged_records_fail_validation(tmp_path: Path, body: bytes, words: str) -> None:
+    path = tmp_path / "data_chunk_0.csv.gz"
+    with gzip.open(path, "wb") as handle:
+        handle.write(header_record([c.name for c in COLUMNS]).encode() + b"\n" + body)
+    with pytest.raises(ValidationFailed) as info:
+        read_chunk_figures(path, make_plan(row_hash=False))
+    assert words in info.value.one_line()
+
+
+def test_quoted_newlines_and_commas_are_one_record(tmp_path: Path) -> None:
+    path = tmp_path / "data_chunk_0.csv.gz"
+    with gzip.open(path, "wb") as handle:
+        handle.write(header_record([c.name for c in COLUMNS]).encode() + b"\n")
+        handle.write(b'1,2.50,0.5,"a\nb,c\r\n""d""",\\N\n2,\\N,\\N,"",7\n')
+    figures = read_chunk_figures(path, make_plan(row_hash=False))
+    assert figures.rows == 2
+    assert figures.sums == {"id": "3", "amount": "2.50", "n38": "7"}
