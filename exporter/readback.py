@@ -19,8 +19,6 @@ from decimal import InvalidOperation
 from pathlib import Path
 from typing import IO, Any
 
-import pyarrow as pa
-import pyarrow.csv as pacsv
 from isal import igzip
 
 from exporter.errors import ValidationFailed
@@ -28,7 +26,7 @@ from exporter.hashing import ROW_HASH_COLUMN
 from exporter.model import ColumnKind, TablePlan
 from exporter.sums import ColumnSums
 
-READ_BLOCK_BYTES = 4 << 20  # CSV bytes parsed per batch: memory flat whatever the chunk size
+READ_BLOCK_BYTES = 1 << 20  # CSV bytes parsed per batch: memory flat whatever the chunk size
 
 
 @dataclass(frozen=True)
@@ -52,7 +50,10 @@ def _header(raw: IO[bytes]) -> list[str]:
     return next(csv.reader([line.decode("utf-8").rstrip("\r\n")]), [])
 
 
-def _batches(raw: IO[bytes], width: int, bad_rows: list[Any]) -> pacsv.CSVStreamingReader:
+def _batches(raw: IO[bytes], width: int, bad_rows: list[Any]) -> Any:
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
     names = [f"c{i}" for i in range(width)]
 
     def invalid(row: Any) -> str:
@@ -61,7 +62,10 @@ def _batches(raw: IO[bytes], width: int, bad_rows: list[Any]) -> pacsv.CSVStream
 
     return pacsv.open_csv(
         raw,
-        read_options=pacsv.ReadOptions(column_names=names, block_size=READ_BLOCK_BYTES),
+        # One thread: validation already runs one reader process per core.
+        read_options=pacsv.ReadOptions(
+            column_names=names, block_size=READ_BLOCK_BYTES, use_threads=False
+        ),
         parse_options=pacsv.ParseOptions(
             newlines_in_values=True, ignore_empty_lines=False, invalid_row_handler=invalid
         ),
@@ -89,6 +93,10 @@ def read_chunk_figures(path: Path, plan: TablePlan) -> FileFigures:
         for i, c in enumerate(columns)
         if c.kind.is_exact_number or c.kind is ColumnKind.FLOAT
     ]
+    # Imported here: pyarrow costs ~50 MB of RSS, which processes that never read back
+    # (the coordinator of an export without validation) should not pay.
+    import pyarrow as pa
+
     rows = 0
     bad_rows: list[Any] = []
     try:
