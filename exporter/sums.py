@@ -60,6 +60,11 @@ class ColumnSums:
         else:
             self.exact[name] = self._add(self.exact[name], map(Decimal, texts))
 
+    def add_exact(self, name: str, total: Decimal | None) -> None:
+        """Add a subtotal of an exact column (None: the batch had no value)."""
+        if total is not None:
+            self.exact[name] = self._add(self.exact[name], (total,))
+
     @staticmethod
     def _add(start: Decimal, values: Iterable[Any]) -> Decimal:
         # sum() adds in C under the current context, which EXACT makes rounding-free;

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from exporter.encode import BatchEncoder, header_record
@@ -315,3 +315,45 @@ def test_quoted_newlines_and_commas_are_one_record(tmp_path: Path) -> None:
     figures = read_chunk_figures(path, make_plan(row_hash=False))
     assert figures.rows == 2
     assert figures.sums == {"id": "3", "amount": "2.50", "n38": "7"}
+
+
+def _chunk(tmp_path: Path, body: bytes) -> Path:
+    path = tmp_path / "data_chunk_0.csv.gz"
+    with gzip.open(path, "wb") as handle:
+        handle.write(header_record([c.name for c in COLUMNS]).encode() + b"\n" + body)
+    return path
+
+
+def test_fixed_scale_sums_are_exact_at_38_digits(tmp_path: Path) -> None:
+    # `amount` is numeric(38,2) and `id` int8: summed in Arrow's 76-digit decimals.
+    big = "9" * 36 + ".99"
+    body = f'9223372036854775807,{big},1,"a",1\n9223372036854775807,{big},1,"b",\\N\n'
+    figures = read_chunk_figures(_chunk(tmp_path, body.encode()), make_plan(row_hash=False))
+    assert figures.sums["id"] == str(2 * (2**63 - 1))
+    assert figures.sums["amount"] == "1" + "9" * 36 + ".98"
+    assert figures.sums["n38"] == "1"
+
+
+def test_nan_in_a_fixed_scale_column_is_summed_by_python(tmp_path: Path) -> None:
+    body = b'1,1.25,1,"a",1\n2,NaN,1,"b",1\n'
+    figures = read_chunk_figures(_chunk(tmp_path, body), make_plan(row_hash=False))
+    assert figures.sums["amount"] == "NaN" and figures.sums["id"] == "3"
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(
+        st.decimals(min_value=-(10**36) + 1, max_value=10**36 - 1, places=2),
+        min_size=1,
+        max_size=30,
+    )
+)
+def test_arrow_sums_equal_python_decimal_sums(values: list[Decimal]) -> None:
+    import tempfile
+
+    body = "".join(f'{n},{v},1,"t",\\N\n' for n, v in enumerate(values)).encode()
+    with tempfile.TemporaryDirectory() as folder:
+        figures = read_chunk_figures(_chunk(Path(folder), body), make_plan(row_hash=False))
+    with decimal.localcontext(decimal.Context(prec=100)):  # exact for these values
+        assert Decimal(figures.sums["amount"]) == sum(values, Decimal(0))
+    assert figures.sums["id"] == str(sum(range(len(values))))
