@@ -45,7 +45,8 @@ def _header(raw: IO[bytes]) -> list[str]:
     while True:
         part = raw.readline()
         line += part
-        if not part or line.count(b'"') % 2 == 0:
+        # (A damaged file whose quotes never balance stops after 1 MiB: no header is longer.)
+        if not part or line.count(b'"') % 2 == 0 or len(line) > READ_BLOCK_BYTES:
             break
     return next(csv.reader([line.decode("utf-8").rstrip("\r\n")]), [])
 
