@@ -6,9 +6,11 @@ from __future__ import annotations
 import gzip
 import json
 import os
+import signal
 import sqlite3
 import subprocess
 import sys
+import time
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -64,6 +66,28 @@ def run_subprocess(args: list[str], cwd: Path) -> Result:
         check=False,
     )
     return Result(proc.returncode, proc.stdout, proc.stderr)
+
+
+def start_export_once_a_chunk_exists(config: Path, cwd: Path, out: Path, table: str,
+                                     ) -> subprocess.Popen[str]:
+    """`python -m exporter export` in its own process group (as a terminal would run it),
+    returned once the first chunk file of main.TABLE exists (or the run has ended)."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "exporter", "export", "--config", str(config), "--no-progress"],
+        cwd=cwd,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + SUBPROCESS_TIMEOUT
+    while not chunk_files(out, table) and proc.poll() is None:
+        if time.monotonic() > deadline:
+            os.killpg(proc.pid, signal.SIGKILL)
+            raise AssertionError("no chunk file appeared")
+        time.sleep(0.005)
+    return proc
 
 
 def run_inprocess(args: list[str], capsys: Any) -> Result:

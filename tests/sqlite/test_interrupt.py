@@ -6,20 +6,17 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
 import sys
-import time
 
 import pytest
 
 from exporter.layout import is_temp_file
 from tests.sqlite.conftest import DEMO_EXPORT, Demo
 from tests.sqlite.helpers import (
-    REPO,
-    chunk_files,
     export,
     exported_rows,
     source_rows,
+    start_export_once_a_chunk_exists,
     summary,
     write_config,
 )
@@ -30,20 +27,8 @@ def test_ctrl_c_stops_cleanly_and_the_rerun_finishes(demo: Demo, capsys: object)
     config = write_config(
         demo.root, demo.db, demo.out, **{**DEMO_EXPORT, "chunk_size_mb": 0.25, "fetch_rows": 500}
     )
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "exporter", "export", "--config", str(config), "--no-progress"],
-        cwd=demo.root,
-        env={**os.environ, "PYTHONPATH": str(REPO)},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-    )
+    proc = start_export_once_a_chunk_exists(config, demo.root, demo.out, "orders")
     try:
-        deadline = time.monotonic() + 60
-        while not chunk_files(demo.out, "orders") and proc.poll() is None:
-            assert time.monotonic() < deadline, "no chunk file appeared"
-            time.sleep(0.005)
         os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C in a terminal does
         _, err = proc.communicate(timeout=60)
     finally:

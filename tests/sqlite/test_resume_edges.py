@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -14,12 +13,12 @@ import pytest
 
 from tests.sqlite.conftest import DEMO_EXPORT, Demo
 from tests.sqlite.helpers import (
-    REPO,
     chunk_files,
     export,
     exported_rows,
     file_state,
     source_rows,
+    start_export_once_a_chunk_exists,
     summary,
     table_dir,
     write_config,
@@ -45,19 +44,8 @@ def test_kill_mid_run_then_resume(demo: Demo, capsys: object) -> None:
     config = write_config(
         demo.root, demo.db, demo.out, **{**DEMO_EXPORT, "chunk_size_mb": 0.25, "fetch_rows": 500}
     )
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "exporter", "export", "--config", str(config), "--no-progress"],
-        cwd=demo.root,
-        env={**os.environ, "PYTHONPATH": str(REPO)},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
+    proc = start_export_once_a_chunk_exists(config, demo.root, demo.out, "orders")
     try:
-        deadline = time.monotonic() + 60
-        while not chunk_files(demo.out, "orders") and proc.poll() is None:
-            assert time.monotonic() < deadline, "no chunk file appeared"
-            time.sleep(0.005)
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait(timeout=10)
         # Workers die with the coordinator (PR_SET_PDEATHSIG): nothing keeps writing files.
