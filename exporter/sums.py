@@ -25,6 +25,18 @@ EXACT = decimal.Context(
 )
 
 
+def float_total(values: Iterable[float]) -> float:
+    """The correctly rounded sum of doubles (math.fsum), also where fsum gives up: an
+    intermediate overflow (1e308 + 1e308) gives the exact sum rounded once, which may be
+    infinite, and +inf with -inf gives NaN, as IEEE addition would."""
+    numbers = list(values)
+    try:
+        return math.fsum(numbers)
+    except (OverflowError, ValueError):
+        with decimal.localcontext(EXACT):
+            return float(sum(map(Decimal, numbers), Decimal(0)))
+
+
 class ColumnSums:
     """Running sums of the numeric columns of a table, fed batch by batch."""
 
@@ -51,12 +63,12 @@ class ColumnSums:
             self.exact[name] = self._add(self.exact[name], filter(_present, columns[i]))
         for i, name in self.float_positions:
             values = filter(_present, columns[i])
-            self.floats[name].append(math.fsum(map(float, values)))  # type: ignore[arg-type]
+            self.floats[name].append(float_total(map(float, values)))  # type: ignore[arg-type]
 
     def add_texts(self, position: int, name: str, texts: Iterable[str], float_column: bool) -> None:
         """Add cells as written in a CSV file (NULL cells already removed)."""
         if float_column:
-            self.floats[name].append(math.fsum(map(float, texts)))
+            self.floats[name].append(float_total(map(float, texts)))
         else:
             self.exact[name] = self._add(self.exact[name], map(Decimal, texts))
 
@@ -82,4 +94,4 @@ class ColumnSums:
 
     def float_json(self) -> dict[str, float]:
         """Floating sums."""
-        return {name: math.fsum(parts) for name, parts in self.floats.items()}
+        return {name: float_total(parts) for name, parts in self.floats.items()}

@@ -19,7 +19,7 @@ from exporter.layout import ExportLayout
 from exporter.model import ChunkStats, TablePlan
 from exporter.readback import read_chunk_figures
 from exporter.sources.base import Source
-from exporter.sums import EXACT
+from exporter.sums import EXACT, float_total
 from exporter.validation.readers import ChunkReaders
 
 FLOAT_REL_TOLERANCE = 1e-12
@@ -133,5 +133,5 @@ def validate_table(
         if not match:
             verdict.failures.append(f"sum of {column.name}: source {src}, files {exported}")
     for name, parts in file_floats.items():
-        verdict.sums.append(ColumnCheck(name, None, repr(math.fsum(parts)), None))
+        verdict.sums.append(ColumnCheck(name, None, repr(float_total(parts)), None))
     return verdict

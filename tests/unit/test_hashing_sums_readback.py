@@ -28,7 +28,7 @@ from exporter.model import (
     TableRef,
 )
 from exporter.readback import read_chunk_figures
-from exporter.sums import ColumnSums
+from exporter.sums import ColumnSums, float_total
 from exporter.writer import CsvGzipWriter
 
 MARKER = "\\N"
@@ -357,3 +357,29 @@ def test_arrow_sums_equal_python_decimal_sums(values: list[Decimal]) -> None:
     with decimal.localcontext(decimal.Context(prec=100)):  # exact for these values
         assert Decimal(figures.sums["amount"]) == sum(values, Decimal(0))
     assert figures.sums["id"] == str(sum(range(len(values))))
+
+
+def test_float_total_survives_what_fsum_refuses() -> None:
+    assert math.isnan(float_total([math.inf, -math.inf]))
+    assert float_total([1e308, 1e308]) == math.inf
+    assert float_total([1e308, 1e308, -1e308]) == 1e308  # exact, rounded once
+    assert float_total([0.1] * 10) == 1.0
+
+
+def test_extreme_doubles_export_and_validate(tmp_path: Path) -> None:
+    import sqlite3
+
+    from exporter.config import parse_config
+    from exporter.coordinator import run_export
+
+    db = tmp_path / "f.sqlite"
+    con = sqlite3.connect(db)
+    con.execute("CREATE TABLE f (id INTEGER PRIMARY KEY, x REAL)")
+    con.executemany("INSERT INTO f VALUES (?, ?)",
+                    [(1, math.inf), (2, -math.inf), (3, 1e308), (4, 1e308), (5, None)])
+    con.commit()
+    con.close()
+    config = parse_config({"source": {"engine": "sqlite", "path": str(db)},
+                           "export": {"output_dir": str(tmp_path / "out")}})
+    run = run_export(config, inline=True, show_progress=False)
+    assert run.ok, run.results[0].errors
