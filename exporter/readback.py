@@ -27,6 +27,7 @@ from exporter.model import Column, ColumnKind, TablePlan
 from exporter.sums import ColumnSums
 
 READ_BLOCK_BYTES = 1 << 20  # CSV bytes parsed per batch: memory flat whatever the chunk size
+MAX_RECORD_BYTES = 256 << 20  # blocks grow to this for long records (BigQuery's limit: 100 MB)
 
 
 @dataclass(frozen=True)
@@ -43,7 +44,7 @@ def _header(raw: IO[bytes]) -> list[str]:
     name may hold one), leaving `raw` at the first data record."""
     line = b""
     while True:
-        part = raw.readline()
+        part = raw.readline(READ_BLOCK_BYTES + 1)
         line += part
         # (A damaged file whose quotes never balance stops after 1 MiB: no header is longer.)
         if not part or line.count(b'"') % 2 == 0 or len(line) > READ_BLOCK_BYTES:
@@ -51,7 +52,7 @@ def _header(raw: IO[bytes]) -> list[str]:
     return next(csv.reader([line.decode("utf-8").rstrip("\r\n")]), [])
 
 
-def _batches(raw: IO[bytes], width: int, bad_rows: list[Any]) -> Any:
+def _batches(raw: IO[bytes], width: int, bad_rows: list[Any], block: int) -> Any:
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
@@ -65,7 +66,7 @@ def _batches(raw: IO[bytes], width: int, bad_rows: list[Any]) -> Any:
         raw,
         # One thread: validation already runs one reader process per core.
         read_options=pacsv.ReadOptions(
-            column_names=names, block_size=READ_BLOCK_BYTES, use_threads=False
+            column_names=names, block_size=block, use_threads=False
         ),
         parse_options=pacsv.ParseOptions(
             newlines_in_values=True, ignore_empty_lines=False, invalid_row_handler=invalid
@@ -126,7 +127,43 @@ def read_chunk_figures(path: Path, plan: TablePlan) -> FileFigures:
 
     Raises ValidationFailed when the file is not a complete gzip stream, is not valid CSV
     or UTF-8, its header does not name the plan's columns, or a numeric cell is not a number.
+    A record longer than Arrow's block (large text or bytes) makes the file be read again
+    with larger blocks, up to MAX_RECORD_BYTES.
     """
+    block = READ_BLOCK_BYTES
+    while True:
+        try:
+            return _read_figures(path, plan, block)
+        except _RecordTooLong:
+            if block >= MAX_RECORD_BYTES:
+                raise ValidationFailed(
+                    f"{path}: a record is longer than {MAX_RECORD_BYTES >> 20} MiB",
+                    hint="BigQuery does not load CSV rows that long either: exclude the table"
+                    " or its largest columns",
+                ) from None
+            block *= 4
+
+
+class _RecordTooLong(Exception):
+    """A record straddles more than two of Arrow's blocks."""
+
+
+def _header_mismatch(path: Path, header: list[str], expected: list[str]) -> ValidationFailed:
+    # Names only the position of the first difference: a damaged header line may be user
+    # data (a lost header shows the first record), which never goes into a message.
+    pairs = enumerate(zip(header, expected, strict=False))
+    where = next((i for i, (a, b) in pairs if a != b), None)
+    if where is None:
+        detail = f"{len(header)} fields, expected {len(expected)}"
+    else:
+        detail = f"field {where + 1} is not {expected[where]!r}"
+    return ValidationFailed(
+        f"{path}: the header does not match the plan's columns ({detail})",
+        hint="delete the file and re-run to export the chunk again",
+    )
+
+
+def _read_figures(path: Path, plan: TablePlan, block: int) -> FileFigures:
     columns = plan.columns
     expected = [c.name for c in columns] + ([ROW_HASH_COLUMN] if plan.file_format.row_hash else [])
     marker = plan.file_format.null_marker
@@ -140,40 +177,45 @@ def read_chunk_figures(path: Path, plan: TablePlan) -> FileFigures:
         for i, c in enumerate(columns)
         if c.kind.is_exact_number or c.kind is ColumnKind.FLOAT
     ]
-
     rows = 0
     bad_rows: list[Any] = []
     try:
         with igzip.open(path, "rb") as raw:  # type: ignore[no-untyped-call]
             header = _header(raw)
             if header != expected:
-                raise ValidationFailed(
-                    f"{path}: header {header} does not match the plan's columns"
-                )
+                raise _header_mismatch(path, header, expected)
             if not raw.peek(1):
                 return FileFigures(0, sums.exact_json(), sums.float_json())
-            for batch in _batches(raw, len(expected), bad_rows):
+            for batch in _batches(raw, len(expected), bad_rows, block):
                 rows += batch.num_rows
                 for i, name, is_float, exact_type in numeric:
                     try:
                         _add_column(sums, i, name, is_float, exact_type, batch.column(i), marker)
-                    except (ValueError, InvalidOperation):
+                    except (ValueError, InvalidOperation, OverflowError):
                         raise ValidationFailed(
                             f"{path}: column {name!r} holds a cell that is not a number",
                             hint="delete the file and re-run to export the chunk again",
                         ) from None
     except ValidationFailed:
         raise
-    except (EOFError, OSError, pa.ArrowException, UnicodeDecodeError) as exc:
-        if bad_rows:
-            bad = bad_rows[0]
-            raise ValidationFailed(
-                f"{path}: a record after data row {rows} has {bad.actual_columns} fields, "
-                f"expected {bad.expected_columns}",
-                hint="delete the file and re-run to export the chunk again",
-            ) from None
-        raise ValidationFailed(
-            f"{path}: unreadable ({str(exc)[:200]})",
-            hint="delete the file and re-run to export the chunk again",
-        ) from None
+    except pa.ArrowInvalid as exc:
+        if "straddl" in str(exc):  # "straddling object straddles two block boundaries"
+            raise _RecordTooLong from None
+        raise _unreadable(path, exc, rows, bad_rows) from None
+    except (EOFError, OSError, pa.ArrowException, UnicodeDecodeError, csv.Error) as exc:
+        raise _unreadable(path, exc, rows, bad_rows) from None
     return FileFigures(rows, sums.exact_json(), sums.float_json())
+
+
+def _unreadable(path: Path, exc: BaseException, rows: int, bad_rows: list[Any]) -> ValidationFailed:
+    hint = "delete the file and re-run to export the chunk again"
+    if bad_rows:
+        bad = bad_rows[0]
+        return ValidationFailed(
+            f"{path}: a record after data row {rows} has {bad.actual_columns} fields, "
+            f"expected {bad.expected_columns}",
+            hint=hint,
+        )
+    # Arrow's parse errors quote the record they stopped at: keep only the first line.
+    reason = str(exc).split(":", 2)[:2] if isinstance(exc, ValueError) else [str(exc)]
+    return ValidationFailed(f"{path}: unreadable ({':'.join(reason)[:120]})", hint=hint)

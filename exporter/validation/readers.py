@@ -29,6 +29,8 @@ def _read(path: str, plan: TablePlan) -> _Outcome:
         return read_chunk_figures(Path(path), plan)
     except ValidationFailed as exc:
         return (exc.message, exc.hint)
+    except Exception as exc:  # noqa: BLE001 - one bad file fails its own table, not the run
+        return (f"{path}: unreadable ({type(exc).__name__})", "delete the file and re-run")
 
 
 class ChunkReaders:

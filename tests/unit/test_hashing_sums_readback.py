@@ -383,3 +383,21 @@ def test_extreme_doubles_export_and_validate(tmp_path: Path) -> None:
                            "export": {"output_dir": str(tmp_path / "out")}})
     run = run_export(config, inline=True, show_progress=False)
     assert run.ok, run.results[0].errors
+
+
+def test_a_record_longer_than_arrows_block_is_read(tmp_path: Path) -> None:
+    long_text = "x" * (3 << 20)  # 3 MiB: three of the default 1 MiB blocks
+    body = f'1,2.00,0.5,"{long_text}",7\n2,1.00,\\N,"short",\\N\n'.encode()
+    figures = read_chunk_figures(_chunk(tmp_path, body), make_plan(row_hash=False))
+    assert figures.rows == 2 and figures.sums["n38"] == "7"
+
+
+def test_a_lost_header_is_reported_without_the_data_it_shows(tmp_path: Path) -> None:
+    path = tmp_path / "data_chunk_0.csv.gz"
+    with gzip.open(path, "wb") as handle:  # the header line is gone: the first record shows
+        handle.write(b'1,2.00,0.5,"secret value",7\n')
+    with pytest.raises(ValidationFailed) as info:
+        read_chunk_figures(path, make_plan(row_hash=False))
+    line = info.value.one_line()
+    assert "header" in line and "field 1 is not 'id'" in line
+    assert "secret" not in line
