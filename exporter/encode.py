@@ -153,6 +153,15 @@ def _naive(fn: Callable[[Any], str]) -> Callable[[Any], str]:
     return cell
 
 
+def _float_cell(value: float | int | Decimal) -> str:
+    """A FLOAT cell; an integer or decimal that no double equals (SQLite's NUMERIC affinity
+    keeps 9007199254740993 as an exact integer) is refused, never rounded."""
+    number = float(value)
+    if not isinstance(value, float) and number != value:
+        raise ValueError(f"{value} has more digits than a double holds")
+    return format_float(number)
+
+
 def _type_error(column: Column, value: object, why: str = "") -> DataError:
     return DataError(
         f"column {column.name!r} ({column.native_type}) holds a {type(value).__name__} value, "
@@ -185,7 +194,7 @@ def _cell_function(column: Column) -> Callable[[Any], str]:
             (Decimal, int), lambda v: format(v, "f") if isinstance(v, Decimal) else str(v)
         )
     if kind is ColumnKind.FLOAT:
-        return checked((float, int, Decimal), lambda v: format_float(float(v)))
+        return checked((float, int, Decimal), _float_cell)
     if kind is ColumnKind.BOOLEAN:
         return checked((bool, int), lambda v: "true" if v else "false")
     if kind is ColumnKind.DATE:

@@ -520,3 +520,11 @@ def test_user_marker_equal_to_a_number_or_boolean_cell_raises(kind: ColumnKind, 
     assert enc.encode([(None,)]) == [marker]  # a NULL alone is fine
     with pytest.raises(DataError, match="null marker"):
         enc.encode([(None,), (value,)])
+
+
+def test_float_column_refuses_an_integer_no_double_holds() -> None:
+    enc = BatchEncoder([col(ColumnKind.FLOAT)], MARKER)
+    assert enc.encode([(2**53,), (Decimal("0.5"),), (3,)]) == ["9.007199254740992e+15", "0.5", "3"]
+    for value in (2**53 + 1, 12345678901234567, Decimal("0.1")):
+        with pytest.raises(DataError, match="more digits than a double holds"):
+            enc.encode([(value,)])
