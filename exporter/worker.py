@@ -200,14 +200,15 @@ def _copy_bulk(
 ) -> None:
     marker = plan.file_format.null_marker
     quoted_marker = ('"' + marker.replace('"', '""') + '"').encode("utf-8")
-    has_text = any(c.kind.is_text for c in plan.columns)
     table = plan.table.qualified
     since_report = 0
     # Whole batches of lines through C-level calls: islice, one `in` test per batch for the
     # marker (a per-line look only when it occurs), hashing and joining as bytes.
     while batch := list(islice(lines, BULK_WRITE_ROWS)):
         data = b"".join(batch)
-        if has_text and quoted_marker in data:
+        # COPY quotes any value equal to its NULL string, text or not: a quoted marker is the
+        # only way a value equal to the marker can show, so it is looked for in every column.
+        if quoted_marker in data:
             for line in batch:
                 if quoted_marker in line:
                     _check_marker(line, plan, marker)
@@ -248,9 +249,9 @@ def _quoted_cells(line: str) -> Iterator[tuple[str, bool]]:
 def _check_marker(line: bytes, plan: TablePlan, marker: str) -> None:
     record = line.decode("utf-8").rstrip("\n")
     for column, (text, quoted) in zip(plan.columns, _quoted_cells(record), strict=False):
-        if column.kind.is_text and quoted and text == marker:
+        if quoted and text == marker:
             raise DataError(
-                f"{plan.table}: column {column.name!r} holds the string {marker!r}, "
+                f"{plan.table}: column {column.name!r} holds a value written as {marker!r}, "
                 "which is the null marker",
                 hint="set export.null_marker to a string that no value equals (and delete the"
                 " table's folder if some of its chunks were already written)",

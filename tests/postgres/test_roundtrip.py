@@ -190,6 +190,21 @@ def test_text_equal_to_null_marker_fails_only_that_table(pg: Any, pg_schema: str
     assert not ExportLayout(out).existing_chunk_files(TableRef(pg_schema, "bad"))
 
 
+@pytest.mark.parametrize("fetch_path", ["auto", "batch"])
+def test_number_equal_to_a_custom_marker_fails_on_both_paths(
+        pg: Any, pg_schema: str, tmp_path: Path, fetch_path: str) -> None:
+    # COPY would quote the 0 ("0") and BigQuery might load it as 0 or NULL: it must fail.
+    pg.execute(f'CREATE TABLE "{pg_schema}".n (id int, n int, t text)')
+    pg.execute(f"""INSERT INTO "{pg_schema}".n VALUES (1, 5, 'a'), (2, 0, 'b'), (3, NULL, 'c')""")
+    out = tmp_path / "out"
+    config = make_config(pg_source(), out, schemas=[pg_schema], fetch_path=fetch_path,
+                         null_marker="0")
+    (result,) = run_export(config, inline=True, show_progress=False).results
+    assert result.status == "FAILED"
+    assert "'n'" in result.errors[0] and "null marker" in result.errors[0]
+    assert not ExportLayout(out).existing_chunk_files(TableRef(pg_schema, "n"))
+
+
 def test_plan_splits_by_ctid_and_by_key_and_reads_every_row_once(
         pg: Any, pg_schema: str, tmp_path: Path) -> None:
     # '%' in the names: psycopg must not read it as a placeholder in the bounded chunk queries.
