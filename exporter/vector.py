@@ -23,6 +23,7 @@ from exporter.model import ColumnKind
 _UTC = dt.timezone.utc
 _ZERO = dt.timedelta(0)
 _TZINFO = attrgetter("tzinfo")
+_UTCOFFSET = methodcaller("utcoffset")  # each value's own offset: zones with DST differ per date
 _BOOL_TEXT = {True: "true", False: "false"}
 _SPACE_ISO = methodcaller("isoformat", " ")
 _TO_UTC = methodcaller("astimezone", _UTC)
@@ -54,7 +55,7 @@ def _floats(values: Sequence[float], format_float: Callable[[float], str]) -> li
 
 def _timestamps(values: Sequence[dt.datetime]) -> list[str] | None:
     zones = set(map(_TZINFO, values))
-    if all(z is not None and z.utcoffset(None) == _ZERO for z in zones):
+    if None not in zones and set(map(_UTCOFFSET, values)) == {_ZERO}:
         # Already in UTC (what drivers return under TimeZone UTC): isoformat() ends with
         # "+00:00"; only the fraction needs trimming.
         return [

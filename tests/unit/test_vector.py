@@ -76,3 +76,21 @@ def test_mixed_types_are_left_to_the_checked_path() -> None:
     assert column_cells(ColumnKind.DATETIME, [aware], format_float) is None
     assert column_cells(ColumnKind.TIMESTAMP, [aware, dt.datetime(2024, 1, 2)],
                         format_float) is None
+
+
+class _ZeroOnlyWithoutADate(dt.tzinfo):
+    """A zone whose offset for no particular date is 0 but is +01:00 on every real date."""
+
+    def utcoffset(self, when: dt.datetime | None) -> dt.timedelta:
+        return dt.timedelta(0) if when is None else dt.timedelta(hours=1)
+
+    def dst(self, when: dt.datetime | None) -> dt.timedelta:
+        return dt.timedelta(0)
+
+
+def test_fast_timestamps_use_each_values_own_offset() -> None:
+    values = [dt.datetime(2024, 1, 2, 3, tzinfo=_ZeroOnlyWithoutADate())]
+    column = Column("t", "timestamptz", ColumnKind.TIMESTAMP)
+    assert BatchEncoder([column], MARKER).encode([(v,) for v in values]) == [
+        "2024-01-02 02:00:00+00:00"
+    ]
