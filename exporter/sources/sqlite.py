@@ -39,10 +39,12 @@ class SqliteDialect(Dialect):
         )
 
     def table_columns(self, table: TableRef) -> Query:
-        # https://www.sqlite.org/pragma.html#pragfunc (table-valued pragma functions)
+        # https://www.sqlite.org/pragma.html#pragfunc (table-valued pragma functions).
+        # table_xinfo, not table_info: it also lists generated columns (hidden 2: virtual,
+        # 3: stored); hidden 1 are a virtual table's hidden columns, not part of its rows.
         return Query(
-            'SELECT name, type, NULL, NULL, "notnull" FROM pragma_table_info(:table, :schema) '
-            "ORDER BY cid",
+            'SELECT name, type, NULL, NULL, "notnull" FROM pragma_table_xinfo(:table, :schema) '
+            "WHERE hidden IN (0, 2, 3) ORDER BY cid",
             {"table": table.name, "schema": table.schema},
         )
 

@@ -80,3 +80,22 @@ def test_user_column_named_rowid_alias(tmp_path: Path, capsys: object) -> None:
     assert entry["status"] == "SUCCEEDED", entry["errors"]
     assert result.code == 0
     assert exported_rows(out, "shadow") == source_rows(db, "shadow")
+
+
+def test_generated_columns_are_exported_and_do_not_shadow_the_rowid(tmp_path: Path,
+                                                                     capsys: object) -> None:
+    db = _db(
+        tmp_path / "g.sqlite",
+        "CREATE TABLE g (x INTEGER, pad TEXT, total INTEGER GENERATED ALWAYS AS (x * 2) STORED,"
+        " _rowid_ GENERATED ALWAYS AS (x) VIRTUAL);",
+        {"g": [(None if i % 10 == 0 else i, PAD) for i in range(20_000)]},
+    )
+    out = tmp_path / "out"
+    result = export(write_config(tmp_path, db, out, **SPLIT), capsys)
+    entry = summary(out)["g"]
+    assert entry["status"] == "SUCCEEDED", entry["errors"]
+    assert result.code == 0
+    rows = exported_rows(out, "g")
+    assert sum(rows.values()) == 20_000
+    assert all(len(r) == 4 for r in rows)  # x, pad, total and the generated _rowid_
+    assert rows == source_rows(db, "g")
