@@ -173,12 +173,40 @@ class PostgresDialect(Dialect):
         if kind is ColumnKind.FLOAT:
             return f"CAST(CAST({col} AS float8) AS text)"
         if kind is ColumnKind.TIMESTAMP:
-            return f"CAST(({col} AT TIME ZONE 'UTC') AS text) || '+00:00'"
+            text = f"CAST(({col} AT TIME ZONE 'UTC') AS text) || '+00:00'"
+            return self._within_years(col, "timestamptz", text)
+        if kind is ColumnKind.DATETIME:
+            return self._within_years(col, "timestamp", f"CAST({col} AS text)")
+        if kind is ColumnKind.DATE:
+            return self._within_years(col, "date", f"CAST({col} AS text)")
         if kind is ColumnKind.BYTES:
             # encode(.., 'base64') wraps lines every 76 characters; BigQuery wants none.
             # https://www.postgresql.org/docs/current/functions-binarystring.html
             return f"replace(encode({col}, 'base64'), chr(10), '')"
         return f"CAST({col} AS text)"
+
+    @staticmethod
+    def _within_years(col: str, sql_type: str, text: str) -> str:
+        """`text` for values in years 1-9999 (BigQuery's range, and Python's, which the batch
+        path has), else a runtime error naming the value: PostgreSQL also holds infinity,
+        BC dates and years up to 294276, which BigQuery would refuse at load time. The error
+        is a failed cast of a string built from the row, so that it can only be raised by
+        such a row, never folded into a constant when the query is planned.
+        https://www.postgresql.org/docs/current/datatype-datetime.html"""
+        zone = "+00" if sql_type == "timestamptz" else ""
+        low = f"CAST('0001-01-01 00:00:00{zone}' AS {sql_type})"
+        high = f"CAST('10000-01-01 00:00:00{zone}' AS {sql_type})" if sql_type != "date" else (
+            "CAST('9999-12-31' AS date)"
+        )
+        below_high = f"{col} < {high}" if sql_type != "date" else f"{col} <= {high}"
+        failure = (
+            f"CAST(CAST('outside years 1-9999, which BigQuery holds: ' || CAST({col} AS text) "
+            f"AS {sql_type}) AS text)"
+        )
+        return (
+            f"CASE WHEN {col} >= {low} AND {below_high} THEN {text} "
+            f"WHEN {col} IS NOT NULL THEN {failure} END"
+        )
 
     def record_expression(self, columns: Sequence[Column]) -> str:
         """The whole CSV record in SQL, for database-side row hashes (hashing.py)."""

@@ -205,6 +205,23 @@ def test_number_equal_to_a_custom_marker_fails_on_both_paths(
     assert not ExportLayout(out).existing_chunk_files(TableRef(pg_schema, "n"))
 
 
+@pytest.mark.parametrize("fetch_path", ["auto", "batch"])
+def test_dates_outside_bigquerys_years_fail_their_table(
+        pg: Any, pg_schema: str, tmp_path: Path, fetch_path: str) -> None:
+    bad = {"d_inf": ("date", "infinity"), "d_bc": ("date", "0044-03-15 BC"),
+           "ts_big": ("timestamp", "12345-01-01 00:00"), "ts_ninf": ("timestamp", "-infinity"),
+           "tz_inf": ("timestamptz", "infinity"), "tz_bc": ("timestamptz", "0100-01-01 BC")}
+    for table, (sql_type, value) in bad.items():
+        pg.execute(f'CREATE TABLE "{pg_schema}"."{table}" (id int, v {sql_type})')
+        pg.execute(f"""INSERT INTO "{pg_schema}"."{table}" VALUES (1, NULL), (2, '{value}')""")
+    out = tmp_path / "out"
+    config = make_config(pg_source(), out, schemas=[pg_schema], fetch_path=fetch_path)
+    results = run_export(config, inline=True, show_progress=False).results
+    assert {r.table.name: r.status for r in results} == dict.fromkeys(bad, "FAILED")
+    for result in results:
+        assert not ExportLayout(out).existing_chunk_files(result.table), result.table
+
+
 def test_plan_splits_by_ctid_and_by_key_and_reads_every_row_once(
         pg: Any, pg_schema: str, tmp_path: Path) -> None:
     # '%' in the names: psycopg must not read it as a placeholder in the bounded chunk queries.
