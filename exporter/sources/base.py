@@ -191,6 +191,13 @@ class Source(ABC):
         """Primary-key column names in key order (empty when there is none)."""
         return [row[0] for row in conn.fetch_all(self.dialect.primary_key(table))]
 
+    def count_and_sums(
+        self, conn: DbConn, table: TableRef, columns: Sequence[Column]
+    ) -> tuple[int, list[Any]]:
+        """COUNT(*) and the exact SUM of each integer or decimal column (None: no value)."""
+        row = conn.fetch_all(self.dialect.count_and_sums(table, columns))[0]
+        return int(row[0]), list(row[1:])
+
     def size_bytes(self, conn: DbConn, table: TableRef) -> int:
         """Storage size of the table in bytes."""
         rows = conn.fetch_all(self.dialect.table_size_bytes(table))

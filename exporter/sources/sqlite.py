@@ -9,11 +9,11 @@ that do not fit their column's kind fail the table instead of being guessed at.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any, ClassVar
 
 from exporter.errors import ExporterError, SourceError
-from exporter.model import Chunk, ChunkBounds, ColumnKind, TablePlan, TableRef
+from exporter.model import Chunk, ChunkBounds, Column, ColumnKind, TablePlan, TableRef
 from exporter.sources import register
 from exporter.sources.base import DbConn, Dialect, Query, RowBatches, Source
 from exporter.splitting import split_int_range
@@ -69,6 +69,17 @@ class SqliteDialect(Dialect):
         always refers to the explicitly declared column"."""
         taken = {name.lower() for name in column_names}
         return next((n for n in ROWID_NAMES if n not in taken), None)
+
+    def count_and_split_sums(self, table: TableRef, columns: Sequence[Column]) -> Query:
+        """One row (count, then per column the SUM of its high 32 bits and of its low 32
+        bits). SQLite's SUM of integers fails with "integer overflow" past 2**63 - 1, which
+        two rows of valid INTEGER values reach; the halves cannot overflow below 2**31 rows.
+        `>>` keeps the sign: https://www.sqlite.org/lang_expr.html#operators"""
+        parts = "".join(
+            f", SUM({self.quote(c.name)} >> 32), SUM({self.quote(c.name)} & 4294967295)"
+            for c in columns
+        )
+        return Query(f"SELECT COUNT(*){parts} FROM {self.qualified(table)}")
 
     def rowid_range(self, table: TableRef, rowid: str = "_rowid_") -> Query:
         """One row (min rowid, max rowid); `rowid` is a name from `rowid_name`."""
@@ -138,6 +149,19 @@ class SqliteSource(Source):
     """A SQLite database file."""
 
     dialect: ClassVar[SqliteDialect] = SqliteDialect()
+
+    def count_and_sums(
+        self, conn: DbConn, table: TableRef, columns: Sequence[Column]
+    ) -> tuple[int, list[Any]]:
+        if any(c.kind is not ColumnKind.INTEGER for c in columns):
+            return super().count_and_sums(conn, table, columns)
+        row = conn.fetch_all(self.dialect.count_and_split_sums(table, columns))[0]
+        halves = row[1:]
+        sums = [
+            None if high is None else int(high) * 2**32 + int(low)
+            for high, low in zip(halves[::2], halves[1::2], strict=True)
+        ]
+        return int(row[0]), sums
 
     def prepare(self) -> None:
         if self.config.create_demo and not self.config.path.exists():

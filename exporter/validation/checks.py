@@ -85,7 +85,7 @@ def validate_table(
     exact_cols = [c for c in plan.columns if c.kind.is_exact_number]
     # The source first: its query runs while `readers` are still reading the files.
     with source.session() as conn, source.chunk_transaction(conn, snapshot):
-        row = conn.fetch_all(source.dialect.count_and_sums(plan.table, exact_cols))[0]
+        count, source_sums = source.count_and_sums(conn, plan.table, exact_cols)
     file_sums = {c.name: Decimal(0) for c in exact_cols}
     file_floats: dict[str, list[float]] = {}
     by_index = {s.index: s for s in stats}
@@ -120,12 +120,12 @@ def validate_table(
                 verdict.failures.append(
                     f"{path.name}: float sum of {name} differs from the worker's"
                 )
-    verdict.source_row_count = int(row[0])
+    verdict.source_row_count = count
     if verdict.source_row_count != verdict.exported_row_count:
         verdict.failures.append(
             f"row count: source {verdict.source_row_count}, files {verdict.exported_row_count}"
         )
-    for column, value in zip(exact_cols, row[1:], strict=False):
+    for column, value in zip(exact_cols, source_sums, strict=True):
         src = format(Decimal(value), "f") if value is not None else "0"
         exported = format(file_sums[column.name], "f")
         match = _same(src, exported)

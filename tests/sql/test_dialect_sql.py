@@ -89,6 +89,7 @@ def queries(dialect: Dialect) -> Iterator[tuple[str, Query]]:
         yield f"select_chunk({name})", dialect.select_chunk(plan(), chunk)
     if isinstance(dialect, SqliteDialect):
         yield "rowid_range", dialect.rowid_range(TABLE)
+        yield "count_and_split_sums", dialect.count_and_split_sums(TABLE, exact)
     if isinstance(dialect, PostgresDialect):
         yield "heap_blocks", dialect.heap_blocks(TABLE)
         for name in ("whole", "physical", "key_first", "key_last"):

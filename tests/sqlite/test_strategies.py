@@ -4,6 +4,7 @@ WITHOUT ROWID table, no usable split, an empty table)."""
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from pathlib import Path
 
@@ -102,3 +103,19 @@ def test_generated_columns_are_exported_and_do_not_shadow_the_rowid(tmp_path: Pa
     want = {(x, p, t, None if r is None else str(r)): n
             for (x, p, t, r), n in source_rows(db, "g").items()}
     assert dict(rows) == want
+
+
+def test_integer_sums_past_int64_validate(tmp_path: Path, capsys: object) -> None:
+    # SQLite's own SUM fails with "integer overflow" on these; validation must not.
+    big, small = 2**63 - 1, -(2**63)
+    values = [big, big, small, 5, None, -1, small + 1]
+    db = _db(tmp_path / "i.sqlite", "CREATE TABLE i (id INTEGER PRIMARY KEY, n INTEGER);",
+             {"i": list(enumerate(values, start=1))})
+    out = tmp_path / "out"
+    result = export(write_config(tmp_path, db, out), capsys)
+    entry = summary(out)["i"]
+    assert entry["status"] == "SUCCEEDED", entry["errors"]
+    assert result.code == 0
+    meta = json.loads((out / "main" / "i" / "config" / "metadata.json").read_text())
+    (n_sum,) = [c for c in meta["column_sums"] if c["column"] == "n"]
+    assert n_sum["source"] == n_sum["exported"] == str(sum(v for v in values if v is not None))
