@@ -6,7 +6,8 @@ extra_float_digits 1), so a chunk written by the bulk COPY path and one written 
 byte-identical, and so are their row hashes.
 
 - NULL is the null marker, unquoted; STRING and JSON cells are always quoted, so '' is `""`.
-- INTEGER and DECIMAL: every digit, never an exponent (Decimal formatted with 'f').
+- INTEGER and DECIMAL: every digit, never an exponent (Decimal formatted with 'f'); a decimal
+  NaN or infinity is refused (BigQuery's NUMERIC types hold neither).
 - FLOAT: shortest round-trip digits; fixed notation when the decimal exponent is in
   [-4, 15), else `d.ddde+XX` (PostgreSQL's float8out); NaN, Infinity, -Infinity, -0.
 - BOOLEAN: true/false. DATE: YYYY-MM-DD. DATETIME: `YYYY-MM-DD HH:MM:SS[.ffffff]` with trailing
@@ -153,6 +154,16 @@ def _naive(fn: Callable[[Any], str]) -> Callable[[Any], str]:
     return cell
 
 
+def _decimal_cell(value: Decimal | int) -> str:
+    """A DECIMAL cell: every digit. NaN and infinities (PostgreSQL's numeric has them) are
+    refused: BigQuery's NUMERIC and BIGNUMERIC hold neither, so the load would fail."""
+    if isinstance(value, int):
+        return str(value)
+    if not value.is_finite():
+        raise ValueError(f"{value} is not a number BigQuery's NUMERIC can hold")
+    return format(value, "f")
+
+
 def _float_cell(value: float | int | Decimal) -> str:
     """A FLOAT cell; an integer or decimal that no double equals (SQLite's NUMERIC affinity
     keeps 9007199254740993 as an exact integer) is refused, never rounded."""
@@ -190,9 +201,7 @@ def _cell_function(column: Column) -> Callable[[Any], str]:
     if kind is ColumnKind.INTEGER:
         return checked((int,), lambda v: str(int(v)))
     if kind is ColumnKind.DECIMAL:
-        return checked(
-            (Decimal, int), lambda v: format(v, "f") if isinstance(v, Decimal) else str(v)
-        )
+        return checked((Decimal, int), _decimal_cell)
     if kind is ColumnKind.FLOAT:
         return checked((float, int, Decimal), _float_cell)
     if kind is ColumnKind.BOOLEAN:

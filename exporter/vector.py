@@ -97,6 +97,8 @@ def column_cells(
     if kind is ColumnKind.INTEGER and only is int:
         return list(map(str, values))
     if kind is ColumnKind.DECIMAL and only is Decimal:
+        if not all(map(Decimal.is_finite, values)):  # type: ignore[arg-type]
+            return None  # NaN or infinity: the checked path refuses it by name
         return list(map(format, values, repeat("f")))
     if kind is ColumnKind.DECIMAL and only is int:
         return list(map(str, values))

@@ -179,6 +179,17 @@ class PostgresDialect(Dialect):
             return self._within_years(col, "timestamp", f"CAST({col} AS text)")
         if kind is ColumnKind.DATE:
             return self._within_years(col, "date", f"CAST({col} AS text)")
+        if kind is ColumnKind.DECIMAL:
+            # numeric NaN and (PostgreSQL 14+) infinities: BigQuery's NUMERIC types hold
+            # neither. NaN equals NaN for numeric. Same runtime-error device as dates.
+            # https://www.postgresql.org/docs/current/datatype-numeric.html
+            special = "CAST('NaN' AS numeric), CAST('Infinity' AS numeric), " \
+                "CAST('-Infinity' AS numeric)"
+            failure = (
+                f"CAST(CAST('not a number BigQuery holds: ' || CAST({col} AS text) AS numeric)"
+                " AS text)"
+            )
+            return f"CASE WHEN {col} IN ({special}) THEN {failure} ELSE CAST({col} AS text) END"
         if kind is ColumnKind.BYTES:
             # encode(.., 'base64') wraps lines every 76 characters; BigQuery wants none.
             # https://www.postgresql.org/docs/current/functions-binarystring.html

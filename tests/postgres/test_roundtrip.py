@@ -55,7 +55,7 @@ ROWS = [
     (4, "snowman ☃", "v", "c", "0", "0.0000000000", "1e-20", 1e308, 3.4e38, 0, 0,
      "2024-02-29", "2024-02-29 12:34:56.5", "2024-02-29 12:34:56.5+05:30", "12:34:56.5",
      True, bytes(range(256)), '{"unicode": "é🎉"}', '"string"', None),
-    (5, "x", None, None, "1", "1.5", "NaN", -1e-308, 1e-45, 1, 1, "1970-01-01",
+    (5, "x", None, None, "1", "1.5", "-0.00000000000000000000000000000000000000001", -1e-308, 1e-45, 1, 1, "1970-01-01",
      "1970-01-01 00:00:00.000001", "1969-12-31 23:59:59.999999+00", "00:00:00.000001",
      None, b"\n\r,\"", "null", "1", None),
     (6, None, None, None, None, None, None, float("inf"), float("-inf"), None, None, None,
@@ -220,6 +220,24 @@ def test_dates_outside_bigquerys_years_fail_their_table(
     assert {r.table.name: r.status for r in results} == dict.fromkeys(bad, "FAILED")
     for result in results:
         assert not ExportLayout(out).existing_chunk_files(result.table), result.table
+
+
+@pytest.mark.parametrize("fetch_path", ["auto", "batch"])
+def test_numeric_nan_and_infinity_fail_their_table(
+        pg: Any, pg_schema: str, tmp_path: Path, fetch_path: str) -> None:
+    for table, value in {"nan": "NaN", "inf": "Infinity", "ninf": "-Infinity"}.items():
+        pg.execute(f'CREATE TABLE "{pg_schema}"."{table}" (id int, v numeric)')
+        pg.execute(f"""INSERT INTO "{pg_schema}"."{table}" VALUES (1, 1.5), (2, '{value}')""")
+    pg.execute(f'CREATE TABLE "{pg_schema}".fine (id int, v numeric(10, 2))')
+    pg.execute(f'INSERT INTO "{pg_schema}".fine VALUES (1, 1.5), (2, NULL)')
+    out = tmp_path / "out"
+    config = make_config(pg_source(), out, schemas=[pg_schema], fetch_path=fetch_path)
+    results = run_export(config, inline=True, show_progress=False).results
+    statuses = {r.table.name: r.status for r in results}
+    assert statuses == {"nan": "FAILED", "inf": "FAILED", "ninf": "FAILED", "fine": "SUCCEEDED"}
+    for result in results:
+        if result.status == "FAILED":
+            assert "BigQuery" in result.errors[0], result.errors
 
 
 def test_plan_splits_by_ctid_and_by_key_and_reads_every_row_once(

@@ -528,3 +528,11 @@ def test_float_column_refuses_an_integer_no_double_holds() -> None:
     for value in (2**53 + 1, 12345678901234567, Decimal("0.1")):
         with pytest.raises(DataError, match="more digits than a double holds"):
             enc.encode([(value,)])
+
+
+@pytest.mark.parametrize("value", ["NaN", "sNaN", "Infinity", "-Infinity"])
+def test_decimal_column_refuses_what_bigquery_numeric_cannot_hold(value: str) -> None:
+    enc = BatchEncoder([col(ColumnKind.DECIMAL)], MARKER)
+    assert enc.encode([(Decimal("-0.50"),), (None,)]) == ["-0.50", MARKER]
+    with pytest.raises(DataError, match="NUMERIC"):
+        enc.encode([(Decimal("1"),), (Decimal(value),)])
