@@ -109,7 +109,7 @@ ORACLE_HINTS: dict[str, str] = {
 # https://www.postgresql.org/docs/current/errcodes-appendix.html
 POSTGRES_HINTS: dict[str, str] = {
     "28P01": "password authentication failed: check source.user and the password variable",
-    "28000": "the server rejected this login: check pg_hba.conf and source.user",
+    "28000": "the server rejected this login: check source.user and pg_hba.conf",
     "3D000": "the database does not exist: check source.database",
     "42P01": "the table is not visible: check grants or export.schemas",
     "42501": "permission denied: GRANT SELECT on the table to the export user",

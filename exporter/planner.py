@@ -233,6 +233,12 @@ def plan_export(
             except ExporterError as exc:
                 log.error("%s", exc.one_line())
                 planned.append(PlannedTable(table, error=exc))
+            except OSError as exc:  # plan.json cannot be written: no table can be exported
+                raise ConfigError(
+                    f"cannot write {layout.plan_file(table)}: {exc.strerror or exc}",
+                    key="export.output_dir",
+                    hint="choose a folder this user can create and write",
+                ) from None
             except Exception as exc:  # a driver error on one table
                 err = source.explain_error(exc)
                 log.error("%s", err.one_line())

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from exporter.encode import BatchEncoder, header_record
-from exporter.errors import DataError, ExporterError
+from exporter.errors import DataError, ExporterError, OutputError
 from exporter.fsutil import write_json
 from exporter.hashing import ROW_HASH_COLUMN, csv_lines, hashed_lines
 from exporter.layout import ExportLayout
@@ -111,6 +111,14 @@ def export_chunk(task: ChunkTask) -> ChunkOutcome:
         return ChunkOutcome(plan.table, chunk.index, stats=stats)
     except ExporterError as exc:
         return ChunkOutcome(plan.table, chunk.index, error=exc.one_line(), error_code=exc.code)
+    except OSError as exc:  # the output side: disk full, permissions (drivers raise their own)
+        failure = OutputError(
+            f"{final}: {exc.strerror or exc}",
+            hint="free disk space or fix export.output_dir's permissions, then re-run to resume",
+        )
+        return ChunkOutcome(
+            plan.table, chunk.index, error=failure.one_line(), error_code=failure.code
+        )
     except Exception as exc:
         # The connection may be unusable after a driver error: drop it, reconnect next time.
         close_connections()

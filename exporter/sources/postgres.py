@@ -37,6 +37,14 @@ _KINDS: dict[str, ColumnKind] = {
     "jsonb": ColumnKind.JSON,
 }
 
+# Words of the server's message on a refused login -> the SQLSTATE it stands for.
+_LOGIN_FAILURES = (
+    ("password authentication failed", "28P01"),
+    ("no pg_hba.conf entry", "28000"),
+    ("role \"", "28000"),  # role "x" does not exist
+    ("database \"", "3D000"),  # database "x" does not exist
+)
+
 # Session settings that decide the text of values. https://www.postgresql.org/docs/current/
 # runtime-config-client.html: DateStyle ISO prints `2024-01-02 03:04:05.5`; extra_float_digits
 # 1 (PG 12+) prints the shortest round-trip digits.
@@ -314,6 +322,10 @@ class PostgresSource(Source):
             exc, "sqlstate", None
         )
         text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        if state is None:
+            # A refused login carries no SQLSTATE in psycopg's connection error, only the
+            # server's message: tell "no server" apart from "no such role or database".
+            state = next((code for words, code in _LOGIN_FAILURES if words in text), None)
         if state is None and "connection" in text.lower():
             state = "08001"
         hint = POSTGRES_HINTS.get(state or "")
