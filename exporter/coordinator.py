@@ -4,15 +4,16 @@ validate, and write the summary report. Only the coordinator writes reports.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import queue
 import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from exporter.config.models import ExportConfig
 from exporter.errors import ConfigError, ExporterError, OutputError
@@ -26,6 +27,9 @@ from exporter.resume import chunk_stats, pending_chunks, unexpected_chunk_files
 from exporter.sources import get_source
 from exporter.sources.base import Source
 from exporter.worker import ChunkTask, WriteOptions, export_chunk
+
+if TYPE_CHECKING:
+    from exporter.validation.readers import ChunkReaders
 
 log = logging.getLogger(__name__)
 
@@ -101,8 +105,10 @@ def run_chunks(
     snapshot: str | None,
     show_progress: bool | None,
     debug: bool,
+    on_written: Callable[[TablePlan, int], None] | None = None,
 ) -> None:
-    """Export every pending chunk of the planned tables, recording outcomes in `results`."""
+    """Export every pending chunk of the planned tables, recording outcomes in `results`;
+    `on_written(plan, index)` is told of each chunk file as soon as it is published."""
     tasks: list[ChunkTask] = []
     options = _options(config)
     for item in sorted((p for p in planned if p.plan), key=lambda p: -(p.plan.size_bytes)):  # type: ignore[union-attr]
@@ -159,6 +165,8 @@ def run_chunks(
                 result.skipped += 1
             else:
                 result.written += 1
+                if on_written is not None:
+                    on_written(task.plan, task.chunk.index)
             progress.chunk_done(task.plan.table.qualified)
     finally:
         executor.shutdown(wait=True, cancel_futures=True)
@@ -221,26 +229,29 @@ def run_export(
             "%s cannot share one snapshot between workers: chunks read independently",
             source.dialect.name,
         )
-    with source.exported_snapshot() if want_snapshot else _no_snapshot() as snapshot:
+    with source.exported_snapshot() if want_snapshot else contextlib.nullcontext() as snapshot:
         if snapshot:
             log.info("all chunks read snapshot %s", snapshot)
         log.info("exporting with %d worker(s)%s", n_workers, " inline" if inline else "")
-        run_chunks(
-            config,
-            planned,
-            layout,
-            results,
-            workers=n_workers,
-            inline=inline,
-            snapshot=snapshot,
-            show_progress=show_progress,
-            debug=debug,
-        )
-        for result in results.values():
-            _collect_stats(result, layout)
         do_validate = config.validation.enabled if validate is None else validate
-        if do_validate:
-            _validate_all(source, results.values(), layout, snapshot, n_workers, inline)
+        # Readers start with the export and read each chunk as soon as it is published.
+        with _readers(layout, n_workers, inline, do_validate) as readers:
+            run_chunks(
+                config,
+                planned,
+                layout,
+                results,
+                workers=n_workers,
+                inline=inline,
+                snapshot=snapshot,
+                show_progress=show_progress,
+                debug=debug,
+                on_written=readers.submit if readers else None,
+            )
+            for result in results.values():
+                _collect_stats(result, layout)
+            if readers:
+                _validate_all(source, results.values(), layout, snapshot, readers)
     db_row_hash = source.dialect.supports_db_row_hash
     write_table_files(results.values(), layout, config, snapshot=snapshot, db_row_hash=db_row_hash)
     run = ExportRun(list(results.values()), started, time.time(), snapshot, n_workers)
@@ -279,7 +290,9 @@ def validate_existing(config: ExportConfig, *, only: Sequence[str] = ()) -> Expo
         _collect_stats(result, layout)
         results.append(result)
     workers = worker_count(config.export.cpu_percent, explicit=config.export.workers)
-    _validate_all(source, results, layout, None, workers, inline=False)
+    with _readers(layout, workers, False, True) as readers:
+        assert readers is not None
+        _validate_all(source, results, layout, None, readers)
     db_row_hash = source.dialect.supports_db_row_hash
     write_table_files(results, layout, config, snapshot=None, db_row_hash=db_row_hash)
     run = ExportRun(results, started, time.time(), None, 0)
@@ -289,37 +302,32 @@ def validate_existing(config: ExportConfig, *, only: Sequence[str] = ()) -> Expo
     return run
 
 
+def _readers(layout: ExportLayout, workers: int, inline: bool, wanted: bool) -> Any:
+    """A ChunkReaders context when validation is `wanted`, else a context giving None."""
+    from exporter.validation.readers import ChunkReaders
+
+    return ChunkReaders(layout, workers, inline) if wanted else contextlib.nullcontext()
+
+
 def _validate_all(
     source: Source,
     results: Iterable[TableResult],
     layout: ExportLayout,
     snapshot: str | None,
-    workers: int,
-    inline: bool,
+    readers: ChunkReaders,
 ) -> None:
-    """Validate every table that was fully written; the files of all of them are read back
-    in parallel from the start."""
+    """Validate every table that was fully written, its files read back by `readers`."""
     from exporter.validation.checks import validate_table
-    from exporter.validation.readers import ChunkReaders
 
     ready = [r for r in results if r.plan is not None and not r.errors]
-    plans = [r.plan for r in ready if r.plan is not None]
-    with ChunkReaders(layout, plans, workers, inline) as readers:
-        for result in ready:
-            assert result.plan is not None
-            try:
-                result.validation = validate_table(
-                    source, result.plan, result.stats, layout, snapshot, readers
-                )
-            except ExporterError as exc:
-                result.errors.append(exc.one_line())
-            else:
-                result.errors.extend(result.validation.failures)
-
-
-class _no_snapshot:
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, *exc: object) -> None:
-        return None
+    readers.submit_all(r.plan for r in ready if r.plan is not None)
+    for result in ready:
+        assert result.plan is not None
+        try:
+            result.validation = validate_table(
+                source, result.plan, result.stats, layout, snapshot, readers
+            )
+        except ExporterError as exc:
+            result.errors.append(exc.one_line())
+        else:
+            result.errors.extend(result.validation.failures)

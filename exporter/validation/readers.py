@@ -33,24 +33,39 @@ def _read(path: str, plan: TablePlan) -> _Outcome:
         return (f"{path}: unreadable ({type(exc).__name__})", "delete the file and re-run")
 
 
-class ChunkReaders:
-    """Every chunk file of `plans`, being read back by `workers` processes (inline when
-    `workers` is 1 or `inline`); `figures()` waits for one file's result."""
+def _warm() -> None:
+    """Import what reading needs, so that a reader started early is ready when chunks come."""
+    import pyarrow.compute  # noqa: F401
+    import pyarrow.csv  # noqa: F401
 
-    def __init__(
-        self, layout: ExportLayout, plans: Iterable[TablePlan], workers: int, inline: bool
-    ) -> None:
+
+class ChunkReaders:
+    """Chunk files being read back by `workers` processes (inline when `workers` is 1 or
+    `inline`): `submit()` a file as soon as it is published, so that reading overlaps the
+    export; `figures()` waits for one file's result (reading it then if never submitted)."""
+
+    def __init__(self, layout: ExportLayout, workers: int, inline: bool) -> None:
         self.layout = layout
-        plans = list(plans)
-        files = sum(len(p.chunks) for p in plans)
-        serial = inline or workers <= 1 or files <= 1
+        serial = inline or workers <= 1
         # The export's pool settings: spawned, dying with the coordinator, Ctrl-C ignored.
-        self._executor = create_executor("inline" if serial else "process", min(workers, files))
+        self._executor = create_executor("inline" if serial else "process", workers)
         self._futures: dict[tuple[TableRef, int], Future[_Outcome]] = {}
+        if not serial:
+            for _ in range(workers):
+                self._executor.submit(_warm)
+
+    def submit(self, plan: TablePlan, index: int) -> None:
+        """Start reading one published chunk file (once)."""
+        key = (plan.table, index)
+        if key not in self._futures:
+            path = str(self.layout.chunk_file(plan.table, index))
+            self._futures[key] = self._executor.submit(_read, path, plan)
+
+    def submit_all(self, plans: Iterable[TablePlan]) -> None:
+        """Start reading every chunk file of `plans` not already being read."""
         for plan in plans:
             for chunk in plan.chunks:
-                path = str(layout.chunk_file(plan.table, chunk.index))
-                self._futures[(plan.table, chunk.index)] = self._executor.submit(_read, path, plan)
+                self.submit(plan, chunk.index)
 
     def figures(self, plan: TablePlan, index: int) -> FileFigures:
         """The figures of one chunk file; raises ValidationFailed when it is unreadable."""
