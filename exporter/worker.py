@@ -81,13 +81,7 @@ def _connection(config: Any) -> tuple[Source, DbConn]:
     key = config.model_dump_json()
     if key not in _connections:
         source = get_source(config)
-        try:
-            conn = source.connect()
-        except ExporterError:
-            raise
-        except Exception as exc:
-            raise source.explain_error(exc) from exc
-        _connections[key] = (source, conn)
+        _connections[key] = (source, source.open())
     return _connections[key]
 
 

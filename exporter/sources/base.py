@@ -135,15 +135,19 @@ class Source(ABC):
     def connect(self) -> DbConn:
         """Open a connection, with the session settings output must not depend on."""
 
-    @contextlib.contextmanager
-    def session(self) -> Iterator[DbConn]:
-        """A connection closed on exit, with driver errors turned into SourceErrors."""
+    def open(self) -> DbConn:
+        """connect(), with a driver's error turned into a SourceError."""
         try:
-            conn = self.connect()
+            return self.connect()
         except ExporterError:
             raise
         except Exception as exc:
             raise self.explain_error(exc) from exc
+
+    @contextlib.contextmanager
+    def session(self) -> Iterator[DbConn]:
+        """A connection closed on exit, with driver errors turned into SourceErrors."""
+        conn = self.open()
         try:
             yield conn
         except ExporterError:
