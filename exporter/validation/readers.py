@@ -1,9 +1,10 @@
 """Reading chunk files back for validation, in parallel processes, ahead of the checks.
 
 Reading back every written byte (decompress, parse, sum) is the costliest part of
-validation, and each chunk file is independent: all of them are submitted to a process
-pool at once, so that they are read on every core while the coordinator queries the
-source for its counts and sums; each table's check then collects its own files' figures.
+validation, and each chunk file is independent: each is submitted to a process pool as soon
+as it is published (or, for `validate` and resumed runs, all at once), so that files are
+read on every core, during the export and while the coordinator queries the source for its
+counts and sums; each table's check then collects its own files' figures.
 """
 
 from __future__ import annotations
