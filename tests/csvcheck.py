@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import gzip
-from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -13,39 +12,53 @@ from typing import Any
 from exporter.model import Column, ColumnKind
 
 
-def split_records(text: str) -> Iterator[list[tuple[str, bool]]]:
-    """RFC 4180 records as lists of (cell text, was quoted); newlines inside quotes kept."""
-    i, n = 0, len(text)
+def parse_quoted(text: str) -> list[list[tuple[str, bool]]]:
+    """RFC 4180 records separated by '\\n': each field as (value, was_quoted).
+
+    Strict: a quote inside an unquoted field, a CR outside quotes, or anything but a comma or
+    a line end after a closing quote is an error, so malformed output cannot slip through.
+    """
+    records: list[list[tuple[str, bool]]] = []
     record: list[tuple[str, bool]] = []
+    i, n = 0, len(text)
     while i < n:
         if text[i] == '"':
-            j, parts = i + 1, []
+            parts, j = [], i + 1
             while True:
-                k = text.index('"', j)
+                k = text.index('"', j)  # ValueError: unterminated quoted field
                 parts.append(text[j:k])
                 if k + 1 < n and text[k + 1] == '"':
                     parts.append('"')
                     j = k + 2
-                    continue
-                i = k + 1
-                break
+                else:
+                    i = k + 1
+                    break
             record.append(("".join(parts), True))
         else:
             k = i
             while k < n and text[k] not in ",\n":
                 k += 1
-            record.append((text[i:k], False))
+            field = text[i:k]
+            assert '"' not in field and "\r" not in field, f"bad unquoted field {field!r}"
+            record.append((field, False))
             i = k
-        if i >= n or text[i] == "\n":
-            yield record
+        assert i < n, "the last record has no line end"
+        if text[i] == ",":
+            i += 1
+        elif text[i] == "\n":
+            records.append(record)
             record = []
-        i += 1
+            i += 1
+        else:
+            raise AssertionError(f"junk after a quoted field at offset {i}: {text[i : i + 10]!r}")
+    assert not record
+    return records
 
 
 def read_chunk(path: Path) -> tuple[list[str], list[list[tuple[str, bool]]]]:
     """(header names, records) of one gzip CSV chunk file."""
     with gzip.open(path, "rt", encoding="utf-8", newline="") as handle:
-        records = list(split_records(handle.read()))
+        records = parse_quoted(handle.read())
     return [name for name, _ in records[0]], records[1:]
 
 

@@ -32,6 +32,7 @@ from exporter.encode import (
 )
 from exporter.errors import DataError
 from exporter.model import Column, ColumnKind
+from tests.csvcheck import parse_quoted
 
 MARKER = "\\N"  # the two characters backslash, N: the default marker of PostgreSQL/SQLite
 UTC = dt.timezone.utc
@@ -39,52 +40,6 @@ UTC = dt.timezone.utc
 
 def col(kind: ColumnKind, name: str = "c") -> Column:
     return Column(name, kind.value.lower(), kind)
-
-
-# -- a quote-aware CSV reader -----------------------------------------------------------------
-
-
-def parse_quoted(text: str) -> list[list[tuple[str, bool]]]:
-    """RFC 4180 records separated by '\\n': each field as (value, was_quoted).
-
-    Strict: a quote inside an unquoted field, a CR outside quotes, or anything but a comma or
-    a line end after a closing quote is an error, so malformed output cannot slip through.
-    """
-    records: list[list[tuple[str, bool]]] = []
-    record: list[tuple[str, bool]] = []
-    i, n = 0, len(text)
-    while i < n:
-        if text[i] == '"':
-            parts, j = [], i + 1
-            while True:
-                k = text.index('"', j)  # ValueError: unterminated quoted field
-                parts.append(text[j:k])
-                if k + 1 < n and text[k + 1] == '"':
-                    parts.append('"')
-                    j = k + 2
-                else:
-                    i = k + 1
-                    break
-            record.append(("".join(parts), True))
-        else:
-            k = i
-            while k < n and text[k] not in ",\n":
-                k += 1
-            field = text[i:k]
-            assert '"' not in field and "\r" not in field, f"bad unquoted field {field!r}"
-            record.append((field, False))
-            i = k
-        assert i < n, "the last record has no line end"
-        if text[i] == ",":
-            i += 1
-        elif text[i] == "\n":
-            records.append(record)
-            record = []
-            i += 1
-        else:
-            raise AssertionError(f"junk after a quoted field at offset {i}: {text[i : i + 10]!r}")
-    assert not record
-    return records
 
 
 def test_parse_quoted_helper_tells_quoted_from_unquoted() -> None:
