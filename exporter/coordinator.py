@@ -79,7 +79,7 @@ def _options(config: ExportConfig) -> WriteOptions:
         compression_level=s.compression_level,
         fetch_rows=s.fetch_rows,
         client_hash=s.use_client_hash,
-        bulk=s.fetch_path == "auto",
+        fetch_path=s.fetch_path,
     )
 
 

@@ -257,6 +257,14 @@ class BatchEncoder:
         ]
         return list(map(",".join, zip(*encoded, strict=True)))
 
+    def encode_column(self, position: int, values: Sequence[object]) -> list[str]:
+        """The cells of one column (the marker for NULL), for callers that hold columns."""
+        return self._column(self.columns[position], self._cells[position], values)
+
+    def marker_error(self, column: Column) -> DataError:
+        """The error for a value of `column` that would be written as the null marker."""
+        return _marker_error(column, self.null_marker)
+
     def _column(
         self, column: Column, cell: Callable[[Any], str], values: Sequence[object]
     ) -> list[str]:

@@ -32,16 +32,18 @@ def csv_lines(records: Sequence[str], with_hash: bool) -> bytes:
     encoded = list(map(str.encode, records))
     if not with_hash:
         return b"\n".join(encoded) + b"\n" if encoded else b""
-    return _hashed(encoded)
+    return hashed_records(encoded)
 
 
 def hashed_lines(lines: Sequence[bytes]) -> bytes:
     """Encoded CSV lines (each ending in a newline) with `,<row_hash>` inserted before the
     newline of each, joined."""
-    return _hashed([line[:-1] for line in lines])
+    return hashed_records([line[:-1] for line in lines])
 
 
-def _hashed(records: list[bytes]) -> bytes:
+def hashed_records(records: Sequence[bytes]) -> bytes:
+    """Encoded CSV records (without line ends), each followed by `,<row_hash>` and a newline,
+    joined."""
     md5 = hashlib.md5
     hashes = [hexlify(md5(r, usedforsecurity=False).digest()) for r in records]
     return b"".join(chain.from_iterable(zip(records, repeat(b","), hashes, repeat(b"\n"))))

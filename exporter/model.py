@@ -177,7 +177,7 @@ class ChunkStats:
     sums: dict[str, str] | None = None
     float_sums: dict[str, float] | None = None
     snapshot: str | None = None
-    path: Literal["bulk", "batch"] = "batch"
+    path: Literal["bulk", "arrow", "batch"] = "batch"
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)

@@ -23,8 +23,8 @@ from isal import igzip
 
 from exporter.errors import ValidationFailed
 from exporter.hashing import ROW_HASH_COLUMN
-from exporter.model import Column, ColumnKind, TablePlan
-from exporter.sums import ColumnSums
+from exporter.model import ColumnKind, TablePlan
+from exporter.sums import ColumnSums, arrow_exact_type
 
 READ_BLOCK_BYTES = 1 << 20  # CSV bytes parsed per batch: memory flat whatever the chunk size
 MAX_RECORD_BYTES = 256 << 20  # blocks grow to this for long records (BigQuery's limit: 100 MB)
@@ -65,9 +65,7 @@ def _batches(raw: IO[bytes], width: int, bad_rows: list[Any], block: int) -> Any
     return pacsv.open_csv(
         raw,
         # One thread: validation already runs one reader process per core.
-        read_options=pacsv.ReadOptions(
-            column_names=names, block_size=block, use_threads=False
-        ),
+        read_options=pacsv.ReadOptions(column_names=names, block_size=block, use_threads=False),
         parse_options=pacsv.ParseOptions(
             newlines_in_values=True, ignore_empty_lines=False, invalid_row_handler=invalid
         ),
@@ -78,20 +76,6 @@ def _batches(raw: IO[bytes], width: int, bad_rows: list[Any], block: int) -> Any
             quoted_strings_can_be_null=False,
         ),
     )
-
-
-def _exact_type(column: Column) -> Any:
-    """The Arrow decimal type that holds every value of an exact column, for summing inside
-    Arrow; None where only Python's Decimal can (unconstrained numerics: NaN, any scale)."""
-    import pyarrow as pa
-
-    if column.kind is ColumnKind.INTEGER:
-        return pa.decimal256(76, 0)
-    scale, precision = column.scale, column.precision
-    if column.kind is ColumnKind.DECIMAL and scale is not None and precision is not None:
-        if 0 <= scale <= precision <= 38:
-            return pa.decimal256(76, scale)
-    return None
 
 
 def _add_column(
@@ -173,7 +157,7 @@ def _read_figures(path: Path, plan: TablePlan, block: int) -> FileFigures:
     import pyarrow as pa
 
     numeric = [
-        (i, c.name, c.kind is ColumnKind.FLOAT, _exact_type(c))
+        (i, c.name, c.kind is ColumnKind.FLOAT, arrow_exact_type(c))
         for i, c in enumerate(columns)
         if c.kind.is_exact_number or c.kind is ColumnKind.FLOAT
     ]

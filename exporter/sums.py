@@ -37,10 +37,30 @@ def float_total(values: Iterable[float]) -> float:
             return float(sum(map(Decimal, numbers), Decimal(0)))
 
 
+def arrow_exact_type(column: Column) -> Any:
+    """The Arrow decimal type that holds every value of an exact column, for summing inside
+    Arrow; None where only Python's Decimal can (unconstrained numerics: NaN, any scale)."""
+    import pyarrow as pa
+
+    if column.kind is ColumnKind.INTEGER:
+        return pa.decimal256(76, 0)
+    scale, precision = column.scale, column.precision
+    if column.kind is ColumnKind.DECIMAL and scale is not None and precision is not None:
+        if 0 <= scale <= precision <= 38:
+            return pa.decimal256(76, scale)
+    return None
+
+
+def _exact_number(value: Any) -> Decimal | int:
+    """A value of an exact column as Python adds it exactly (numeric text becomes Decimal)."""
+    return Decimal(value) if isinstance(value, str) else value
+
+
 class ColumnSums:
     """Running sums of the numeric columns of a table, fed batch by batch."""
 
     def __init__(self, columns: Sequence[Column]) -> None:
+        self.columns = tuple(columns)
         self.exact_positions = [
             (i, c.name) for i, c in enumerate(columns) if c.kind.is_exact_number
         ]
@@ -64,6 +84,30 @@ class ColumnSums:
         for i, name in self.float_positions:
             values = filter(_present, columns[i])
             self.floats[name].append(float_total(map(float, values)))  # type: ignore[arg-type]
+
+    def add_arrow_columns(self, arrays: Sequence[Any]) -> None:
+        """Add a batch of Arrow arrays, one per column: exact columns are summed in Arrow's
+        76-digit decimals where their type allows (see `arrow_exact_type`), else in Python."""
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        for i, name in self.exact_positions:
+            values = arrays[i]
+            if isinstance(values.type, pa.BaseExtensionType):
+                values = values.storage  # PostgreSQL numeric: its text
+            values = values.drop_null()
+            if len(values) == 0:
+                continue
+            exact_type = arrow_exact_type(self.columns[i])
+            if exact_type is not None:
+                try:
+                    self.add_exact(name, pc.sum(pc.cast(values, exact_type)).as_py())
+                    continue
+                except pa.ArrowInvalid:
+                    pass  # more digits than the declared scale, say: Python names nothing
+            self.exact[name] = self._add(self.exact[name], map(_exact_number, values.to_pylist()))
+        for i, name in self.float_positions:
+            self.floats[name].append(float_total(arrays[i].drop_null().to_pylist()))
 
     def add_texts(self, position: int, name: str, texts: Iterable[str], float_column: bool) -> None:
         """Add cells as written in a CSV file (NULL cells already removed)."""

@@ -41,7 +41,7 @@ class WriteOptions:
     compression_level: int | None
     fetch_rows: int
     client_hash: bool
-    bulk: bool
+    fetch_path: str  # "auto", "batch" or "rows" (config: export.fetch_path)
 
 
 @dataclass(frozen=True)
@@ -129,18 +129,25 @@ def _write_chunk(
     names = [c.name for c in plan.columns] + ([ROW_HASH_COLUMN] if fmt.row_hash else [])
     started = time.monotonic()
     with CsvGzipWriter(final, header_record(names), level=opts.compression_level) as writer:
-        bulk = None
+        bulk = arrow = None
         in_db = fmt.row_hash and not opts.client_hash and source.dialect.supports_db_row_hash
-        if opts.bulk:
+        if opts.fetch_path == "auto":
             bulk = source.bulk_csv(conn, plan, chunk, BulkOptions(fmt.null_marker, in_db))
+        if bulk is None and opts.fetch_path != "rows":
+            query = source.dialect.select_chunk(plan, chunk)
+            arrow = source.arrow_batches(conn, query, task.snapshot)
         sums: ColumnSums | None = None
+        # Closing a generator early ends the driver's query even when a check raises
+        # midway; left suspended it would hold the connection and block ROLLBACK.
         if bulk is not None:
             client_hash = fmt.row_hash and not in_db
-            # Closing the generator ends the driver's COPY even when a check raises midway;
-            # left suspended it would hold the connection (psycopg's lock) and block ROLLBACK.
             with contextlib.closing(bulk):
                 _copy_bulk(bulk, writer, plan, client_hash)
             path = "bulk"
+        elif arrow is not None:
+            with contextlib.closing(arrow):
+                sums = _copy_arrow(arrow, writer, plan, chunk)
+            path = "arrow"
         else:
             sums = _copy_batches(source, conn, writer, plan, chunk, opts.fetch_rows)
             path = "batch"
@@ -195,6 +202,26 @@ def _encode_batches(
         writer.write_bytes(csv_lines(records, plan.file_format.row_hash), len(records))
         sums.add_columns(columns)
         _report(table, len(records))
+
+
+def _copy_arrow(
+    batches: Iterator[Any], writer: CsvGzipWriter, plan: TablePlan, chunk: Chunk
+) -> ColumnSums:
+    # Imported here: pyarrow costs a process some 50 MB, which bulk-path workers never need.
+    from exporter.arrow_encode import ArrowEncoder, record_lines
+
+    encoder = ArrowEncoder(plan.columns, plan.file_format.null_marker)
+    sums = ColumnSums(plan.columns)
+    table = plan.table.qualified
+    for batch in batches:
+        try:
+            records = encoder.records(batch)
+        except DataError as exc:
+            raise DataError(f"{table} chunk {chunk.index}: {exc.message}", hint=exc.hint) from None
+        writer.write_bytes(record_lines(records, plan.file_format.row_hash), batch.num_rows)
+        sums.add_arrow_columns(batch.columns)
+        _report(table, batch.num_rows)
+    return sums
 
 
 def _copy_bulk(

@@ -44,7 +44,7 @@ class CsvGzipWriter:
         self.uncompressed_bytes = 0
         self._gz.write(header.encode("utf-8") + b"\n")
 
-    def write_bytes(self, data: bytes, rows: int) -> None:
+    def write_bytes(self, data: bytes | memoryview, rows: int) -> None:
         """Append already encoded CSV lines (each ending in a newline), `rows` of them."""
         self._gz.write(data)
         self.rows += rows

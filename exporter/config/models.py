@@ -144,8 +144,10 @@ class ExportSettings(_Strict):
     """Every chunk reads one snapshot where the engine can share one."""
     null_marker: str | None = None
     """How NULL is written; default "\\N" where the engine tells NULL from '' (else "")."""
-    fetch_path: Literal["auto", "batch"] = "auto"
-    """auto: the engine's bulk CSV path where it has one; batch: always the generic path."""
+    fetch_path: Literal["auto", "batch", "rows"] = "auto"
+    """auto: the engine's bulk CSV path where it has one; batch: always the generic path
+    (Arrow record batches where the driver has them, else rows); rows: the generic path with
+    Python rows even where Arrow is available (slowest; for comparison and diagnosis)."""
 
     @model_validator(mode="after")
     def _marker_is_safe(self) -> ExportSettings:

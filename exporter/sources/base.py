@@ -233,6 +233,14 @@ class Source(ABC):
         """Run one chunk's reads inside a transaction that sees `snapshot`."""
         yield
 
+    def arrow_batches(
+        self, conn: DbConn, query: Query, snapshot: str | None
+    ) -> Generator[Any, None, None] | None:
+        """The rows of `query` as Arrow record batches of bounded size, read in a transaction
+        that sees `snapshot`, when the engine's driver can deliver Arrow; None means it cannot
+        (the batch path then reads rows with `DbConn.stream`)."""
+        return None
+
     def bulk_csv(
         self, conn: DbConn, plan: TablePlan, chunk: Chunk, options: BulkOptions
     ) -> Generator[bytes, None, None] | None:

@@ -9,14 +9,19 @@ sql-copy.html) so that COPY's CSV equals what encode.py writes on the batch path
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Generator, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from typing import Any, ClassVar
+from urllib.parse import quote, urlencode
 
 from exporter.errors import POSTGRES_HINTS, ExporterError, SourceError
 from exporter.model import Chunk, ChunkBounds, Column, ColumnKind, TablePlan, TableRef
 from exporter.sources import register
 from exporter.sources.base import BulkOptions, DbConn, Dialect, Query, RowBatches, Source
 from exporter.splitting import split_int_range
+
+# Target size of one Arrow record batch (ADBC's batch_size_hint_bytes): a worker holds one
+# batch and its formatted text, a few times this, whatever the table's size.
+ARROW_BATCH_BYTES = 8 * 1024 * 1024
 
 # Base type name -> kind; anything else is written as its text output (STRING).
 _KINDS: dict[str, ColumnKind] = {
@@ -41,8 +46,8 @@ _KINDS: dict[str, ColumnKind] = {
 _LOGIN_FAILURES = (
     ("password authentication failed", "28P01"),
     ("no pg_hba.conf entry", "28000"),
-    ("role \"", "28000"),  # role "x" does not exist
-    ("database \"", "3D000"),  # database "x" does not exist
+    ('role "', "28000"),  # role "x" does not exist
+    ('database "', "3D000"),  # database "x" does not exist
 )
 
 # Session settings that decide the text of values. https://www.postgresql.org/docs/current/
@@ -191,8 +196,9 @@ class PostgresDialect(Dialect):
             # numeric NaN and (PostgreSQL 14+) infinities: BigQuery's NUMERIC types hold
             # neither. NaN equals NaN for numeric. Same runtime-error device as dates.
             # https://www.postgresql.org/docs/current/datatype-numeric.html
-            special = "CAST('NaN' AS numeric), CAST('Infinity' AS numeric), " \
-                "CAST('-Infinity' AS numeric)"
+            special = (
+                "CAST('NaN' AS numeric), CAST('Infinity' AS numeric), CAST('-Infinity' AS numeric)"
+            )
             failure = (
                 f"CAST(CAST('not a number BigQuery holds: ' || CAST({col} AS text) AS numeric)"
                 " AS text)"
@@ -214,8 +220,10 @@ class PostgresDialect(Dialect):
         https://www.postgresql.org/docs/current/datatype-datetime.html"""
         zone = "+00" if sql_type == "timestamptz" else ""
         low = f"CAST('0001-01-01 00:00:00{zone}' AS {sql_type})"
-        high = f"CAST('10000-01-01 00:00:00{zone}' AS {sql_type})" if sql_type != "date" else (
-            "CAST('9999-12-31' AS date)"
+        high = (
+            f"CAST('10000-01-01 00:00:00{zone}' AS {sql_type})"
+            if sql_type != "date"
+            else ("CAST('9999-12-31' AS date)")
         )
         below_high = f"{col} < {high}" if sql_type != "date" else f"{col} <= {high}"
         failure = (
@@ -254,10 +262,28 @@ class PostgresDialect(Dialect):
 
 
 class PostgresConn(DbConn):
-    """A psycopg connection in autocommit mode; transactions are explicit."""
+    """A psycopg connection in autocommit mode (transactions are explicit), and the ADBC
+    connection of the Arrow batch path, opened when first needed."""
 
-    def __init__(self, raw: Any) -> None:
+    def __init__(self, raw: Any, adbc_uri: Callable[[], str]) -> None:
         self.raw = raw
+        self._adbc_uri = adbc_uri
+        self._adbc: Any = None
+
+    def adbc(self) -> Any:
+        """The ADBC connection (autocommit; transactions explicit, as on `raw`)."""
+        if self._adbc is None:
+            import adbc_driver_postgresql.dbapi  # type: ignore[import-untyped]
+
+            self._adbc = adbc_driver_postgresql.dbapi.connect(self._adbc_uri(), autocommit=True)
+        return self._adbc
+
+    def drop_adbc(self) -> None:
+        """Close the ADBC connection, e.g. after a query was abandoned midway."""
+        adbc, self._adbc = self._adbc, None
+        if adbc is not None:
+            with contextlib.suppress(Exception):
+                adbc.close()
 
     def fetch_all(self, query: Query) -> list[tuple[Any, ...]]:
         with self.raw.cursor() as cur:
@@ -274,6 +300,7 @@ class PostgresConn(DbConn):
                 yield batch
 
     def close(self) -> None:
+        self.drop_adbc()
         self.raw.close()
 
 
@@ -308,7 +335,31 @@ class PostgresSource(Source):
                 f"-c {k.replace(' ', '')}={v.replace(' ', '')}" for k, v in SESSION_SETTINGS.items()
             ),
         )
-        return PostgresConn(raw)
+        return PostgresConn(raw, self._adbc_uri)
+
+    def _adbc_uri(self) -> str:
+        """A libpq URI for ADBC with the same target and session settings as `connect`.
+        It holds the password: it is built only when a connection is opened, and never
+        logged (libpq's messages do not repeat it)."""
+        cfg = self.config
+        options = " ".join(
+            f"-c {k.replace(' ', '')}={v.replace(' ', '')}" for k, v in SESSION_SETTINGS.items()
+        )
+        query = {
+            **({"sslmode": cfg.sslmode} if cfg.sslmode else {}),
+            "application_name": "exporter",
+            "client_encoding": "UTF8",
+            "connect_timeout": "15",
+            "options": options,
+        }
+        password = cfg.read_password()
+        auth = quote(cfg.user, safe="") + (f":{quote(password, safe='')}" if password else "")
+        # An IPv6 address in brackets; a socket directory percent-encoded (libpq accepts both).
+        host = f"[{cfg.host}]" if ":" in cfg.host else quote(cfg.host, safe="")
+        database = quote(cfg.database, safe="")
+        return (
+            f"postgresql://{auth}@{host}:{cfg.port}/{database}?{urlencode(query, quote_via=quote)}"
+        )
 
     def describe_target(self) -> str:
         cfg = self.config
@@ -370,6 +421,50 @@ class PostgresSource(Source):
                 raw.execute("ROLLBACK")
             raise
         raw.execute("COMMIT")
+
+    def arrow_batches(
+        self, conn: DbConn, query: Query, snapshot: str | None
+    ) -> Generator[Any, None, None] | None:
+        # ADBC reads the query with COPY ... (FORMAT binary) into Arrow batches of about
+        # ARROW_BATCH_BYTES. https://arrow.apache.org/adbc/current/driver/postgresql.html
+        # Bound parameters would make the driver give up COPY and buffer the whole result,
+        # so the values (integers and ctid literals we built) are inlined by psycopg's
+        # client-side binding. https://www.psycopg.org/psycopg3/docs/advanced/cursors.html
+        from psycopg import ClientCursor, sql
+
+        assert isinstance(conn, PostgresConn)
+        text = ClientCursor(conn.raw).mogrify(query.sql, dict(query.params))
+        begin = ["BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"]
+        if snapshot:
+            begin.append(
+                sql.SQL("SET TRANSACTION SNAPSHOT {}")
+                .format(sql.Literal(snapshot))
+                .as_string(conn.raw)
+            )
+
+        def batches() -> Generator[Any, None, None]:
+            cur = conn.adbc().cursor()
+            finished = False
+            try:
+                for statement in begin:
+                    cur.execute(statement)
+                cur.adbc_statement.set_options(
+                    **{"adbc.postgresql.batch_size_hint_bytes": str(ARROW_BATCH_BYTES)}
+                )
+                cur.execute(text)
+                reader = cur.fetch_record_batch()
+                yield from reader
+                cur.execute("COMMIT")
+                finished = True
+            finally:
+                if not finished:
+                    # Abandoned midway (an encoding error, a kill): the COPY may still be
+                    # running on this connection, so it is closed rather than reused.
+                    conn.drop_adbc()
+                else:
+                    cur.close()
+
+        return batches()
 
     def bulk_csv(
         self, conn: DbConn, plan: TablePlan, chunk: Chunk, options: BulkOptions

@@ -117,7 +117,7 @@ def _key(row: tuple[Any, ...]) -> str:
     return repr(row[0]) + repr(row[1:])
 
 
-@pytest.mark.parametrize("fetch_path", ["auto", "batch"])
+@pytest.mark.parametrize("fetch_path", ["auto", "batch", "rows"])
 def test_every_awkward_value_round_trips(pg: Any, pg_schema: str, tmp_path: Path,
                                          fetch_path: str) -> None:
     _create(pg, pg_schema)
@@ -142,11 +142,11 @@ def test_every_awkward_value_round_trips(pg: Any, pg_schema: str, tmp_path: Path
     del source
 
 
-def test_bulk_and_batch_paths_write_identical_bytes(pg: Any, pg_schema: str,
+def test_bulk_arrow_and_row_paths_write_identical_bytes(pg: Any, pg_schema: str,
                                                      tmp_path: Path) -> None:
     _create(pg, pg_schema)
     outs = {}
-    for path in ("auto", "batch"):
+    for path in ("auto", "batch", "rows"):  # COPY, Arrow batches, Python rows
         outs[path] = tmp_path / path
         config = make_config(pg_source(), outs[path], schemas=[pg_schema],
                              include=[f"{pg_schema}.awkward", f"{pg_schema}.select"],
@@ -155,9 +155,10 @@ def test_bulk_and_batch_paths_write_identical_bytes(pg: Any, pg_schema: str,
     for table in ("awkward", "select"):
         ref = TableRef(pg_schema, table)
         bulk = gzip.decompress(ExportLayout(outs["auto"]).chunk_file(ref, 0).read_bytes())
-        batch = gzip.decompress(ExportLayout(outs["batch"]).chunk_file(ref, 0).read_bytes())
-        assert bulk.decode().splitlines() == batch.decode().splitlines()
-        assert bulk == batch
+        for other in ("batch", "rows"):
+            data = gzip.decompress(ExportLayout(outs[other]).chunk_file(ref, 0).read_bytes())
+            assert bulk.decode().splitlines() == data.decode().splitlines(), other
+            assert bulk == data, other
 
 
 def test_database_side_row_hash_equals_client_side(pg: Any, pg_schema: str, tmp_path: Path) -> None:
@@ -173,7 +174,7 @@ def test_database_side_row_hash_equals_client_side(pg: Any, pg_schema: str, tmp_
     assert files[True] == files[False]
 
 
-@pytest.mark.parametrize("fetch_path", ["auto", "batch"])
+@pytest.mark.parametrize("fetch_path", ["auto", "batch", "rows"])
 def test_text_equal_to_null_marker_fails_only_that_table(pg: Any, pg_schema: str, tmp_path: Path,
                                                          fetch_path: str) -> None:
     pg.execute(f'CREATE TABLE "{pg_schema}".bad (id int, t text)')
@@ -190,7 +191,7 @@ def test_text_equal_to_null_marker_fails_only_that_table(pg: Any, pg_schema: str
     assert not ExportLayout(out).existing_chunk_files(TableRef(pg_schema, "bad"))
 
 
-@pytest.mark.parametrize("fetch_path", ["auto", "batch"])
+@pytest.mark.parametrize("fetch_path", ["auto", "batch", "rows"])
 def test_number_equal_to_a_custom_marker_fails_on_both_paths(
         pg: Any, pg_schema: str, tmp_path: Path, fetch_path: str) -> None:
     # COPY would quote the 0 ("0") and BigQuery might load it as 0 or NULL: it must fail.
@@ -205,7 +206,7 @@ def test_number_equal_to_a_custom_marker_fails_on_both_paths(
     assert not ExportLayout(out).existing_chunk_files(TableRef(pg_schema, "n"))
 
 
-@pytest.mark.parametrize("fetch_path", ["auto", "batch"])
+@pytest.mark.parametrize("fetch_path", ["auto", "batch", "rows"])
 def test_dates_outside_bigquerys_years_fail_their_table(
         pg: Any, pg_schema: str, tmp_path: Path, fetch_path: str) -> None:
     bad = {"d_inf": ("date", "infinity"), "d_bc": ("date", "0044-03-15 BC"),
@@ -222,7 +223,7 @@ def test_dates_outside_bigquerys_years_fail_their_table(
         assert not ExportLayout(out).existing_chunk_files(result.table), result.table
 
 
-@pytest.mark.parametrize("fetch_path", ["auto", "batch"])
+@pytest.mark.parametrize("fetch_path", ["auto", "batch", "rows"])
 def test_numeric_nan_and_infinity_fail_their_table(
         pg: Any, pg_schema: str, tmp_path: Path, fetch_path: str) -> None:
     for table, value in {"nan": "NaN", "inf": "Infinity", "ninf": "-Infinity"}.items():

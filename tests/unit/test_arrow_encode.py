@@ -1,0 +1,227 @@
+"""ArrowEncoder writes exactly what BatchEncoder writes, for the same values.
+
+BatchEncoder's rules are checked against PostgreSQL's own output elsewhere (tests/postgres);
+here random values of every kind go through both encoders, as Arrow arrays of the types the
+drivers produce and as the Python values the row path gets, and must give identical records.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import random
+import struct
+from collections.abc import Callable
+from decimal import Decimal
+
+import pyarrow as pa
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from exporter.arrow_encode import ArrowEncoder
+from exporter.encode import BatchEncoder, format_float
+from exporter.errors import DataError
+from exporter.model import Column, ColumnKind
+
+UTC = dt.timezone.utc
+IN_RANGE = {"min_value": dt.datetime(1, 1, 1), "max_value": dt.datetime(9999, 12, 31, 23, 59)}
+
+# kind -> (Arrow type as drivers deliver it, values)
+CASES: dict[str, tuple[ColumnKind, pa.DataType, st.SearchStrategy[object]]] = {
+    "int64": (ColumnKind.INTEGER, pa.int64(), st.integers(-(2**63), 2**63 - 1)),
+    "int16": (ColumnKind.INTEGER, pa.int16(), st.integers(-(2**15), 2**15 - 1)),
+    "decimal": (
+        ColumnKind.DECIMAL,
+        pa.decimal128(38, 10),
+        st.decimals(
+            min_value=Decimal("-1e27"), max_value=Decimal("1e27"), places=10, allow_nan=False
+        ),
+    ),
+    "float64": (ColumnKind.FLOAT, pa.float64(), st.floats()),
+    "bool": (ColumnKind.BOOLEAN, pa.bool_(), st.booleans()),
+    "string": (ColumnKind.STRING, pa.string(), st.text()),
+    "json": (ColumnKind.JSON, pa.string(), st.text()),
+    "date": (ColumnKind.DATE, pa.date32(), st.dates()),
+    "datetime": (ColumnKind.DATETIME, pa.timestamp("us"), st.datetimes(**IN_RANGE)),
+    "timestamp": (
+        ColumnKind.TIMESTAMP,
+        pa.timestamp("us", "UTC"),
+        st.datetimes(**IN_RANGE).map(lambda v: v.replace(tzinfo=UTC)),
+    ),
+    "time": (ColumnKind.TIME, pa.time64("us"), st.times()),
+    "bytes": (ColumnKind.BYTES, pa.binary(), st.binary()),
+}
+
+
+def _outcome(encode: Callable[[], list[str]]) -> list[str] | str:
+    try:
+        return encode()
+    except DataError as exc:
+        return "refused: " + exc.message.split(" holds ")[0]
+
+
+def _both(kind: ColumnKind, arrow_type: pa.DataType, values: list[object], marker: str) -> None:
+    """The same records from both encoders, or the same column named in both refusals."""
+    column = Column("c", str(arrow_type), kind, True)
+    batch = pa.record_batch([pa.array(values, arrow_type)], names=["c"])
+    expected = _outcome(lambda: BatchEncoder([column], marker).encode([(v,) for v in values]))
+    got = _outcome(lambda: ArrowEncoder([column], marker).records(batch).to_pylist())
+    assert got == expected
+
+
+@settings(max_examples=60)
+@given(data=st.data(), case=st.sampled_from(sorted(CASES)))
+def test_arrow_cells_equal_row_cells(data: st.DataObject, case: str) -> None:
+    kind, arrow_type, strategy = CASES[case]
+    values = data.draw(st.lists(st.one_of(st.none(), strategy), max_size=30))
+    # '' (Oracle's default) refuses empty text and bytes, '0' refuses zeros, 'a' the text
+    # "a": both encoders must refuse the same values.
+    marker = data.draw(st.sampled_from(["\\N", "", "0", "a"]))
+    _both(kind, arrow_type, values, marker)
+
+
+def test_records_join_columns_and_fill_the_marker() -> None:
+    columns = [
+        Column("i", "int8", ColumnKind.INTEGER, True),
+        Column("s", "text", ColumnKind.STRING, True),
+        Column("f", "float8", ColumnKind.FLOAT, True),
+    ]
+    batch = pa.record_batch(
+        [pa.array([1, None]), pa.array(['a "b"', ""]), pa.array([None, 1e-5])],
+        names=["i", "s", "f"],
+    )
+    assert ArrowEncoder(columns, "\\N").records(batch).to_pylist() == [
+        '1,"a ""b""",\\N',
+        '\\N,"",1e-05',
+    ]
+
+
+def _random_doubles(count: int) -> list[float]:
+    rng = random.Random(20261130)
+    doubles = [
+        struct.unpack("<d", rng.getrandbits(64).to_bytes(8, "little"))[0] for _ in range(count)
+    ]
+    # the common magnitudes, with every digit count
+    doubles += [
+        round(rng.uniform(-1, 1) * 10.0 ** rng.randint(-20, 20), rng.randint(0, 17))
+        for _ in range(count)
+    ]
+    # and the neighbourhood of every power of ten, where the notation changes
+    for exponent in range(-330, 310):
+        base = 10.0**exponent if -324 < exponent < 309 else 0.0
+        doubles += [base, math.nextafter(base, 0), math.nextafter(base, math.inf), -base]
+    return doubles
+
+
+def test_float_layout_matches_format_float_on_many_doubles() -> None:
+    doubles = _random_doubles(100_000)
+    column = Column("f", "float8", ColumnKind.FLOAT, True)
+    batch = pa.record_batch([pa.array(doubles, pa.float64())], names=["f"])
+    got = ArrowEncoder([column], "\\N").records(batch).to_pylist()
+    mismatches = [(d, g) for d, g in zip(doubles, got, strict=True) if g != format_float(d)]
+    assert mismatches == []
+
+
+def test_postgres_numeric_text_is_kept_and_nan_refused() -> None:
+    column = Column("n", "numeric", ColumnKind.DECIMAL, True)
+    encoder = ArrowEncoder([column], "\\N")
+    text = [
+        "123.4500000000",
+        "-0.000000000000000000001",
+        None,
+        "99999999999999999999999999999999999999",
+    ]
+    batch = pa.record_batch([pa.array(text, pa.string())], names=["n"])
+    assert encoder.records(batch).to_pylist() == [t if t else "\\N" for t in text]
+    for special in ("NaN", "-inf", "Infinity"):
+        with pytest.raises(DataError, match="'n'"):
+            encoder.records(pa.record_batch([pa.array([special])], names=["n"]))
+
+
+def test_small_arrow_decimals_are_written_without_exponent() -> None:
+    values = [Decimal("0.0000000010"), Decimal("-0.0000000001"), Decimal("0E-10")]
+    _both(ColumnKind.DECIMAL, pa.decimal128(20, 10), values, "\\N")
+
+
+@pytest.mark.parametrize(
+    ("kind", "arrow_type", "value"),
+    [
+        (ColumnKind.DATE, pa.date32(), -800_000),  # before year 1, as days since 1970
+        (ColumnKind.DATE, pa.date32(), 3_000_000),  # after 9999
+        (ColumnKind.DATETIME, pa.timestamp("us"), -(2**62)),
+        (ColumnKind.TIMESTAMP, pa.timestamp("us", "UTC"), 2**62),
+    ],
+)
+def test_values_outside_bigquery_years_fail(
+    kind: ColumnKind, arrow_type: pa.DataType, value: int
+) -> None:
+    column = Column("d", "x", kind, True)
+    storage = pa.array([value], pa.int32() if arrow_type == pa.date32() else pa.int64())
+    batch = pa.record_batch([storage.cast(arrow_type)], names=["d"])
+    with pytest.raises(DataError, match="outside years 1-9999"):
+        ArrowEncoder([column], "\\N").records(batch)
+
+
+@pytest.mark.parametrize(
+    ("kind", "arrow_type", "value", "marker"),
+    [
+        (ColumnKind.STRING, pa.string(), "\\N", "\\N"),
+        (ColumnKind.INTEGER, pa.int64(), 0, "0"),
+        (ColumnKind.FLOAT, pa.float64(), 1e-5, "1e-05"),
+    ],
+)
+def test_a_value_written_as_the_marker_fails(
+    kind: ColumnKind, arrow_type: pa.DataType, value: object, marker: str
+) -> None:
+    column = Column("c", "x", kind, True)
+    batch = pa.record_batch([pa.array([value], arrow_type)], names=["c"])
+    with pytest.raises(DataError, match="null marker"):
+        ArrowEncoder([column], marker).records(batch)
+
+
+def test_zoned_values_in_a_datetime_column_fail() -> None:
+    column = Column("d", "timestamp", ColumnKind.DATETIME, True)
+    batch = pa.record_batch(
+        [pa.array([dt.datetime(2020, 1, 1, tzinfo=UTC)], pa.timestamp("us", "UTC"))], names=["d"]
+    )
+    with pytest.raises(DataError, match="time zone"):
+        ArrowEncoder([column], "\\N").records(batch)
+
+
+def test_other_zones_are_written_in_utc() -> None:
+    column = Column("t", "timestamptz", ColumnKind.TIMESTAMP, True)
+    moment = dt.datetime(2020, 1, 1, 12, 30, 0, 250000, tzinfo=UTC)
+    batch = pa.record_batch([pa.array([moment], pa.timestamp("us", "Asia/Kolkata"))], names=["t"])
+    assert ArrowEncoder([column], "\\N").records(batch).to_pylist() == [
+        "2020-01-01 12:30:00.25+00:00"
+    ]
+
+
+def test_common_values_are_formatted_without_python(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The hot loop stays in Arrow: no per-value Python for typical values of each kind."""
+    import exporter.arrow_encode as arrow_encode
+
+    def refuse(*_args: object) -> list[str]:
+        raise AssertionError("per-value Python was used")
+
+    monkeypatch.setattr(arrow_encode, "format_float", refuse)
+    monkeypatch.setattr(BatchEncoder, "encode_column", refuse)
+    rng = random.Random(7)
+    arrays = {
+        ColumnKind.INTEGER: pa.array([rng.randint(-(10**12), 10**12) for _ in range(500)]),
+        ColumnKind.DECIMAL: pa.array(
+            [f"{rng.randint(-(10**9), 10**9)}.{rng.randint(0, 99):02d}" for _ in range(500)]
+        ),
+        ColumnKind.FLOAT: pa.array(
+            [rng.uniform(-1e13, 1e13) for _ in range(500)] + [0.0, -0.0, 1e-30, 5e15]
+        ),
+        ColumnKind.STRING: pa.array(["x", 'q"', None] * 100),
+        ColumnKind.DATE: pa.array([dt.date(2024, 1, 2)] * 10),
+        ColumnKind.TIMESTAMP: pa.array([dt.datetime(2024, 1, 2, 3, 4, 5, 6, tzinfo=UTC)] * 10),
+        ColumnKind.BOOLEAN: pa.array([True, False, None]),
+    }
+    for kind, values in arrays.items():
+        column = Column("c", "x", kind, True)
+        records = ArrowEncoder([column], "\\N").records(pa.record_batch([values], names=["c"]))
+        assert len(records) == len(values)
