@@ -36,13 +36,14 @@ What it does:
 Variants (`--variants`, comma-separated; default: the first five):
   tool-bulk           exporter, COPY path, `--no-validate`
   tool-bulk-validate  exporter, COPY path, validation on
-  tool-batch          exporter, `fetch_path: batch`, `--no-validate`
+  tool-batch          exporter, `fetch_path: batch` (Arrow batches via ADBC), `--no-validate`
   psql-pigz1          psql -c "\\copy (SELECT * FROM bench.t) TO STDOUT csv" | pigz -1 > file
   psql-gzip6          the same | gzip -6 > file
   tool-bulk-nohash    (extra) COPY path, enable_row_hash: false, `--no-validate`
   tool-batch-nohash   (extra) batch path, enable_row_hash: false, `--no-validate`
   tool-batch-validate (extra) batch path, validation on
   psql-gzip1          (extra) psql | gzip -1 > file
+  tool-rows           (extra) `fetch_path: rows`: the batch path with Python rows (psycopg)
 """
 
 from __future__ import annotations
@@ -171,6 +172,7 @@ ALL_VARIANTS: dict[str, Variant] = {
         Variant("tool-batch-nohash", "tool", fetch_path="batch", row_hash=False),
         Variant("tool-batch-validate", "tool", fetch_path="batch", validate=True),
         Variant("psql-gzip1", "shell", compressor=("gzip", "-1")),
+        Variant("tool-rows", "tool", fetch_path="rows"),
     )
 }
 DEFAULT_VARIANTS = list(ALL_VARIANTS)[:5]

@@ -54,12 +54,14 @@ class ArrowEncoder:
         if batch.num_columns != len(self.columns):
             raise DataError(f"expected {len(self.columns)} columns, got {batch.num_columns}")
         cells = [
-            pc.fill_null(self._cells(position, column, batch.column(position)), self.null_marker)
+            self._cells(position, column, batch.column(position))
             for position, column in enumerate(self.columns)
         ]
         if len(cells) == 1:
-            return cells[0]
-        return pc.binary_join_element_wise(*cells, ",")
+            return pc.fill_null(cells[0], self.null_marker)
+        # One pass joins the cells and writes the marker for NULL.
+        fill = pc.JoinOptions(null_handling="replace", null_replacement=self.null_marker)
+        return pc.binary_join_element_wise(*cells, ",", options=fill)
 
     def _cells(self, position: int, column: Column, values: pa.Array) -> pa.Array:
         """The column's cells as a string array, NULL where the value is NULL."""
@@ -84,11 +86,11 @@ def record_lines(records: pa.Array, with_hash: bool) -> bytes | memoryview:
     if with_hash:
         return hashed_records(records.cast(pa.binary()).to_pylist())
     lines = pc.binary_join_element_wise(records, "", "\n")  # record + "\n" + ""
-    data = lines.buffers()[2]
-    if data is None:
+    _validity, offsets, data = lines.buffers()
+    if data is None or len(lines) == 0:
         return b""
-    offsets = lines.offsets
-    return memoryview(data)[offsets[0].as_py() : offsets[-1].as_py()]
+    bounds = memoryview(offsets).cast("i")  # int32 offsets of a string array
+    return memoryview(data)[bounds[lines.offset] : bounds[lines.offset + len(lines)]]
 
 
 def _vector_cells(column: Column, values: pa.Array) -> pa.Array | None:
@@ -156,10 +158,18 @@ def _float_cells(values: pa.Array) -> pa.Array:
         pc.and_(fixed_here, pc.invert(has_exponent)),
         pc.and_(pc.invert(fixed_here), has_exponent),
     )
+    # From 2**53 up the two algorithms can differ only where fewer than 17 digits suffice
+    # (a halfway tie): 17 significant digits are the same in both.
+    tie_free = pc.or_(
+        pc.less(size, _TIE_MIN), pc.match_substring_regex(text, r"^-?[0-9]\.[0-9]{16}e\+")
+    )
     # Zero is "0" or "-0" in both; NaN compares false everywhere, so it is never kept.
-    kept = pc.or_(pc.and_(pc.or_(same_layout, shift), pc.less(size, _TIE_MIN)), pc.equal(size, 0.0))
+    kept = pc.or_(pc.and_(pc.or_(same_layout, shift), tie_free), pc.equal(size, 0.0))
     kept = pc.or_kleene(kept, pc.is_null(values))  # NULL stays NULL
-    text = pc.replace_substring_regex(text, r"e-([0-9])$", r"e-0\1")  # 1e-7 -> 1e-07
+    padded = pc.fill_null(pc.and_(has_exponent, pc.less(size, _FIXED_LOW)), False)
+    if pc.any(padded).as_py():  # 1e-7 -> 1e-07, on those rows only (a regex costs)
+        small = pc.replace_substring_regex(pc.filter(text, padded), r"e-([0-9])$", r"e-0\1")
+        text = pc.replace_with_mask(text, padded, small)
     if pc.any(shift).as_py():
         text = _exponent_to_fixed(text, pc.fill_null(shift, False))
     redo = pc.invert(pc.fill_null(kept, True))
@@ -199,11 +209,9 @@ def _timestamp_cells(column: Column, values: pa.Array) -> pa.Array:
     micros = pc.cast(values, pa.timestamp("us", zone))  # refuses to drop nanoseconds
     last = (_DAY_LAST + 1) * _US_PER_DAY - 1
     _check_years(column, pc.cast(micros, pa.int64()), _DAY_ONE * _US_PER_DAY, last)
-    if zone is None:
-        text = _trim_fraction(pc.cast(micros, pa.string()))
-    else:
-        utc = pc.cast(pc.cast(micros, pa.timestamp("us", "UTC")), pa.string())  # ends in "Z"
-        text = _trim_fraction(pc.utf8_slice_codeunits(utc, 0, -1))
+    # Arrow stores instants in UTC whatever the zone: viewed without a zone, they print as
+    # UTC wall-clock time, without the costly per-value zone lookup of a zoned cast.
+    text = _trim_fraction(pc.cast(micros.view(pa.timestamp("us")), pa.string()))
     if column.kind is ColumnKind.DATETIME:
         return text
     # A TIMESTAMP value without a zone is UTC already (dialects convert in SQL), as in encode.py.

@@ -21,7 +21,7 @@ from exporter.splitting import split_int_range
 
 # Target size of one Arrow record batch (ADBC's batch_size_hint_bytes): a worker holds one
 # batch and its formatted text, a few times this, whatever the table's size.
-ARROW_BATCH_BYTES = 8 * 1024 * 1024
+ARROW_BATCH_BYTES = 2 * 1024 * 1024
 
 # Base type name -> kind; anything else is written as its text output (STRING).
 _KINDS: dict[str, ColumnKind] = {

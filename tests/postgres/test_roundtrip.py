@@ -142,19 +142,23 @@ def test_every_awkward_value_round_trips(pg: Any, pg_schema: str, tmp_path: Path
     del source
 
 
+@pytest.mark.parametrize("row_hash", [True, False])
 def test_bulk_arrow_and_row_paths_write_identical_bytes(pg: Any, pg_schema: str,
-                                                     tmp_path: Path) -> None:
+                                                         tmp_path: Path, row_hash: bool) -> None:
     _create(pg, pg_schema)
     outs = {}
     for path in ("auto", "batch", "rows"):  # COPY, Arrow batches, Python rows
         outs[path] = tmp_path / path
         config = make_config(pg_source(), outs[path], schemas=[pg_schema],
                              include=[f"{pg_schema}.awkward", f"{pg_schema}.select"],
-                             fetch_path=path)
+                             fetch_path=path, enable_row_hash=row_hash)
         assert run_export(config, inline=True, show_progress=False).ok
     for table in ("awkward", "select"):
         ref = TableRef(pg_schema, table)
         bulk = gzip.decompress(ExportLayout(outs["auto"]).chunk_file(ref, 0).read_bytes())
+        for path, used in (("auto", "bulk"), ("batch", "arrow"), ("rows", "batch")):
+            stats = json.loads(ExportLayout(outs[path]).chunk_stats_file(ref, 0).read_text())
+            assert stats["path"] == used, (path, stats["path"])
         for other in ("batch", "rows"):
             data = gzip.decompress(ExportLayout(outs[other]).chunk_file(ref, 0).read_bytes())
             assert bulk.decode().splitlines() == data.decode().splitlines(), other

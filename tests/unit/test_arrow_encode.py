@@ -19,9 +19,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from exporter.arrow_encode import ArrowEncoder
+from exporter.arrow_encode import ArrowEncoder, record_lines
 from exporter.encode import BatchEncoder, format_float
 from exporter.errors import DataError
+from exporter.hashing import csv_lines
 from exporter.model import Column, ColumnKind
 
 UTC = dt.timezone.utc
@@ -225,3 +226,14 @@ def test_common_values_are_formatted_without_python(monkeypatch: pytest.MonkeyPa
         column = Column("c", "x", kind, True)
         records = ArrowEncoder([column], "\\N").records(pa.record_batch([values], names=["c"]))
         assert len(records) == len(values)
+
+
+@pytest.mark.parametrize("with_hash", [False, True])
+def test_record_lines_equal_the_row_paths_lines(with_hash: bool) -> None:
+    records = ["1,\"a\"", "\\N,\"\u00e9\U0001f389\"", "3,\"\"", "4,\"x\ny\""] * 3
+    array = pa.array(records, pa.string())
+    expected = csv_lines(records, with_hash)
+    assert bytes(record_lines(array, with_hash)) == expected
+    # a slice of a larger array starts at an offset inside Arrow's buffers
+    assert bytes(record_lines(array.slice(5, 4), with_hash)) == csv_lines(records[5:9], with_hash)
+    assert bytes(record_lines(array.slice(0, 0), with_hash)) == b""
