@@ -14,6 +14,8 @@ summed exactly. https://arrow.apache.org/docs/python/generated/pyarrow.csv.open_
 from __future__ import annotations
 
 import csv
+import io
+import struct
 from dataclasses import dataclass
 from decimal import InvalidOperation
 from pathlib import Path
@@ -24,7 +26,7 @@ from isal import igzip
 from exporter.errors import ValidationFailed
 from exporter.hashing import ROW_HASH_COLUMN
 from exporter.model import ColumnKind, TablePlan
-from exporter.sums import ColumnSums, arrow_exact_type
+from exporter.sums import ColumnSums, arrow_exact_sum, arrow_exact_type, float_total
 
 READ_BLOCK_BYTES = 1 << 20  # CSV bytes parsed per batch: memory flat whatever the chunk size
 MAX_RECORD_BYTES = 256 << 20  # blocks grow to this for long records (BigQuery's limit: 100 MB)
@@ -52,11 +54,71 @@ def _header(raw: IO[bytes]) -> list[str]:
     return next(csv.reader([line.decode("utf-8").rstrip("\r\n")]), [])
 
 
-def _batches(raw: IO[bytes], width: int, bad_rows: list[Any], block: int) -> Any:
+class _Utf8Checked(io.RawIOBase):
+    """A reader that passes bytes through and raises UnicodeDecodeError at the first block
+    holding a byte sequence that is not UTF-8 (BigQuery refuses such a file). The CSV reader
+    converts only the numeric columns, so this is what checks the text of the others. Arrow
+    validates each block where it lies (a binary-to-string cast that copies nothing); a
+    character split between two blocks is checked with the next."""
+
+    def __init__(self, raw: IO[bytes]) -> None:
+        super().__init__()
+        self._raw = raw
+        self._carry = b""
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int = -1) -> bytes:
+        data = self._raw.read(size)
+        block = self._carry + data if self._carry else data
+        cut = len(block) if not data else _complete_utf8_end(block)
+        self._check(block[:cut] if cut < len(block) else block)
+        self._carry = block[cut:]
+        return data
+
+    def readinto(self, buffer: Any) -> int:
+        data = self.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+    @staticmethod
+    def _check(block: bytes) -> None:
+        import pyarrow as pa
+
+        if not block:
+            return
+        offsets = pa.py_buffer(struct.pack("<ii", 0, len(block)))
+        as_binary = pa.Array.from_buffers(pa.binary(), 1, [None, offsets, pa.py_buffer(block)])
+        try:
+            as_binary.cast(pa.string())
+        except pa.ArrowInvalid:
+            raise UnicodeDecodeError("utf-8", b"", 0, 1, "invalid UTF-8 in the file") from None
+
+
+def _complete_utf8_end(block: bytes) -> int:
+    """The length of `block` without a multi-byte character cut off at its end."""
+    for back in range(1, min(4, len(block)) + 1):
+        byte = block[-back]
+        if byte < 0x80:
+            return len(block)  # ASCII: nothing is cut (stray continuation bytes fail later)
+        if byte >= 0xC0:  # the lead byte of the last character
+            width = 2 if byte < 0xE0 else 3 if byte < 0xF0 else 4
+            return len(block) if width <= back else len(block) - back
+    return len(block)
+
+
+def _batches(
+    raw: IO[bytes] | io.RawIOBase, width: int, wanted: list[int], bad_rows: list[Any], block: int
+) -> Any:
+    """Batches of the `wanted` columns (as text; at least one column, for the row count).
+    Every field of every record is still parsed, so a record with a wrong field count or
+    broken quoting fails; only the other columns' text is never copied out."""
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
     names = [f"c{i}" for i in range(width)]
+    include = [names[i] for i in wanted] or names[:1]
 
     def invalid(row: Any) -> str:
         bad_rows.append(row)  # reported without its text: it is the user's data
@@ -70,7 +132,8 @@ def _batches(raw: IO[bytes], width: int, bad_rows: list[Any], block: int) -> Any
             newlines_in_values=True, ignore_empty_lines=False, invalid_row_handler=invalid
         ),
         convert_options=pacsv.ConvertOptions(
-            column_types={n: pa.string() for n in names},
+            include_columns=include,
+            column_types={n: pa.string() for n in include},
             null_values=[],
             strings_can_be_null=False,
             quoted_strings_can_be_null=False,
@@ -94,15 +157,17 @@ def _add_column(
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    if exact_type is not None:
+    if exact_type is not None or is_float:
         present = pc.filter(cells, pc.not_equal(cells, marker))
         try:
-            total = pc.sum(pc.cast(present, exact_type)).as_py()
+            if is_float:
+                # Arrow parses doubles correctly rounded (and NaN, Infinity), as float() does.
+                sums.add_float(name, float_total(pc.cast(present, pa.float64()).to_pylist()))
+            else:
+                sums.add_exact(name, arrow_exact_sum(present, exact_type))
+            return
         except pa.ArrowInvalid:
             pass
-        else:
-            sums.add_exact(name, total)
-            return
     sums.add_texts(position, name, filter(marker.__ne__, cells.to_pylist()), is_float)
 
 
@@ -170,11 +235,14 @@ def _read_figures(path: Path, plan: TablePlan, block: int) -> FileFigures:
                 raise _header_mismatch(path, header, expected)
             if not raw.peek(1):
                 return FileFigures(0, sums.exact_json(), sums.float_json())
-            for batch in _batches(raw, len(expected), bad_rows, block):
+            wanted = [i for i, *_ in numeric]
+            checked = _Utf8Checked(raw)
+            for batch in _batches(checked, len(expected), wanted, bad_rows, block):
                 rows += batch.num_rows
-                for i, name, is_float, exact_type in numeric:
+                for at, (i, name, is_float, exact_type) in enumerate(numeric):
                     try:
-                        _add_column(sums, i, name, is_float, exact_type, batch.column(i), marker)
+                        column = batch.column(at)
+                        _add_column(sums, i, name, is_float, exact_type, column, marker)
                     except (ValueError, InvalidOperation, OverflowError):
                         raise ValidationFailed(
                             f"{path}: column {name!r} holds a cell that is not a number",

@@ -51,6 +51,32 @@ def arrow_exact_type(column: Column) -> Any:
     return None
 
 
+def arrow_exact_sum(values: Any, exact_type: Any) -> Decimal | int | None:
+    """The exact sum of an Arrow array without NULLs (integers, decimals or their text),
+    computed inside Arrow; None for an empty array. Raises pyarrow.ArrowInvalid where a value
+    does not fit `exact_type` (from `arrow_exact_type`).
+
+    Integers that fit 64 bits are summed as two halves, v = (v >> 32) * 2**32 + (v & (2**32 - 1)),
+    each half's sum fitting 64 bits for fewer than 2**31 values: exact, and some 10x faster
+    than summing 76-digit decimals."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if len(values) == 0:
+        return None
+    if exact_type.scale == 0 and len(values) < 2**31:
+        try:
+            integers = pc.cast(values, pa.int64())
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            pass  # beyond 64 bits, or a decimal type: the decimal sum below
+        else:
+            high = pc.sum(pc.shift_right(integers, 32)).as_py()
+            low = pc.sum(pc.bit_wise_and(integers, 0xFFFFFFFF)).as_py()
+            return int(high) * 2**32 + int(low)
+    total: Decimal = pc.sum(pc.cast(values, exact_type)).as_py()
+    return total
+
+
 def _exact_number(value: Any) -> Decimal | int:
     """A value of an exact column as Python adds it exactly (numeric text becomes Decimal)."""
     return Decimal(value) if isinstance(value, str) else value
@@ -89,7 +115,6 @@ class ColumnSums:
         """Add a batch of Arrow arrays, one per column: exact columns are summed in Arrow's
         76-digit decimals where their type allows (see `arrow_exact_type`), else in Python."""
         import pyarrow as pa
-        import pyarrow.compute as pc
 
         for i, name in self.exact_positions:
             values = arrays[i]
@@ -101,7 +126,7 @@ class ColumnSums:
             exact_type = arrow_exact_type(self.columns[i])
             if exact_type is not None:
                 try:
-                    self.add_exact(name, pc.sum(pc.cast(values, exact_type)).as_py())
+                    self.add_exact(name, arrow_exact_sum(values, exact_type))
                     continue
                 except pa.ArrowInvalid:
                     pass  # more digits than the declared scale, say: Python names nothing
@@ -116,10 +141,14 @@ class ColumnSums:
         else:
             self.exact[name] = self._add(self.exact[name], map(Decimal, texts))
 
-    def add_exact(self, name: str, total: Decimal | None) -> None:
+    def add_exact(self, name: str, total: Decimal | int | None) -> None:
         """Add a subtotal of an exact column (None: the batch had no value)."""
         if total is not None:
             self.exact[name] = self._add(self.exact[name], (total,))
+
+    def add_float(self, name: str, total: float) -> None:
+        """Add a subtotal of a floating column (from `float_total`)."""
+        self.floats[name].append(total)
 
     @staticmethod
     def _add(start: Decimal, values: Iterable[Any]) -> Decimal:

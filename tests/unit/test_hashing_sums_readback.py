@@ -401,3 +401,70 @@ def test_a_lost_header_is_reported_without_the_data_it_shows(tmp_path: Path) -> 
     line = info.value.one_line()
     assert "header" in line and "field 1 is not 'id'" in line
     assert "secret" not in line
+
+
+@pytest.mark.parametrize("block", [200, 1 << 20])
+def test_multibyte_text_across_read_blocks_is_valid_and_bad_bytes_are_not(
+    tmp_path: Path, block: int
+) -> None:
+    """Only numeric columns are converted on read-back; the text of the others is checked as
+    UTF-8 block by block, with characters split between blocks (200-byte blocks here)."""
+    from exporter.readback import _read_figures
+
+    names = header_record([c.name for c in COLUMNS]).encode() + b"\n"
+    rows = [f'{i},1.00,0.5,"{"é日😀" * (i % 7)}",{i}\n'.encode() for i in range(300)]
+    path = tmp_path / "data_chunk_0.csv.gz"
+    path.write_bytes(gzip.compress(names + b"".join(rows)))
+    figures = _read_figures(path, make_plan(row_hash=False), block)
+    assert figures.rows == 300
+    assert figures.sums["id"] == str(sum(range(300)))
+    # the same file with the last byte of one character replaced, far from the start
+    broken = list(rows)
+    broken[250] = broken[250].replace("😀".encode(), b"\xf0\x9f\x98\x28", 1)
+    assert broken[250] != rows[250]
+    path.write_bytes(gzip.compress(names + b"".join(broken)))
+    with pytest.raises(ValidationFailed, match="unreadable"):
+        _read_figures(path, make_plan(row_hash=False), block)
+
+
+@pytest.mark.parametrize(
+    ("block", "end"),
+    [
+        (b"abc", 3),
+        ("aé".encode(), 3),
+        ("aé".encode()[:2], 1),  # é cut after its lead byte
+        ("a😀".encode()[:4], 1),  # a 4-byte character cut after 3 bytes
+        ("a😀".encode(), 5),
+        (b"", 0),
+    ],
+)
+def test_complete_utf8_end_keeps_cut_characters_for_the_next_block(block: bytes, end: int) -> None:
+    from exporter.readback import _complete_utf8_end
+
+    assert _complete_utf8_end(block) == end
+
+
+@given(
+    st.lists(st.integers(-(2**63), 2**63 - 1), max_size=60),
+    st.sampled_from(["int64", "text"]),
+)
+def test_arrow_exact_sum_of_64_bit_integers_is_exact(values: list[int], form: str) -> None:
+    import pyarrow as pa
+
+    from exporter.sums import arrow_exact_sum
+
+    array = pa.array(values, pa.int64())
+    if form == "text":
+        array = array.cast(pa.string())
+    total = arrow_exact_sum(array, pa.decimal256(76, 0))
+    assert total == (sum(values) if values else None)
+
+
+def test_arrow_exact_sum_beyond_64_bits_uses_decimals() -> None:
+    import pyarrow as pa
+
+    from exporter.sums import arrow_exact_sum
+
+    values = ["99999999999999999999999999999999999999", "-1", "18446744073709551616"]
+    total = arrow_exact_sum(pa.array(values), pa.decimal256(76, 0))
+    assert total == sum(map(int, values))
