@@ -172,11 +172,31 @@ def _float_cells(values: pa.Array) -> pa.Array:
         text = pc.replace_with_mask(text, padded, small)
     if pc.any(shift).as_py():
         text = _exponent_to_fixed(text, pc.fill_null(shift, False))
+    # Below 1e-4 Arrow still writes fixed notation down to 1e-6: written here as exponents.
+    tiny = pc.and_(pc.greater(size, 0.0), pc.less(size, _FIXED_LOW))
+    unshift = pc.fill_null(pc.and_(tiny, pc.invert(has_exponent)), False)
+    if pc.any(unshift).as_py():
+        text, converted = _fixed_to_exponent(text, unshift)
+        kept = pc.or_(kept, converted)
     redo = pc.invert(pc.fill_null(kept, True))
     if not pc.any(redo).as_py():
         return text
     slow = pc.filter(values, redo).to_pylist()
     return pc.replace_with_mask(text, redo, pa.array(list(map(format_float, slow)), pa.string()))
+
+
+def _fixed_to_exponent(text: pa.Array, rows: pa.Array) -> tuple[pa.Array, pa.Array]:
+    """`0.0000123` -> `1.23e-05` and `0.00000123` -> `1.23e-06` for the `rows`; also returns
+    which rows were converted (any other layout is left to Python)."""
+    part = pc.filter(text, rows)
+    out, matched = part, pc.is_null(part)  # all false: the strings hold no NULL
+    for zeros in (4, 5):
+        pattern = f"^(-?)0\\.0{{{zeros}}}([1-9])([0-9]*)$"
+        hit = pc.match_substring_regex(part, pattern)
+        written = pc.replace_substring_regex(part, pattern, f"\\1\\2.\\3e-{zeros + 1:02d}")
+        out, matched = pc.if_else(hit, written, out), pc.or_(matched, hit)
+    out = pc.replace_substring(out, ".e", "e")  # one digit: `1.e-05` -> `1e-05`
+    return pc.replace_with_mask(text, rows, out), pc.replace_with_mask(rows, rows, matched)
 
 
 def _exponent_to_fixed(text: pa.Array, rows: pa.Array) -> pa.Array:
@@ -219,9 +239,9 @@ def _timestamp_cells(column: Column, values: pa.Array) -> pa.Array:
 
 
 def _trim_fraction(text: pa.Array) -> pa.Array:
-    """`03:04:05.120000` -> `03:04:05.12`, `03:04:05.000000` -> `03:04:05`."""
-    text = pc.replace_substring_regex(text, r"(\.[0-9]*[1-9])0+$", r"\1")
-    return pc.replace_substring_regex(text, r"\.0+$", "")
+    """`03:04:05.120000` -> `03:04:05.12`, `03:04:05.000000` -> `03:04:05`. Every value must
+    have a point (Arrow writes six fractional digits), which stops the trimming of zeros."""
+    return pc.ascii_rtrim(pc.ascii_rtrim(text, characters="0"), characters=".")
 
 
 def _check_years(column: Column, numbers: pa.Array, low: int, high: int) -> None:
