@@ -96,6 +96,10 @@ ORACLE_HINTS: dict[str, str] = {
     "DPY-3015": "the account only has a 10G password verifier: set source.thick_mode: true "
     "or reset the password",
     "DPY-6001": "the service name is not registered with the listener: check source.service",
+    "DPY-6005": "cannot reach the database: check source.host and source.port (or source.dsn)"
+    " and that the listener is up",
+    "ORA-01031": "insufficient privileges: the export user needs SELECT on the tables",
+    "ORA-08181": "the snapshot SCN is not valid here: set export.consistent_snapshot: false",
     "ORA-12514": "the service name is not registered with the listener: check source.service",
     "ORA-12541": "no listener at that host and port: check source.host and source.port",
     "ORA-01017": "user name or password is wrong: check source.user and the password variable",

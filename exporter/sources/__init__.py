@@ -16,6 +16,7 @@ from exporter.sources.base import Source
 _MODULES: dict[str, str] = {
     "sqlite": "exporter.sources.sqlite",
     "postgresql": "exporter.sources.postgres",
+    "oracle": "exporter.sources.oracle",
 }
 _REGISTRY: dict[str, type[Source]] = {}
 

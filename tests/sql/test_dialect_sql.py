@@ -1,8 +1,10 @@
-"""Every statement the SQLite and PostgreSQL dialects emit parses with sqlglot, quotes its
-identifiers, and binds (never interpolates) its values.
+"""Every statement the SQLite, PostgreSQL and Oracle dialects emit parses with sqlglot, quotes
+its identifiers, and binds (never interpolates) its values.
 
-Two rewrites happen before sqlglot sees PostgreSQL text (`parseable` below), both because of
+Three rewrites happen before sqlglot sees the text (`parseable` below), all because of
 sqlglot, not because the SQL is wrong:
+- Oracle's `JSON_SERIALIZE(x RETURNING CLOB)` (SQL Language Reference, JSON_SERIALIZE) loses
+  its RETURNING clause: sqlglot 30 parses only `JSON_SERIALIZE(x)`;
 - psycopg's `%(name)s` placeholders become `:name`, which sqlglot reads as a placeholder;
 - `COPY (...) TO STDOUT (options)` becomes `... TO STDOUT WITH (options)`: PostgreSQL accepts
   both (`[ [ WITH ] ( option [, ...] ) ]`), sqlglot 30 parses only the WITH form. The whole
@@ -21,11 +23,14 @@ from sqlglot import exp
 
 from exporter.model import Chunk, ChunkBounds, Column, ColumnKind, FileFormat, TablePlan, TableRef
 from exporter.sources.base import BulkOptions, Dialect, Query
+from exporter.sources.oracle_sql import OracleDialect
 from exporter.sources.postgres import PostgresDialect
 from exporter.sources.sqlite import SqliteDialect
 
 SQLITE = SqliteDialect()
 POSTGRES = PostgresDialect()
+ORACLE = OracleDialect()
+DIALECTS = [SQLITE, POSTGRES, ORACLE]
 
 # Spaces, double quotes and reserved words everywhere a name can go.
 TABLE = TableRef('my "schema"', 'order "details" select')
@@ -90,6 +95,10 @@ def queries(dialect: Dialect) -> Iterator[tuple[str, Query]]:
     if isinstance(dialect, SqliteDialect):
         yield "rowid_range", dialect.rowid_range(TABLE)
         yield "count_and_split_sums", dialect.count_and_split_sums(TABLE, exact)
+    if isinstance(dialect, OracleDialect):
+        yield "table_size_from_stats", dialect.table_size_from_stats(TABLE)
+        yield "rowid_range_starts", dialect.rowid_range_starts(TABLE, 8)
+        yield "current_scn", dialect.current_scn()
     if isinstance(dialect, PostgresDialect):
         yield "heap_blocks", dialect.heap_blocks(TABLE)
         for name in ("whole", "physical", "key_first", "key_last"):
@@ -103,13 +112,14 @@ def queries(dialect: Dialect) -> Iterator[tuple[str, Query]]:
 
 CASES = [
     pytest.param(dialect, query, id=f"{dialect.name}:{name}")
-    for dialect in (SQLITE, POSTGRES)
+    for dialect in DIALECTS
     for name, query in queries(dialect)
 ]
 
 _PSYCOPG_PARAM = re.compile(r"%\((\w+)\)s")
 _SQLITE_PARAM = re.compile(r"(?<![\w:]):([A-Za-z_]\w*)")
 _COPY_OPTIONS = re.compile(r"\) TO STDOUT \(")
+_JSON_RETURNING = re.compile(r"(JSON_SERIALIZE\([^()]*?) RETURNING CLOB\)")
 
 
 def strip_quoted(sql: str) -> str:
@@ -128,6 +138,8 @@ def parseable(dialect: Dialect, sql: str) -> str:
         sql = _PSYCOPG_PARAM.sub(r":\1", sql)
         if sql.startswith("COPY ("):
             sql = _COPY_OPTIONS.sub(") TO STDOUT WITH (", sql)
+    if isinstance(dialect, OracleDialect):
+        sql = _JSON_RETURNING.sub(r"\1)", sql)
     return sql
 
 
@@ -167,7 +179,7 @@ def table_nodes(tree: exp.Expr) -> list[tuple[str, str]]:
     return [(t.db, t.name) for t in tree.find_all(exp.Table)]
 
 
-@pytest.mark.parametrize("dialect", [SQLITE, POSTGRES], ids=lambda d: d.name)
+@pytest.mark.parametrize("dialect", DIALECTS, ids=lambda d: d.name)
 def test_quote_doubles_embedded_quotes(dialect: Dialect) -> None:
     assert dialect.quote('a"b') == '"a""b"'
     assert dialect.quote("select") == '"select"'
@@ -175,7 +187,7 @@ def test_quote_doubles_embedded_quotes(dialect: Dialect) -> None:
     assert dialect.qualified(TABLE) == QUOTED_TABLE
 
 
-@pytest.mark.parametrize("dialect", [SQLITE, POSTGRES], ids=lambda d: d.name)
+@pytest.mark.parametrize("dialect", DIALECTS, ids=lambda d: d.name)
 @pytest.mark.parametrize("chunk", list(CHUNKS), ids=str)
 def test_select_chunk_names_the_table_and_every_column(dialect: Dialect, chunk: str) -> None:
     query = dialect.select_chunk(plan(), CHUNKS[chunk])
@@ -189,7 +201,7 @@ def test_select_chunk_names_the_table_and_every_column(dialect: Dialect, chunk: 
     assert selected == [c.name for c in COLUMNS]
 
 
-@pytest.mark.parametrize("dialect", [SQLITE, POSTGRES], ids=lambda d: d.name)
+@pytest.mark.parametrize("dialect", DIALECTS, ids=lambda d: d.name)
 def test_table_level_queries_quote_the_table(dialect: Dialect) -> None:
     for query in (
         dialect.key_range(TABLE, SPLIT),

@@ -1,0 +1,204 @@
+"""SQL text for Oracle Database 12.2+ (python-oracledb `:name` binds). No I/O here: every
+statement is parsed with sqlglot's Oracle dialect by tests/sql.
+
+References (Oracle Database 19c): Database Reference for the ALL_* catalog views,
+https://docs.oracle.com/en/database/oracle/oracle-database/19/refrn/ ; SQL Language
+Reference for functions, https://docs.oracle.com/en/database/oracle/oracle-database/19/sqlrf/ .
+"""
+
+from __future__ import annotations
+
+from exporter.model import Chunk, Column, ColumnKind, TablePlan, TableRef
+from exporter.sources.base import Dialect, Query
+
+# NUMBER(p, 0) up to 18 digits fits an int64 (BigQuery INT64); wider integers are DECIMAL.
+MAX_INTEGER_DIGITS = 18
+
+# data_type (as ALL_TAB_COLUMNS spells it, without the "(n)" of timestamps) -> kind.
+# https://docs.oracle.com/en/database/oracle/oracle-database/19/sqlrf/Data-Types.html
+_KINDS: dict[str, ColumnKind] = {
+    "BINARY_FLOAT": ColumnKind.FLOAT,
+    "BINARY_DOUBLE": ColumnKind.FLOAT,
+    "FLOAT": ColumnKind.DECIMAL,  # a NUMBER with binary precision: exact decimal digits
+    "DATE": ColumnKind.DATETIME,  # Oracle's DATE has a time of day
+    "RAW": ColumnKind.BYTES,
+    "LONG RAW": ColumnKind.BYTES,
+    "BLOB": ColumnKind.BYTES,
+    "BOOLEAN": ColumnKind.BOOLEAN,  # 23ai
+    "JSON": ColumnKind.JSON,  # 21c
+}
+
+# Character types, and the no-op conversion each is read through: a select-list expression
+# carries no IS JSON constraint, so python-oracledb returns its text (it returns a JSON
+# column's value as Python objects), https://github.com/oracle/python-oracledb/issues/498.
+# LONG takes no function at all; it cannot carry IS JSON either.
+_TEXT_READ: dict[str, str] = {
+    "VARCHAR2": "TO_CHAR({})",
+    "CHAR": "TO_CHAR({})",
+    "NVARCHAR2": "TO_NCHAR({})",
+    "NCHAR": "TO_NCHAR({})",
+    "CLOB": "TO_CLOB({})",
+    "NCLOB": "TO_NCLOB({})",
+    "LONG": "{}",
+}
+
+
+def base_type(data_type: str) -> str:
+    """`TIMESTAMP(6) WITH TIME ZONE` -> `TIMESTAMP WITH TIME ZONE`."""
+    head, _, rest = data_type.partition("(")
+    return head if not rest else head + rest.partition(")")[2]
+
+
+class OracleDialect(Dialect):
+    """SQL text for Oracle: catalog views ALL_*, ROWID ranges, session flashback."""
+
+    name = "oracle"
+    sqlglot_dialect = "oracle"
+    supports_physical_split = True
+    supports_snapshot_export = True
+    supports_db_row_hash = False
+    empty_string_is_null = True
+
+    @staticmethod
+    def _owner_name(table: TableRef) -> dict[str, object]:
+        return {"owner": table.schema, "name": table.name}
+
+    def list_tables(self, schema: str | None) -> Query:
+        # Heap, partitioned and index-organized tables; not temporary, nested, secondary,
+        # external, IOT overflow/mapping tables, nor dropped ones in the recycle bin.
+        # ALL_TABLES: .../refrn/ALL_TABLES.html; ALL_EXTERNAL_TABLES; ALL_USERS
+        # (ORACLE_MAINTAINED, 12.1+): .../refrn/ALL_USERS.html
+        sql = (
+            "SELECT t.owner, t.table_name FROM all_tables t "
+            "WHERE t.temporary = 'N' AND t.nested = 'NO' AND t.secondary = 'N' "
+            "AND t.dropped = 'NO' AND (t.iot_type IS NULL OR t.iot_type = 'IOT') "
+            "AND NOT EXISTS (SELECT 1 FROM all_external_tables e "
+            "WHERE e.owner = t.owner AND e.table_name = t.table_name)"
+        )
+        if schema is None:
+            sql += (
+                " AND t.owner NOT IN "
+                "(SELECT u.username FROM all_users u WHERE u.oracle_maintained = 'Y')"
+            )
+            return Query(sql + " ORDER BY 1, 2")
+        return Query(sql + " AND t.owner = :owner ORDER BY 1, 2", {"owner": schema})
+
+    def table_columns(self, table: TableRef) -> Query:
+        # ALL_TAB_COLUMNS leaves out system-generated hidden columns. A FLOAT's
+        # DATA_PRECISION is binary, so it is not reported as decimal precision.
+        # .../refrn/ALL_TAB_COLUMNS.html
+        return Query(
+            "SELECT column_name, data_type, "
+            "CASE WHEN data_type = 'NUMBER' THEN data_precision END, "
+            "CASE WHEN data_type = 'NUMBER' THEN data_scale END, "
+            "CASE nullable WHEN 'N' THEN 1 ELSE 0 END "
+            "FROM all_tab_columns WHERE owner = :owner AND table_name = :name "
+            "ORDER BY column_id",
+            self._owner_name(table),
+        )
+
+    def primary_key(self, table: TableRef) -> Query:
+        # .../refrn/ALL_CONSTRAINTS.html, .../refrn/ALL_CONS_COLUMNS.html
+        return Query(
+            "SELECT cc.column_name FROM all_constraints c "
+            "JOIN all_cons_columns cc ON cc.owner = c.owner "
+            "AND cc.constraint_name = c.constraint_name AND cc.table_name = c.table_name "
+            "WHERE c.owner = :owner AND c.table_name = :name AND c.constraint_type = 'P' "
+            "ORDER BY cc.position",
+            self._owner_name(table),
+        )
+
+    def table_size_bytes(self, table: TableRef) -> Query:
+        # Allocated bytes of the table's segments (table, partitions, subpartitions);
+        # DBA_SEGMENTS needs SELECT_CATALOG_ROLE or similar: see `table_size_from_stats`.
+        # .../refrn/DBA_SEGMENTS.html
+        return Query(
+            "SELECT NVL(SUM(s.bytes), 0) FROM dba_segments s "
+            "WHERE s.owner = :owner AND s.segment_name = :name "
+            "AND s.segment_type IN ('TABLE', 'TABLE PARTITION', 'TABLE SUBPARTITION')",
+            self._owner_name(table),
+        )
+
+    def table_size_from_stats(self, table: TableRef) -> Query:
+        """Rows times average row length from the optimizer statistics (no privilege
+        needed; NULL before the table was first analyzed). .../refrn/ALL_TABLES.html"""
+        return Query(
+            "SELECT NVL(num_rows, 0) * NVL(avg_row_len, 0) FROM all_tables "
+            "WHERE owner = :owner AND table_name = :name",
+            self._owner_name(table),
+        )
+
+    def rowid_range_starts(self, table: TableRef, parts: int) -> Query:
+        """The first ROWID of each of `parts` groups of rows in ROWID order, as text:
+        chunk i reads [start i, start i+1), the first and last open-ended, so every row
+        is read once whatever was inserted after planning. NTILE, ROWIDTOCHAR:
+        .../sqlrf/NTILE.html, .../sqlrf/ROWIDTOCHAR.html"""
+        return Query(
+            "SELECT ROWIDTOCHAR(MIN(r)) FROM (SELECT ROWID AS r, "
+            f"NTILE(:parts) OVER (ORDER BY ROWID) AS nt FROM {self.qualified(table)}) "
+            "GROUP BY nt ORDER BY 1",
+            {"parts": parts},
+        )
+
+    def current_scn(self) -> Query:
+        """One row (scn,): the database's current system change number.
+        https://docs.oracle.com/en/database/oracle/oracle-database/19/arpls/DBMS_FLASHBACK.html
+        """
+        return Query("SELECT DBMS_FLASHBACK.GET_SYSTEM_CHANGE_NUMBER FROM DUAL")
+
+    def _where(self, plan: TablePlan, chunk: Chunk) -> tuple[str, dict[str, object]]:
+        bounds = chunk.bounds
+        if bounds.kind == "whole":
+            return "", {}
+        if bounds.kind == "physical":
+            # CHARTOROWID: .../sqlrf/CHARTOROWID.html; ROWIDs compare in physical order.
+            locator, cast = "ROWID", "CHARTOROWID(:{})"
+        else:
+            locator, cast = self.quote(plan.split_column or ""), ":{}"
+        parts: list[str] = []
+        params: dict[str, object] = {}
+        if bounds.lower is not None:
+            parts.append(f"{locator} >= {cast.format('lower')}")
+            params["lower"] = bounds.lower
+        if bounds.upper is not None:
+            parts.append(f"{locator} < {cast.format('upper')}")
+            params["upper"] = bounds.upper
+        return (" WHERE " + " AND ".join(parts)) if parts else "", params
+
+    def select_chunk(self, plan: TablePlan, chunk: Chunk) -> Query:
+        where, params = self._where(plan, chunk)
+        exprs = ", ".join(self.read_expression(c) for c in plan.columns)
+        return Query(f"SELECT {exprs} FROM {self.qualified(plan.table)}{where}", params)
+
+    def read_expression(self, column: Column) -> str:
+        """How a column is read so that the driver returns the Python value encode.py writes:
+        zoned timestamps as UTC (SYS_EXTRACT_UTC, .../sqlrf/SYS_EXTRACT_UTC.html), JSON as
+        its text (JSON_SERIALIZE, 19c+), other types without a Python form as text."""
+        col = self.quote(column.name)
+        native = base_type(column.native_type)
+        if column.kind is ColumnKind.TIMESTAMP:
+            if "LOCAL" in native:  # TIMESTAMP WITH LOCAL TIME ZONE: give it a zone first
+                return f"SYS_EXTRACT_UTC(CAST({col} AS TIMESTAMP WITH TIME ZONE))"
+            return f"SYS_EXTRACT_UTC({col})"
+        if column.kind is ColumnKind.JSON:
+            return f"JSON_SERIALIZE({col} RETURNING CLOB)"
+        if column.kind is ColumnKind.STRING:
+            if native in _TEXT_READ:
+                return _TEXT_READ[native].format(col)
+            if native.startswith("INTERVAL"):
+                return f"TO_CHAR({col})"
+            if native in ("ROWID", "UROWID"):
+                return f"ROWIDTOCHAR({col})"
+        return col
+
+    def column_kind(self, native_type: str, precision: int | None, scale: int | None) -> ColumnKind:
+        native = base_type(native_type)
+        if native == "NUMBER":
+            whole = scale == 0 and precision is not None and precision <= MAX_INTEGER_DIGITS
+            return ColumnKind.INTEGER if whole else ColumnKind.DECIMAL
+        if native == "TIMESTAMP":
+            return ColumnKind.DATETIME
+        if native.startswith("TIMESTAMP"):  # WITH TIME ZONE, WITH LOCAL TIME ZONE
+            return ColumnKind.TIMESTAMP
+        return _KINDS.get(native, ColumnKind.STRING)
+

@@ -1,0 +1,179 @@
+"""The Oracle source without an Oracle server: type mapping, how each column is read, ROWID
+ranges, and the real driver's errors (a refused connection, thick mode without an Oracle
+Client) as one line with a hint through the real CLI. The live suite is test_live.py."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from exporter.model import Column, ColumnKind
+from exporter.sources import get_source
+from exporter.sources.oracle import OracleSource, connect_dsn, fetch_type, rowid_bounds
+from exporter.sources.oracle_sql import OracleDialect, base_type
+from tests.sqlite.helpers import run_subprocess
+
+DIALECT = OracleDialect()
+
+
+@pytest.mark.parametrize(
+    ("data_type", "precision", "scale", "kind"),
+    [
+        ("NUMBER", 10, 0, ColumnKind.INTEGER),
+        ("NUMBER", 18, 0, ColumnKind.INTEGER),
+        ("NUMBER", 19, 0, ColumnKind.DECIMAL),  # beyond int64
+        ("NUMBER", 38, 10, ColumnKind.DECIMAL),
+        ("NUMBER", None, None, ColumnKind.DECIMAL),  # unconstrained: any scale
+        ("NUMBER", None, 0, ColumnKind.DECIMAL),  # NUMBER(*, 0): up to 38 digits
+        ("FLOAT", None, None, ColumnKind.DECIMAL),
+        ("BINARY_FLOAT", None, None, ColumnKind.FLOAT),
+        ("BINARY_DOUBLE", None, None, ColumnKind.FLOAT),
+        ("DATE", None, None, ColumnKind.DATETIME),
+        ("TIMESTAMP(6)", None, None, ColumnKind.DATETIME),
+        ("TIMESTAMP(9) WITH TIME ZONE", None, None, ColumnKind.TIMESTAMP),
+        ("TIMESTAMP(3) WITH LOCAL TIME ZONE", None, None, ColumnKind.TIMESTAMP),
+        ("VARCHAR2", None, None, ColumnKind.STRING),
+        ("NCLOB", None, None, ColumnKind.STRING),
+        ("LONG", None, None, ColumnKind.STRING),
+        ("INTERVAL DAY(2) TO SECOND(6)", None, None, ColumnKind.STRING),
+        ("RAW", None, None, ColumnKind.BYTES),
+        ("BLOB", None, None, ColumnKind.BYTES),
+        ("JSON", None, None, ColumnKind.JSON),
+        ("BOOLEAN", None, None, ColumnKind.BOOLEAN),
+    ],
+)
+def test_column_kinds(
+    data_type: str, precision: int | None, scale: int | None, kind: ColumnKind
+) -> None:
+    assert DIALECT.column_kind(data_type, precision, scale) is kind
+
+
+def test_base_type_drops_every_length() -> None:
+    assert base_type("TIMESTAMP(6) WITH TIME ZONE") == "TIMESTAMP WITH TIME ZONE"
+    assert base_type("INTERVAL DAY(2) TO SECOND(6)") == "INTERVAL DAY TO SECOND(6)"
+    assert base_type("VARCHAR2") == "VARCHAR2"
+
+
+@pytest.mark.parametrize(
+    ("native", "kind", "expression"),
+    [
+        ("TIMESTAMP(6) WITH TIME ZONE", ColumnKind.TIMESTAMP, 'SYS_EXTRACT_UTC("c")'),
+        (
+            "TIMESTAMP(6) WITH LOCAL TIME ZONE",
+            ColumnKind.TIMESTAMP,
+            'SYS_EXTRACT_UTC(CAST("c" AS TIMESTAMP WITH TIME ZONE))',
+        ),
+        ("JSON", ColumnKind.JSON, 'JSON_SERIALIZE("c" RETURNING CLOB)'),
+        ("VARCHAR2", ColumnKind.STRING, 'TO_CHAR("c")'),
+        ("NVARCHAR2", ColumnKind.STRING, 'TO_NCHAR("c")'),
+        ("CLOB", ColumnKind.STRING, 'TO_CLOB("c")'),
+        ("LONG", ColumnKind.STRING, '"c"'),
+        ("INTERVAL YEAR(2) TO MONTH", ColumnKind.STRING, 'TO_CHAR("c")'),
+        ("UROWID", ColumnKind.STRING, 'ROWIDTOCHAR("c")'),
+        ("NUMBER", ColumnKind.DECIMAL, '"c"'),
+        ("DATE", ColumnKind.DATETIME, '"c"'),
+        ("BLOB", ColumnKind.BYTES, '"c"'),
+    ],
+)
+def test_read_expressions(native: str, kind: ColumnKind, expression: str) -> None:
+    assert DIALECT.read_expression(Column("c", native, kind, True)) == expression
+
+
+@pytest.mark.parametrize(
+    ("type_name", "precision", "scale", "fetched"),
+    [
+        ("DB_TYPE_NUMBER", 10, 0, "int"),
+        ("DB_TYPE_NUMBER", 19, 0, "decimal"),
+        ("DB_TYPE_NUMBER", 0, -127, "decimal"),  # unconstrained NUMBER, COUNT(*), SUM()
+        ("DB_TYPE_NUMBER", 38, 2, "decimal"),
+        ("DB_TYPE_CLOB", 0, 0, "text"),
+        ("DB_TYPE_NCLOB", 0, 0, "text"),
+        ("DB_TYPE_BLOB", 0, 0, "bytes"),
+        ("DB_TYPE_BINARY_DOUBLE", 0, 0, None),
+        ("DB_TYPE_VARCHAR", 0, 0, None),
+    ],
+)
+def test_numbers_are_never_fetched_as_doubles(
+    type_name: str, precision: int, scale: int, fetched: str | None
+) -> None:
+    assert fetch_type(type_name, precision, scale) == fetched
+
+
+def test_fetch_type_names_are_the_drivers() -> None:
+    import oracledb
+
+    for name in ("DB_TYPE_NUMBER", "DB_TYPE_CLOB", "DB_TYPE_NCLOB", "DB_TYPE_BLOB"):
+        assert getattr(oracledb, name).name == name
+
+
+def test_rowid_ranges_cover_everything_once() -> None:
+    starts = ["AAAA", "AAAM", "AAAZ"]
+    bounds = rowid_bounds(starts)
+    assert bounds is not None
+    assert [(b.lower, b.upper) for b in bounds] == [
+        (None, "AAAM"),
+        ("AAAM", "AAAZ"),
+        ("AAAZ", None),
+    ]
+    assert rowid_bounds(["AAAA"]) is None  # one group: not split
+    assert rowid_bounds([]) is None
+
+
+def test_dsn_from_host_port_service_or_as_given() -> None:
+    base = {"engine": "oracle", "user": "U", "password_env": "X"}
+    from exporter.config.models import OracleSourceConfig
+
+    parts = OracleSourceConfig(**base, host="db", port=1522, service="PDB1")  # type: ignore[arg-type]
+    assert connect_dsn(parts) == "db:1522/PDB1"
+    alias = OracleSourceConfig(**base, dsn="PRODDB")  # type: ignore[arg-type]
+    assert connect_dsn(alias) == "PRODDB"
+    source = get_source(parts)
+    assert isinstance(source, OracleSource)
+    assert source.describe_target() == "oracle U@db:1522/PDB1"
+
+
+def _config(tmp_path: Path, **source: object) -> Path:
+    data = {
+        "source": {
+            "engine": "oracle",
+            "host": "127.0.0.1",
+            "port": 1,  # nothing listens there
+            "service": "ORCLPDB1",
+            "user": "SCOTT",
+            "password_env": "EXPORTER_TEST_ORA_PASSWORD",
+            **source,
+        },
+        "export": {"output_dir": str(tmp_path / "out")},
+    }
+    path = tmp_path / "oracle.yaml"
+    path.write_text(yaml.safe_dump(data), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("command", [["check"], ["export"]])
+def test_unreachable_listener_is_one_line_with_a_hint(
+    tmp_path: Path, command: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = _config(tmp_path)
+    monkeypatch.setenv("EXPORTER_TEST_ORA_PASSWORD", "tiger-secret-1")
+    result = run_subprocess([*command, "--config", str(config)], tmp_path)
+    assert result.code == 2, result.err
+    assert "Traceback" not in result.err
+    (line,) = result.err_lines
+    assert "DPY-6005" in line and "source.host" in line, line
+    assert "tiger-secret-1" not in result.err + result.out
+    assert not (tmp_path / "out").exists()
+
+
+def test_thick_mode_without_a_client_names_lib_dir(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = _config(tmp_path, thick_mode=True, lib_dir=str(tmp_path / "no-instant-client"))
+    monkeypatch.setenv("EXPORTER_TEST_ORA_PASSWORD", "tiger-secret-1")
+    result = run_subprocess(["check", "--config", str(config)], tmp_path)
+    assert result.code == 2, result.err
+    assert "Traceback" not in result.err
+    (line,) = result.err_lines
+    assert "DPI-1047" in line and "source.lib_dir" in line, line
