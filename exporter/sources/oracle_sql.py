@@ -201,4 +201,3 @@ class OracleDialect(Dialect):
         if native.startswith("TIMESTAMP"):  # WITH TIME ZONE, WITH LOCAL TIME ZONE
             return ColumnKind.TIMESTAMP
         return _KINDS.get(native, ColumnKind.STRING)
-
