@@ -90,8 +90,9 @@ class CompareError(ExporterError):
 # doc/src/user_guide/troubleshooting.rst and exception_handling.rst;
 # https://docs.oracle.com/en/database/oracle/oracle-database/19/errmg/
 ORACLE_HINTS: dict[str, str] = {
-    "DPI-1047": "thick mode could not load the Oracle Client libraries: check source.lib_dir, "
-    "or set thick_mode: false to use thin mode",
+    "DPI-1047": "thick mode could not load the Oracle Client libraries: check source.lib_dir "
+    "(on Linux run through run.sh, which puts it on LD_LIBRARY_PATH), or set "
+    "thick_mode: false to use thin mode",
     "DPY-3010": "the database is older than 12.1: set source.thick_mode: true",
     "DPY-3015": "the account only has a 10G password verifier: set source.thick_mode: true "
     "or reset the password",
@@ -100,6 +101,8 @@ ORACLE_HINTS: dict[str, str] = {
     " and that the listener is up",
     "ORA-01031": "insufficient privileges: the export user needs SELECT on the tables",
     "ORA-08181": "the snapshot SCN is not valid here: set export.consistent_snapshot: false",
+    "ORA-08185": "SYS cannot use flashback: export as another user, or set "
+    "export.consistent_snapshot: false",
     "ORA-12514": "the service name is not registered with the listener: check source.service",
     "ORA-12541": "no listener at that host and port: check source.host and source.port",
     "ORA-01017": "user name or password is wrong: check source.user and the password variable",

@@ -8,6 +8,7 @@ coordinator leaves no orphan writing files.
 
 from __future__ import annotations
 
+import atexit
 import ctypes
 import logging
 import multiprocessing
@@ -62,6 +63,9 @@ def _die_with_parent() -> None:
 
 def _init_worker(queue: Any, debug: bool) -> None:
     _die_with_parent()
+    # Close the cached connections while the interpreter is whole: left to garbage
+    # collection at shutdown, a driver's finaliser can fail noisily (ADBC's does).
+    atexit.register(worker.close_connections)
     # Ctrl-C goes to the whole process group: the coordinator decides, workers carry on.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     logging.basicConfig(

@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import contextlib
 import decimal
+import sys
 from collections.abc import Iterator
 from typing import Any, ClassVar
 
-from exporter.errors import ORACLE_HINTS, ExporterError, SourceError
-from exporter.model import ChunkBounds, TableRef
+from exporter.errors import ORACLE_HINTS, DataError, ExporterError, SourceError
+from exporter.model import ChunkBounds, Column, TableRef
 from exporter.sources import register
 from exporter.sources.base import DbConn, Query, RowBatches, Source
 from exporter.sources.oracle_sql import MAX_INTEGER_DIGITS, OracleDialect
@@ -36,15 +37,27 @@ SESSION_SETTINGS = (
 _thick_initialised = False
 
 
-def fetch_type(type_name: str, precision: int | None, scale: int | None) -> str | None:
+_TEXT = ("DB_TYPE_CHAR", "DB_TYPE_VARCHAR", "DB_TYPE_LONG", "DB_TYPE_CLOB")
+_NATIONAL_TEXT = ("DB_TYPE_NCHAR", "DB_TYPE_NVARCHAR", "DB_TYPE_NCLOB")
+
+
+def fetch_type(
+    type_name: str, precision: int | None, scale: int | None, is_json: bool = False
+) -> str | None:
     """How one select-list item is fetched, by its driver type name: "int", "decimal",
-    "text" (a CLOB read inline), "bytes" (a BLOB read inline) or None (the default)."""
+    "text" / "ntext" (read inline as a str: LOBs and IS JSON columns), "bytes" (a BLOB read
+    inline) or None (the driver's default)."""
     if type_name == "DB_TYPE_NUMBER":
         if scale == 0 and precision and precision <= MAX_INTEGER_DIGITS:
             return "int"
         return "decimal"  # unconstrained NUMBER, FLOAT(b), NUMBER(p, s): never a double
-    if type_name in ("DB_TYPE_CLOB", "DB_TYPE_NCLOB"):
+    # A LOB is read inline, and a column with an IS JSON constraint as its text: returning a
+    # variable of our own skips the driver's JSON-to-Python conversion (python-oracledb 2.0+;
+    # user_guide/json_data_type.html, issue 271).
+    if type_name == "DB_TYPE_CLOB" or (is_json and type_name in _TEXT):
         return "text"
+    if type_name == "DB_TYPE_NCLOB" or (is_json and type_name in _NATIONAL_TEXT):
+        return "ntext"
     if type_name == "DB_TYPE_BLOB":
         return "bytes"
     return None
@@ -53,16 +66,18 @@ def fetch_type(type_name: str, precision: int | None, scale: int | None) -> str 
 def _output_type_handler(cursor: Any, metadata: Any) -> Any:
     import oracledb
 
-    wanted = fetch_type(metadata.type_code.name, metadata.precision, metadata.scale)
-    if wanted == "decimal":
-        return cursor.var(decimal.Decimal, arraysize=cursor.arraysize)
-    if wanted == "int":
-        return cursor.var(int, arraysize=cursor.arraysize)
-    if wanted == "text":
-        return cursor.var(oracledb.DB_TYPE_LONG, arraysize=cursor.arraysize)
-    if wanted == "bytes":
-        return cursor.var(oracledb.DB_TYPE_LONG_RAW, arraysize=cursor.arraysize)
-    return None
+    is_json = bool(getattr(metadata, "is_json", False) or getattr(metadata, "is_oson", False))
+    wanted = fetch_type(metadata.type_code.name, metadata.precision, metadata.scale, is_json)
+    variable_type: Any = {
+        "decimal": decimal.Decimal,
+        "int": int,
+        "text": oracledb.DB_TYPE_LONG,
+        "ntext": oracledb.DB_TYPE_LONG_NVARCHAR,
+        "bytes": oracledb.DB_TYPE_LONG_RAW,
+    }.get(wanted or "")
+    if variable_type is None:
+        return None
+    return cursor.var(variable_type, arraysize=cursor.arraysize)
 
 
 def connect_dsn(config: Any) -> str:
@@ -122,8 +137,12 @@ class OracleSource(Source):
         if self.config.thick_mode and not _thick_initialised:
             import oracledb
 
-            lib_dir = str(self.config.lib_dir) if self.config.lib_dir else None
-            oracledb.init_oracle_client(lib_dir=lib_dir)
+            # On Linux the libraries must be on the loader path before Python starts (run.sh
+            # puts lib_dir there); lib_dir is passed only where the driver uses it, macOS and
+            # Windows. https://python-oracledb.readthedocs.io/en/latest/user_guide/initialization.html
+            lib_dir = self.config.lib_dir
+            passed = str(lib_dir) if lib_dir and sys.platform in ("darwin", "win32") else None
+            oracledb.init_oracle_client(lib_dir=passed)
             _thick_initialised = True
 
     def connect(self) -> DbConn:
@@ -161,19 +180,40 @@ class OracleSource(Source):
             hint=ORACLE_HINTS.get(code or ""),
         )
 
+    def describe(self, conn: DbConn, table: TableRef) -> list[Column]:
+        columns = super().describe(conn, table)
+        for column in columns:
+            if not self.dialect.supports(column.native_type):
+                raise DataError(
+                    f"{table}: column {column.name!r} is of type {column.native_type}, "
+                    "which has no CSV form here",
+                    hint="exclude the table (export.exclude), or export a view that converts "
+                    "the column to text (e.g. SDO_UTIL.TO_WKTGEOMETRY, VECTOR_SERIALIZE)",
+                )
+        return columns
+
     def size_bytes(self, conn: DbConn, table: TableRef) -> int:
-        """Allocated segment bytes where DBA_SEGMENTS is readable, else the statistics'
-        estimate (0 for a table never analyzed: it is then exported whole)."""
+        """Allocated segment bytes where DBA_SEGMENTS is readable and shows the table, else
+        the statistics' estimate (an index-organized table's segment is an INDEX; a table
+        never analyzed has no estimate and is exported whole)."""
         try:
             rows = conn.fetch_all(self.dialect.table_size_bytes(table))
         except Exception:  # noqa: BLE001 - ORA-00942 without the catalog role
+            rows = []
+        size = int(rows[0][0] or 0) if rows else 0
+        if size == 0:
             rows = conn.fetch_all(self.dialect.table_size_from_stats(table))
-        return int(rows[0][0] or 0) if rows else 0
+            size = int(rows[0][0] or 0) if rows else 0
+        return size
 
     def physical_ranges(
         self, conn: DbConn, table: TableRef, parts: int
     ) -> list[ChunkBounds] | None:
         # Reads every ROWID once, sorted, at planning time (no DBA privilege needed).
+        # An index-organized table has logical ROWIDs: it is split on its key instead.
+        ((iot_type,),) = conn.fetch_all(self.dialect.organization(table))
+        if iot_type:
+            return None
         starts = [row[0] for row in conn.fetch_all(self.dialect.rowid_range_starts(table, parts))]
         return rowid_bounds(starts)
 
@@ -183,10 +223,15 @@ class OracleSource(Source):
         try:
             with self.session() as conn:
                 ((scn,),) = conn.fetch_all(self.dialect.current_scn())
+                # Once here, so that a user who may not flash back (SYS: ORA-08185) learns
+                # it now rather than from every chunk.
+                with self.chunk_transaction(conn, str(int(scn))):
+                    pass
         except SourceError as exc:
             raise SourceError(
-                f"reading the current SCN: {exc.message}",
-                hint="grant EXECUTE ON DBMS_FLASHBACK to the export user, or set "
+                f"taking the run's snapshot: {exc.message}",
+                hint=exc.hint
+                or "grant EXECUTE ON DBMS_FLASHBACK to the export user, or set "
                 "export.consistent_snapshot: false (chunks then read independently)",
             ) from None
         yield str(int(scn))

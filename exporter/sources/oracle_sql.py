@@ -28,19 +28,22 @@ _KINDS: dict[str, ColumnKind] = {
     "JSON": ColumnKind.JSON,  # 21c
 }
 
-# Character types, and the no-op conversion each is read through: a select-list expression
-# carries no IS JSON constraint, so python-oracledb returns its text (it returns a JSON
-# column's value as Python objects), https://github.com/oracle/python-oracledb/issues/498.
-# LONG takes no function at all; it cannot carry IS JSON either.
-_TEXT_READ: dict[str, str] = {
-    "VARCHAR2": "TO_CHAR({})",
-    "CHAR": "TO_CHAR({})",
-    "NVARCHAR2": "TO_NCHAR({})",
-    "NCHAR": "TO_NCHAR({})",
-    "CLOB": "TO_CLOB({})",
-    "NCLOB": "TO_NCLOB({})",
-    "LONG": "{}",
-}
+# Types read as the driver's text (python-oracledb returns str for each): character types,
+# XMLTYPE (thin mode), ROWID and UROWID. INTERVALs are converted with TO_CHAR.
+TEXT_TYPES = frozenset(
+    {
+        "VARCHAR2",
+        "CHAR",
+        "NVARCHAR2",
+        "NCHAR",
+        "CLOB",
+        "NCLOB",
+        "LONG",
+        "XMLTYPE",
+        "ROWID",
+        "UROWID",
+    }
+)
 
 
 def base_type(data_type: str) -> str:
@@ -129,15 +132,24 @@ class OracleDialect(Dialect):
         )
 
     def rowid_range_starts(self, table: TableRef, parts: int) -> Query:
-        """The first ROWID of each of `parts` groups of rows in ROWID order, as text:
-        chunk i reads [start i, start i+1), the first and last open-ended, so every row
-        is read once whatever was inserted after planning. NTILE, ROWIDTOCHAR:
-        .../sqlrf/NTILE.html, .../sqlrf/ROWIDTOCHAR.html"""
+        """The first ROWID of each of `parts` groups of rows in ROWID order, as text, in
+        group order: chunk i reads [start i, start i+1), the first and last open-ended, so
+        every row is read once whatever was inserted after planning. Ordered by group, never
+        by the text: ROWID text is base64 (A-Z, a-z, 0-9, +, /), whose character order is not
+        ROWID order. NTILE, ROWIDTOCHAR: .../sqlrf/NTILE.html, .../sqlrf/ROWIDTOCHAR.html"""
         return Query(
             "SELECT ROWIDTOCHAR(MIN(r)) FROM (SELECT ROWID AS r, "
             f"NTILE(:parts) OVER (ORDER BY ROWID) AS nt FROM {self.qualified(table)}) "
-            "GROUP BY nt ORDER BY 1",
+            "GROUP BY nt ORDER BY nt",
             {"parts": parts},
+        )
+
+    def organization(self, table: TableRef) -> Query:
+        """One row (iot_type,): 'IOT' for an index-organized table, whose ROWIDs are
+        logical (UROWID) and cannot be cut into ranges; NULL for a heap table."""
+        return Query(
+            "SELECT iot_type FROM all_tables WHERE owner = :owner AND table_name = :name",
+            self._owner_name(table),
         )
 
     def current_scn(self) -> Query:
@@ -173,7 +185,7 @@ class OracleDialect(Dialect):
     def read_expression(self, column: Column) -> str:
         """How a column is read so that the driver returns the Python value encode.py writes:
         zoned timestamps as UTC (SYS_EXTRACT_UTC, .../sqlrf/SYS_EXTRACT_UTC.html), JSON as
-        its text (JSON_SERIALIZE, 19c+), other types without a Python form as text."""
+        its text (JSON_SERIALIZE, 19c+; JSON type 21c+), intervals as text (TO_CHAR)."""
         col = self.quote(column.name)
         native = base_type(column.native_type)
         if column.kind is ColumnKind.TIMESTAMP:
@@ -182,14 +194,21 @@ class OracleDialect(Dialect):
             return f"SYS_EXTRACT_UTC({col})"
         if column.kind is ColumnKind.JSON:
             return f"JSON_SERIALIZE({col} RETURNING CLOB)"
-        if column.kind is ColumnKind.STRING:
-            if native in _TEXT_READ:
-                return _TEXT_READ[native].format(col)
-            if native.startswith("INTERVAL"):
-                return f"TO_CHAR({col})"
-            if native in ("ROWID", "UROWID"):
-                return f"ROWIDTOCHAR({col})"
+        if column.kind is ColumnKind.STRING and native.startswith("INTERVAL"):
+            return f"TO_CHAR({col})"
         return col
+
+    @staticmethod
+    def supports(native_type: str) -> bool:
+        """Whether values of this type can be written: the types with a kind, the text
+        types, intervals. Not BFILE, VECTOR, object types, collections or REFs: the driver
+        returns objects for them, which have no CSV form here."""
+        native = base_type(native_type)
+        return (
+            native in _KINDS
+            or native in TEXT_TYPES
+            or native.startswith(("NUMBER", "TIMESTAMP", "INTERVAL"))
+        )
 
     def column_kind(self, native_type: str, precision: int | None, scale: int | None) -> ColumnKind:
         native = base_type(native_type)

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from exporter.model import Column, ColumnKind
+from exporter.model import Column, ColumnKind, TableRef
 from exporter.sources import get_source
 from exporter.sources.oracle import OracleSource, connect_dsn, fetch_type, rowid_bounds
 from exporter.sources.oracle_sql import OracleDialect, base_type
@@ -66,12 +66,12 @@ def test_base_type_drops_every_length() -> None:
             'SYS_EXTRACT_UTC(CAST("c" AS TIMESTAMP WITH TIME ZONE))',
         ),
         ("JSON", ColumnKind.JSON, 'JSON_SERIALIZE("c" RETURNING CLOB)'),
-        ("VARCHAR2", ColumnKind.STRING, 'TO_CHAR("c")'),
-        ("NVARCHAR2", ColumnKind.STRING, 'TO_NCHAR("c")'),
-        ("CLOB", ColumnKind.STRING, 'TO_CLOB("c")'),
+        ("VARCHAR2", ColumnKind.STRING, '"c"'),
+        ("NVARCHAR2", ColumnKind.STRING, '"c"'),
+        ("CLOB", ColumnKind.STRING, '"c"'),
         ("LONG", ColumnKind.STRING, '"c"'),
         ("INTERVAL YEAR(2) TO MONTH", ColumnKind.STRING, 'TO_CHAR("c")'),
-        ("UROWID", ColumnKind.STRING, 'ROWIDTOCHAR("c")'),
+        ("UROWID", ColumnKind.STRING, '"c"'),
         ("NUMBER", ColumnKind.DECIMAL, '"c"'),
         ("DATE", ColumnKind.DATETIME, '"c"'),
         ("BLOB", ColumnKind.BYTES, '"c"'),
@@ -82,29 +82,46 @@ def test_read_expressions(native: str, kind: ColumnKind, expression: str) -> Non
 
 
 @pytest.mark.parametrize(
-    ("type_name", "precision", "scale", "fetched"),
+    ("type_name", "precision", "scale", "is_json", "fetched"),
     [
-        ("DB_TYPE_NUMBER", 10, 0, "int"),
-        ("DB_TYPE_NUMBER", 19, 0, "decimal"),
-        ("DB_TYPE_NUMBER", 0, -127, "decimal"),  # unconstrained NUMBER, COUNT(*), SUM()
-        ("DB_TYPE_NUMBER", 38, 2, "decimal"),
-        ("DB_TYPE_CLOB", 0, 0, "text"),
-        ("DB_TYPE_NCLOB", 0, 0, "text"),
-        ("DB_TYPE_BLOB", 0, 0, "bytes"),
-        ("DB_TYPE_BINARY_DOUBLE", 0, 0, None),
-        ("DB_TYPE_VARCHAR", 0, 0, None),
+        ("DB_TYPE_NUMBER", 10, 0, False, "int"),
+        ("DB_TYPE_NUMBER", 19, 0, False, "decimal"),
+        ("DB_TYPE_NUMBER", 0, -127, False, "decimal"),  # unconstrained NUMBER, COUNT(*), SUM()
+        ("DB_TYPE_NUMBER", 126, -127, False, "decimal"),  # FLOAT(126)
+        ("DB_TYPE_NUMBER", 38, 2, False, "decimal"),
+        ("DB_TYPE_CLOB", 0, 0, False, "text"),
+        ("DB_TYPE_NCLOB", 0, 0, False, "ntext"),
+        ("DB_TYPE_BLOB", 0, 0, False, "bytes"),
+        ("DB_TYPE_BINARY_DOUBLE", 0, 0, False, None),
+        ("DB_TYPE_VARCHAR", 0, 0, False, None),
+        ("DB_TYPE_VARCHAR", 0, 0, True, "text"),  # IS JSON: its text, not Python objects
+        ("DB_TYPE_NVARCHAR", 0, 0, True, "ntext"),
+        ("DB_TYPE_CLOB", 0, 0, True, "text"),
     ],
 )
-def test_numbers_are_never_fetched_as_doubles(
-    type_name: str, precision: int, scale: int, fetched: str | None
+def test_numbers_are_never_doubles_and_json_stays_text(
+    type_name: str, precision: int, scale: int, is_json: bool, fetched: str | None
 ) -> None:
-    assert fetch_type(type_name, precision, scale) == fetched
+    assert fetch_type(type_name, precision, scale, is_json) == fetched
 
 
 def test_fetch_type_names_are_the_drivers() -> None:
     import oracledb
 
-    for name in ("DB_TYPE_NUMBER", "DB_TYPE_CLOB", "DB_TYPE_NCLOB", "DB_TYPE_BLOB"):
+    names = [
+        "DB_TYPE_NUMBER",
+        "DB_TYPE_CLOB",
+        "DB_TYPE_NCLOB",
+        "DB_TYPE_BLOB",
+        "DB_TYPE_CHAR",
+        "DB_TYPE_VARCHAR",
+        "DB_TYPE_LONG",
+        "DB_TYPE_NCHAR",
+        "DB_TYPE_NVARCHAR",
+        "DB_TYPE_LONG_NVARCHAR",
+        "DB_TYPE_LONG_RAW",
+    ]
+    for name in names:
         assert getattr(oracledb, name).name == name
 
 
@@ -119,6 +136,43 @@ def test_rowid_ranges_cover_everything_once() -> None:
     ]
     assert rowid_bounds(["AAAA"]) is None  # one group: not split
     assert rowid_bounds([]) is None
+
+
+BASE64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+
+
+def _rowid(block: int) -> str:
+    """Extended ROWID text OOOOOOFFFBBBBBBRRR (object, file, block, row) in Oracle's base64."""
+    digits = []
+    for _ in range(6):
+        block, rest = divmod(block, 64)
+        digits.append(BASE64[rest])
+    return "AAAR3s" + "AAE" + "".join(reversed(digits)) + "AAA"
+
+
+def test_range_starts_are_ordered_by_group_not_by_rowid_text() -> None:
+    # Block 52 encodes as ...A0 and block 51 as ...Az: as text, 52 sorts first.
+    assert _rowid(52) < _rowid(51)
+    query = DIALECT.rowid_range_starts(TableRef("S", "T"), 4)
+    assert query.sql.endswith("GROUP BY nt ORDER BY nt")
+
+
+@pytest.mark.parametrize(
+    ("native", "supported"),
+    [
+        ("NUMBER", True),
+        ("TIMESTAMP(9) WITH LOCAL TIME ZONE", True),
+        ("INTERVAL DAY(2) TO SECOND(6)", True),
+        ("XMLTYPE", True),
+        ("UROWID", True),
+        ("BFILE", False),
+        ("VECTOR", False),
+        ("SDO_GEOMETRY", False),
+        ("MY_OBJECT_TYPE", False),
+    ],
+)
+def test_types_without_a_csv_form_are_refused(native: str, supported: bool) -> None:
+    assert DIALECT.supports(native) is supported
 
 
 def test_dsn_from_host_port_service_or_as_given() -> None:

@@ -99,6 +99,7 @@ def queries(dialect: Dialect) -> Iterator[tuple[str, Query]]:
         yield "table_size_from_stats", dialect.table_size_from_stats(TABLE)
         yield "rowid_range_starts", dialect.rowid_range_starts(TABLE, 8)
         yield "current_scn", dialect.current_scn()
+        yield "organization", dialect.organization(TABLE)
     if isinstance(dialect, PostgresDialect):
         yield "heap_blocks", dialect.heap_blocks(TABLE)
         for name in ("whole", "physical", "key_first", "key_last"):
