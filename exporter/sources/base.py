@@ -36,6 +36,21 @@ class BulkOptions:
     row_hash_in_db: bool
 
 
+def range_where(
+    locator: str, lower: object, upper: object, placeholder: str
+) -> tuple[str, dict[str, object]]:
+    """` WHERE locator >= lower AND locator < upper` for the ends that are set (a chunk's
+    half-open range), with the values bound: `placeholder` formats a parameter name into the
+    engine's bind syntax, e.g. ":{}" or "CAST(%({})s AS tid)". ("", {}) when both are open."""
+    parts: list[str] = []
+    params: dict[str, object] = {}
+    for name, value, op in (("lower", lower, ">="), ("upper", upper, "<")):
+        if value is not None:
+            parts.append(f"{locator} {op} {placeholder.format(name)}")
+            params[name] = value
+    return (" WHERE " + " AND ".join(parts)) if parts else "", params
+
+
 class Dialect(ABC):
     """SQL text for one engine. No I/O: every method returns a `Query`."""
 

@@ -9,7 +9,7 @@ Reference for functions, https://docs.oracle.com/en/database/oracle/oracle-datab
 from __future__ import annotations
 
 from exporter.model import Chunk, Column, ColumnKind, TablePlan, TableRef
-from exporter.sources.base import Dialect, Query
+from exporter.sources.base import Dialect, Query, range_where
 
 # NUMBER(p, 0) up to 18 digits fits an int64 (BigQuery INT64); wider integers are DECIMAL.
 MAX_INTEGER_DIGITS = 18
@@ -164,18 +164,9 @@ class OracleDialect(Dialect):
             return "", {}
         if bounds.kind == "physical":
             # CHARTOROWID: .../sqlrf/CHARTOROWID.html; ROWIDs compare in physical order.
-            locator, cast = "ROWID", "CHARTOROWID(:{})"
-        else:
-            locator, cast = self.quote(plan.split_column or ""), ":{}"
-        parts: list[str] = []
-        params: dict[str, object] = {}
-        if bounds.lower is not None:
-            parts.append(f"{locator} >= {cast.format('lower')}")
-            params["lower"] = bounds.lower
-        if bounds.upper is not None:
-            parts.append(f"{locator} < {cast.format('upper')}")
-            params["upper"] = bounds.upper
-        return (" WHERE " + " AND ".join(parts)) if parts else "", params
+            return range_where("ROWID", bounds.lower, bounds.upper, "CHARTOROWID(:{})")
+        locator = self.quote(plan.split_column or "")
+        return range_where(locator, bounds.lower, bounds.upper, ":{}")
 
     def select_chunk(self, plan: TablePlan, chunk: Chunk) -> Query:
         where, params = self._where(plan, chunk)

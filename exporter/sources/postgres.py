@@ -16,7 +16,15 @@ from urllib.parse import quote, urlencode
 from exporter.errors import POSTGRES_HINTS, ExporterError, SourceError
 from exporter.model import Chunk, ChunkBounds, Column, ColumnKind, TablePlan, TableRef
 from exporter.sources import register
-from exporter.sources.base import BulkOptions, DbConn, Dialect, Query, RowBatches, Source
+from exporter.sources.base import (
+    BulkOptions,
+    DbConn,
+    Dialect,
+    Query,
+    RowBatches,
+    Source,
+    range_where,
+)
 from exporter.splitting import split_int_range
 
 # Target size of one Arrow record batch (ADBC's batch_size_hint_bytes): a worker holds one
@@ -142,26 +150,14 @@ class PostgresDialect(Dialect):
         bounds = chunk.bounds
         if bounds.kind == "whole":
             return "", {}
-        parts: list[str] = []
-        params: dict[str, object] = {}
-        lower: object
-        upper: object
         if bounds.kind == "physical":
             # TID Range Scan (PostgreSQL 14+): reads only the blocks in range.
             # https://www.postgresql.org/docs/current/datatype-oid.html (tid), release notes 14
-            locator, cast = "ctid", "CAST(%({})s AS tid)"
             lower = None if bounds.lower is None else f"({bounds.lower},0)"
             upper = None if bounds.upper is None else f"({bounds.upper},0)"
-        else:
-            locator, cast = self.quote(plan.split_column or ""), "%({})s"
-            lower, upper = bounds.lower, bounds.upper
-        if lower is not None:
-            parts.append(f"{locator} >= {cast.format('lower')}")
-            params["lower"] = lower
-        if upper is not None:
-            parts.append(f"{locator} < {cast.format('upper')}")
-            params["upper"] = upper
-        return (" WHERE " + " AND ".join(parts)) if parts else "", params
+            return range_where("ctid", lower, upper, "CAST(%({})s AS tid)")
+        locator = self.quote(plan.split_column or "")
+        return range_where(locator, bounds.lower, bounds.upper, "%({})s")
 
     def select_chunk(self, plan: TablePlan, chunk: Chunk) -> Query:
         # Batch path: values in Python types, except text-like columns (read as their text

@@ -15,7 +15,7 @@ from typing import Any, ClassVar
 from exporter.errors import ExporterError, SourceError
 from exporter.model import Chunk, ChunkBounds, Column, ColumnKind, TablePlan, TableRef
 from exporter.sources import register
-from exporter.sources.base import DbConn, Dialect, Query, RowBatches, Source
+from exporter.sources.base import DbConn, Dialect, Query, RowBatches, Source, range_where
 from exporter.splitting import split_int_range
 
 # SQLite's names for the rowid, in the order tried. https://www.sqlite.org/lang_createtable.html
@@ -89,21 +89,14 @@ class SqliteDialect(Dialect):
         columns = ", ".join(self.quote(c.name) for c in plan.columns)
         sql = f"SELECT {columns} FROM {self.qualified(plan.table)}"
         bounds = chunk.bounds
+        if bounds.kind == "whole":
+            return Query(sql)
         if bounds.kind == "physical":
             locator = self.rowid_name(c.name for c in plan.columns) or "_rowid_"
         else:
             locator = self.quote(plan.split_column or "")
-        where, params = [], {}
-        if bounds.kind != "whole":
-            if bounds.lower is not None:
-                where.append(f"{locator} >= :lower")
-                params["lower"] = bounds.lower
-            if bounds.upper is not None:
-                where.append(f"{locator} < :upper")
-                params["upper"] = bounds.upper
-        if where:
-            sql += " WHERE " + " AND ".join(where)
-        return Query(sql, params)
+        where, params = range_where(locator, bounds.lower, bounds.upper, ":{}")
+        return Query(sql + where, params)
 
     def column_kind(self, native_type: str, precision: int | None, scale: int | None) -> ColumnKind:
         declared = native_type.upper()
