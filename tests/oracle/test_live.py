@@ -110,25 +110,7 @@ AWKWARD_DDL = """
 
 def _awkward_rows() -> list[tuple[Any, ...]]:
     rows: list[tuple[Any, ...]] = [
-        (
-            1,
-            None,
-            None,
-            None,
-            None,
-            None,
-            None,
-            None,
-            None,
-            None,
-            None,
-            None,
-            None,
-            None,
-            None,
-            None,
-            None,
-        ),
+        (1, *[None] * 16),  # every column NULL
         (
             2,
             "",
