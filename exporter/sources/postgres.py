@@ -1,54 +1,25 @@
-"""PostgreSQL (psycopg 3): catalog, ctid block ranges, exported snapshots, and a bulk COPY path.
-
-Output must not depend on server settings, so every session pins the settings that shape
-text output (DateStyle, TimeZone, extra_float_digits, IntervalStyle, client_encoding).
-The bulk path formats values in the SELECT (docs: https://www.postgresql.org/docs/current/
-sql-copy.html) so that COPY's CSV equals what encode.py writes on the batch path.
+"""PostgreSQL (psycopg 3, and ADBC for Arrow batches): connections with pinned session
+settings, ctid block ranges, exported snapshots, the bulk COPY path and the Arrow batch path.
+SQL text lives in postgres_sql.py.
 """
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Generator, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator
 from typing import Any, ClassVar
 from urllib.parse import quote, urlencode
 
 from exporter.errors import POSTGRES_HINTS, ExporterError, SourceError
-from exporter.model import Chunk, ChunkBounds, Column, ColumnKind, TablePlan, TableRef
+from exporter.model import Chunk, ChunkBounds, TablePlan, TableRef
 from exporter.sources import register
-from exporter.sources.base import (
-    BulkOptions,
-    DbConn,
-    Dialect,
-    Query,
-    RowBatches,
-    Source,
-    range_where,
-)
+from exporter.sources.base import BulkOptions, DbConn, Query, RowBatches, Source
+from exporter.sources.postgres_sql import SESSION_SETTINGS, PostgresDialect
 from exporter.splitting import split_int_range
 
 # Target size of one Arrow record batch (ADBC's batch_size_hint_bytes): a worker holds one
 # batch and its formatted text, a few times this, whatever the table's size.
 ARROW_BATCH_BYTES = 2 * 1024 * 1024
-
-# Base type name -> kind; anything else is written as its text output (STRING).
-_KINDS: dict[str, ColumnKind] = {
-    "int2": ColumnKind.INTEGER,
-    "int4": ColumnKind.INTEGER,
-    "int8": ColumnKind.INTEGER,
-    "oid": ColumnKind.INTEGER,
-    "numeric": ColumnKind.DECIMAL,
-    "float4": ColumnKind.FLOAT,
-    "float8": ColumnKind.FLOAT,
-    "bool": ColumnKind.BOOLEAN,
-    "date": ColumnKind.DATE,
-    "timestamp": ColumnKind.DATETIME,
-    "timestamptz": ColumnKind.TIMESTAMP,
-    "time": ColumnKind.TIME,
-    "bytea": ColumnKind.BYTES,
-    "json": ColumnKind.JSON,
-    "jsonb": ColumnKind.JSON,
-}
 
 # Words of the server's message on a refused login -> the SQLSTATE it stands for.
 _LOGIN_FAILURES = (
@@ -57,204 +28,6 @@ _LOGIN_FAILURES = (
     ('role "', "28000"),  # role "x" does not exist
     ('database "', "3D000"),  # database "x" does not exist
 )
-
-# Session settings that decide the text of values. https://www.postgresql.org/docs/current/
-# runtime-config-client.html: DateStyle ISO prints `2024-01-02 03:04:05.5`; extra_float_digits
-# 1 (PG 12+) prints the shortest round-trip digits.
-SESSION_SETTINGS: dict[str, str] = {
-    "DateStyle": "ISO, YMD",
-    "TimeZone": "UTC",
-    "extra_float_digits": "1",
-    "IntervalStyle": "postgres",
-}
-
-
-class PostgresDialect(Dialect):
-    """SQL text for PostgreSQL 14+ (psycopg `%(name)s` parameters)."""
-
-    name = "postgresql"
-    sqlglot_dialect = "postgres"
-    supports_physical_split = True
-    supports_snapshot_export = True
-    supports_db_row_hash = True
-
-    def quote(self, identifier: str) -> str:
-        """`"a""b"`, with '%' doubled: psycopg reads `%` as a placeholder whenever parameters
-        are passed, and PostgresConn always passes them (an empty mapping at least), so that
-        `%%` always turns back into `%`. https://www.psycopg.org/psycopg3/docs/basic/params.html
-        """
-        return super().quote(identifier).replace("%", "%%")
-
-    def list_tables(self, schema: str | None) -> Query:
-        # Ordinary and partitioned tables, but not partitions (their parent exports their rows).
-        # https://www.postgresql.org/docs/current/catalog-pg-class.html
-        sql = (
-            "SELECT n.nspname, c.relname FROM pg_catalog.pg_class AS c "
-            "JOIN pg_catalog.pg_namespace AS n ON n.oid = c.relnamespace "
-            "WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition "
-            "AND n.nspname NOT IN ('pg_catalog', 'information_schema') "
-            "AND left(n.nspname, 3) <> 'pg_'"
-        )
-        if schema is None:
-            return Query(sql + " ORDER BY 1, 2")
-        return Query(sql + " AND n.nspname = %(schema)s ORDER BY 1, 2", {"schema": schema})
-
-    def _regclass(self, table: TableRef) -> dict[str, object]:
-        # A quoted name bound as text and cast to regclass: no identifier is interpolated,
-        # so '%' stays single here (a bound value is never parsed for placeholders).
-        plain = super().quote
-        return {"rel": f"{plain(table.schema)}.{plain(table.name)}"}
-
-    def table_columns(self, table: TableRef) -> Query:
-        # atttypmod of numeric(p, s) is ((p << 16) | s) + 4.
-        # https://www.postgresql.org/docs/current/catalog-pg-attribute.html
-        return Query(
-            "SELECT a.attname, COALESCE(b.typname, t.typname), "
-            "CASE WHEN COALESCE(b.typname, t.typname) = 'numeric' AND a.atttypmod >= 4 "
-            "THEN ((a.atttypmod - 4) >> 16) & 65535 END, "
-            "CASE WHEN COALESCE(b.typname, t.typname) = 'numeric' AND a.atttypmod >= 4 "
-            "THEN (a.atttypmod - 4) & 65535 END, a.attnotnull "
-            "FROM pg_catalog.pg_attribute AS a "
-            "JOIN pg_catalog.pg_type AS t ON t.oid = a.atttypid "
-            "LEFT JOIN pg_catalog.pg_type AS b ON b.oid = t.typbasetype AND t.typtype = 'd' "
-            "WHERE a.attrelid = CAST(%(rel)s AS regclass) AND a.attnum > 0 "
-            "AND NOT a.attisdropped ORDER BY a.attnum",
-            self._regclass(table),
-        )
-
-    def primary_key(self, table: TableRef) -> Query:
-        # https://www.postgresql.org/docs/current/catalog-pg-index.html
-        return Query(
-            "SELECT a.attname FROM pg_catalog.pg_index AS i "
-            "JOIN pg_catalog.pg_attribute AS a ON a.attrelid = i.indrelid "
-            "AND a.attnum = ANY(i.indkey) "
-            "WHERE i.indrelid = CAST(%(rel)s AS regclass) AND i.indisprimary "
-            "ORDER BY array_position(CAST(i.indkey AS int2[]), a.attnum)",
-            self._regclass(table),
-        )
-
-    def table_size_bytes(self, table: TableRef) -> Query:
-        # pg_table_size: heap + TOAST + free space map. https://www.postgresql.org/docs/current/
-        # functions-admin.html#FUNCTIONS-ADMIN-DBSIZE
-        return Query("SELECT pg_table_size(CAST(%(rel)s AS regclass))", self._regclass(table))
-
-    def heap_blocks(self, table: TableRef) -> Query:
-        """One row (blocks,): pages of the main fork, the domain of ctid block numbers."""
-        return Query(
-            "SELECT pg_relation_size(CAST(%(rel)s AS regclass)) "
-            "/ CAST(current_setting('block_size') AS bigint)",
-            self._regclass(table),
-        )
-
-    def _where(self, plan: TablePlan, chunk: Chunk) -> tuple[str, dict[str, object]]:
-        bounds = chunk.bounds
-        if bounds.kind == "whole":
-            return "", {}
-        if bounds.kind == "physical":
-            # TID Range Scan (PostgreSQL 14+): reads only the blocks in range.
-            # https://www.postgresql.org/docs/current/datatype-oid.html (tid), release notes 14
-            lower = None if bounds.lower is None else f"({bounds.lower},0)"
-            upper = None if bounds.upper is None else f"({bounds.upper},0)"
-            return range_where("ctid", lower, upper, "CAST(%({})s AS tid)")
-        locator = self.quote(plan.split_column or "")
-        return range_where(locator, bounds.lower, bounds.upper, "%({})s")
-
-    def select_chunk(self, plan: TablePlan, chunk: Chunk) -> Query:
-        # Batch path: values in Python types, except text-like columns (read as their text
-        # output) and floats (widened to float8, as the bulk path prints them).
-        where, params = self._where(plan, chunk)
-        exprs = []
-        for column in plan.columns:
-            col = self.quote(column.name)
-            if column.kind.is_text:
-                exprs.append(f"CAST({col} AS text)")
-            elif column.kind is ColumnKind.FLOAT:
-                exprs.append(f"CAST({col} AS float8)")
-            else:
-                exprs.append(col)
-        sql = f"SELECT {', '.join(exprs)} FROM {self.qualified(plan.table)}{where}"
-        return Query(sql, params)
-
-    def cell_expression(self, column: Column) -> str:
-        """The column's CSV cell text as encode.py writes it, without quoting (NULL stays NULL)."""
-        col = self.quote(column.name)
-        kind = column.kind
-        if kind is ColumnKind.FLOAT:
-            return f"CAST(CAST({col} AS float8) AS text)"
-        if kind is ColumnKind.TIMESTAMP:
-            text = f"CAST(({col} AT TIME ZONE 'UTC') AS text) || '+00:00'"
-            return self._within_years(col, "timestamptz", text)
-        if kind is ColumnKind.DATETIME:
-            return self._within_years(col, "timestamp", f"CAST({col} AS text)")
-        if kind is ColumnKind.DATE:
-            return self._within_years(col, "date", f"CAST({col} AS text)")
-        if kind is ColumnKind.DECIMAL:
-            # numeric NaN and (PostgreSQL 14+) infinities: BigQuery's NUMERIC types hold
-            # neither. NaN equals NaN for numeric. Same runtime-error device as dates.
-            # https://www.postgresql.org/docs/current/datatype-numeric.html
-            special = (
-                "CAST('NaN' AS numeric), CAST('Infinity' AS numeric), CAST('-Infinity' AS numeric)"
-            )
-            failure = (
-                f"CAST(CAST('not a number BigQuery holds: ' || CAST({col} AS text) AS numeric)"
-                " AS text)"
-            )
-            return f"CASE WHEN {col} IN ({special}) THEN {failure} ELSE CAST({col} AS text) END"
-        if kind is ColumnKind.BYTES:
-            # encode(.., 'base64') wraps lines every 76 characters; BigQuery wants none.
-            # https://www.postgresql.org/docs/current/functions-binarystring.html
-            return f"replace(encode({col}, 'base64'), chr(10), '')"
-        return f"CAST({col} AS text)"
-
-    @staticmethod
-    def _within_years(col: str, sql_type: str, text: str) -> str:
-        """`text` for values in years 1-9999 (BigQuery's range, and Python's, which the batch
-        path has), else a runtime error naming the value: PostgreSQL also holds infinity,
-        BC dates and years up to 294276, which BigQuery would refuse at load time. The error
-        is a failed cast of a string built from the row, so that it can only be raised by
-        such a row, never folded into a constant when the query is planned.
-        https://www.postgresql.org/docs/current/datatype-datetime.html"""
-        zone = "+00" if sql_type == "timestamptz" else ""
-        low = f"CAST('0001-01-01 00:00:00{zone}' AS {sql_type})"
-        high = (
-            f"CAST('10000-01-01 00:00:00{zone}' AS {sql_type})"
-            if sql_type != "date"
-            else ("CAST('9999-12-31' AS date)")
-        )
-        below_high = f"{col} < {high}" if sql_type != "date" else f"{col} <= {high}"
-        failure = (
-            f"CAST(CAST('outside years 1-9999, which BigQuery holds: ' || CAST({col} AS text) "
-            f"AS {sql_type}) AS text)"
-        )
-        return (
-            f"CASE WHEN {col} >= {low} AND {below_high} THEN {text} "
-            f"WHEN {col} IS NOT NULL THEN {failure} END"
-        )
-
-    def record_expression(self, columns: Sequence[Column]) -> str:
-        """The whole CSV record in SQL, for database-side row hashes (hashing.py)."""
-        cells = []
-        for column in columns:
-            cell = self.cell_expression(column)
-            if column.kind.is_text:
-                cell = f"""'"' || replace({cell}, '"', '""') || '"'"""
-            cells.append(f"COALESCE({cell}, %(null_marker)s)")
-        return "concat_ws(',', " + ", ".join(cells) + ")"
-
-    def copy_chunk(self, plan: TablePlan, chunk: Chunk, options: BulkOptions) -> Query:
-        """COPY (SELECT formatted cells) TO STDOUT as CSV, text cells always quoted."""
-        where, params = self._where(plan, chunk)
-        exprs = [f"{self.cell_expression(c)} AS c{i}" for i, c in enumerate(plan.columns)]
-        if options.row_hash_in_db:
-            exprs.append(f"md5({self.record_expression(plan.columns)}) AS row_hash")
-        forced = [f"c{i}" for i, c in enumerate(plan.columns) if c.kind.is_text]
-        force = f", FORCE_QUOTE ({', '.join(forced)})" if forced else ""
-        select = f"SELECT {', '.join(exprs)} FROM {self.qualified(plan.table)}{where}"
-        sql = f"COPY ({select}) TO STDOUT (FORMAT csv, NULL %(null_marker)s{force})"
-        return Query(sql, {**params, "null_marker": options.null_marker})
-
-    def column_kind(self, native_type: str, precision: int | None, scale: int | None) -> ColumnKind:
-        return _KINDS.get(native_type, ColumnKind.STRING)
 
 
 class PostgresConn(DbConn):
