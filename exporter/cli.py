@@ -84,7 +84,7 @@ def _print_plan(planned: Sequence[object]) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from exporter import coordinator
+    from exporter import coordinator, revalidate
     from exporter.layout import ExportLayout
     from exporter.planner import plan_export
     from exporter.sources import get_source
@@ -107,7 +107,7 @@ def _run(args: argparse.Namespace) -> int:
         _print_plan(planned)
         return EXIT_OK if all(p.error is None for p in planned) else EXIT_TABLE_FAILED
     if args.command == "validate":
-        run = coordinator.validate_existing(config, only=args.table)
+        run = revalidate.validate_existing(config, only=args.table)
     else:
         run = coordinator.run_export(
             config,

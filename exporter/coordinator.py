@@ -176,7 +176,7 @@ def run_chunks(
         progress.close()
 
 
-def _collect_stats(result: TableResult, layout: ExportLayout) -> None:
+def collect_stats(result: TableResult, layout: ExportLayout) -> None:
     plan = result.plan
     if plan is None or result.errors:
         return
@@ -235,7 +235,7 @@ def run_export(
         log.info("exporting with %d worker(s)%s", n_workers, " inline" if inline else "")
         do_validate = config.validation.enabled if validate is None else validate
         # Readers start with the export and read each chunk as soon as it is published.
-        with _readers(layout, n_workers, inline, do_validate) as readers:
+        with readers_for(layout, n_workers, inline, do_validate) as readers:
             run_chunks(
                 config,
                 planned,
@@ -249,9 +249,9 @@ def run_export(
                 on_written=readers.submit if readers else None,
             )
             for result in results.values():
-                _collect_stats(result, layout)
+                collect_stats(result, layout)
             if readers:
-                _validate_all(source, results.values(), layout, snapshot, readers)
+                validate_all(source, results.values(), layout, snapshot, readers)
     db_row_hash = source.dialect.supports_db_row_hash
     write_table_files(results.values(), layout, config, snapshot=snapshot, db_row_hash=db_row_hash)
     run = ExportRun(list(results.values()), started, time.time(), snapshot, n_workers)
@@ -268,48 +268,14 @@ def run_export(
     return run
 
 
-def validate_existing(config: ExportConfig, *, only: Sequence[str] = ()) -> ExportRun:
-    """`validate`: check the files on disk against the source as it is now (the export's
-    snapshot is gone, so the source should not have changed since)."""
-    from exporter.validation.metadata import write_table_files
-    from exporter.validation.report import write_summary_report
-
-    started = time.time()
-    source = get_source(config.source)
-    layout = ExportLayout(Path(config.export.output_dir))
-    planned = plan_export(source, config.export, layout, only, write=False)
-    results = []
-    for p in planned:
-        result = TableResult(p.table, p.plan)
-        if p.error:
-            result.errors.append(p.error.one_line())
-        elif not p.reused:
-            result.errors.append(
-                f"{p.table} has not been exported ({layout.plan_file(p.table)} is missing)"
-            )
-        _collect_stats(result, layout)
-        results.append(result)
-    workers = worker_count(config.export.cpu_percent, explicit=config.export.workers)
-    with _readers(layout, workers, False, True) as readers:
-        assert readers is not None
-        _validate_all(source, results, layout, None, readers)
-    db_row_hash = source.dialect.supports_db_row_hash
-    write_table_files(results, layout, config, snapshot=None, db_row_hash=db_row_hash)
-    run = ExportRun(results, started, time.time(), None, 0)
-    write_summary_report(run, layout, config)
-    for r in run.results:
-        log.info("%s %s%s", r.status, r.table, f" - {r.errors[0]}" if r.errors else "")
-    return run
-
-
-def _readers(layout: ExportLayout, workers: int, inline: bool, wanted: bool) -> Any:
+def readers_for(layout: ExportLayout, workers: int, inline: bool, wanted: bool) -> Any:
     """A ChunkReaders context when validation is `wanted`, else a context giving None."""
     from exporter.validation.readers import ChunkReaders
 
     return ChunkReaders(layout, workers, inline) if wanted else contextlib.nullcontext()
 
 
-def _validate_all(
+def validate_all(
     source: Source,
     results: Iterable[TableResult],
     layout: ExportLayout,
