@@ -67,6 +67,8 @@ class ArrowEncoder:
         """The column's cells as a string array, NULL where the value is NULL."""
         if isinstance(values.type, pa.BaseExtensionType):
             values = values.storage  # PostgreSQL numeric and json arrive as tagged strings
+        if pa.types.is_large_string(values.type):  # 64-bit offsets (python-oracledb's default)
+            values = values.cast(pa.string())  # a batch is far below 2 GB of text
         cells = _vector_cells(column, values)
         if cells is None:
             python = _python_values(column, values)
@@ -230,7 +232,14 @@ def _timestamp_cells(column: Column, values: pa.Array) -> pa.Array:
             f"column {column.name!r} ({column.native_type}) holds values with a time zone",
             hint="cast the column to a timestamp without time zone in the source",
         )
-    micros = pc.cast(values, pa.timestamp("us", zone))  # refuses to drop nanoseconds
+    try:
+        micros = pc.cast(values, pa.timestamp("us", zone))  # refuses to drop nanoseconds
+    except pa.ArrowInvalid:
+        raise DataError(
+            f"column {column.name!r} ({column.native_type}) holds fractions of a microsecond, "
+            "which BigQuery cannot hold",
+            hint="round the column to microseconds in the source (e.g. CAST AS TIMESTAMP(6))",
+        ) from None
     last = (_DAY_LAST + 1) * _US_PER_DAY - 1
     _check_years(column, pc.cast(micros, pa.int64()), _DAY_ONE * _US_PER_DAY, last)
     # Arrow stores instants in UTC whatever the zone: viewed without a zone, they print as

@@ -52,6 +52,34 @@ CASES: dict[str, tuple[ColumnKind, pa.DataType, st.SearchStrategy[object]]] = {
     ),
     "time": (ColumnKind.TIME, pa.time64("us"), st.times()),
     "bytes": (ColumnKind.BYTES, pa.binary(), st.binary()),
+    # other Arrow types drivers produce (python-oracledb's data frames: large strings and
+    # binaries, second to nanosecond timestamps, decimal256)
+    "large_string": (ColumnKind.STRING, pa.large_string(), st.text()),
+    "large_binary": (ColumnKind.BYTES, pa.large_binary(), st.binary()),
+    "float32": (ColumnKind.FLOAT, pa.float32(), st.floats(width=32)),
+    "decimal256": (
+        ColumnKind.DECIMAL,
+        pa.decimal256(60, 20),
+        st.decimals(
+            min_value=Decimal("-1e39"), max_value=Decimal("1e39"), places=20, allow_nan=False
+        ),
+    ),
+    "datetime_s": (
+        ColumnKind.DATETIME,
+        pa.timestamp("s"),
+        st.datetimes(**IN_RANGE).map(lambda v: v.replace(microsecond=0)),
+    ),
+    "datetime_ms": (
+        ColumnKind.DATETIME,
+        pa.timestamp("ms"),
+        st.datetimes(**IN_RANGE).map(lambda v: v.replace(microsecond=v.microsecond // 1000 * 1000)),
+    ),
+    "date64": (ColumnKind.DATE, pa.date64(), st.dates()),
+    "time32": (
+        ColumnKind.TIME,
+        pa.time32("ms"),
+        st.times().map(lambda v: v.replace(microsecond=v.microsecond // 1000 * 1000)),
+    ),
 }
 
 
@@ -230,10 +258,20 @@ def test_common_values_are_formatted_without_python(monkeypatch: pytest.MonkeyPa
 
 @pytest.mark.parametrize("with_hash", [False, True])
 def test_record_lines_equal_the_row_paths_lines(with_hash: bool) -> None:
-    records = ["1,\"a\"", "\\N,\"\u00e9\U0001f389\"", "3,\"\"", "4,\"x\ny\""] * 3
+    records = ['1,"a"', '\\N,"\u00e9\U0001f389"', '3,""', '4,"x\ny"'] * 3
     array = pa.array(records, pa.string())
     expected = csv_lines(records, with_hash)
     assert bytes(record_lines(array, with_hash)) == expected
     # a slice of a larger array starts at an offset inside Arrow's buffers
     assert bytes(record_lines(array.slice(5, 4), with_hash)) == csv_lines(records[5:9], with_hash)
     assert bytes(record_lines(array.slice(0, 0), with_hash)) == b""
+
+
+def test_nanoseconds_are_refused_not_dropped() -> None:
+    column = Column("t", "TIMESTAMP(9)", ColumnKind.DATETIME, True)
+    values = pa.array([1_700_000_000_123_456_789], pa.int64()).cast(pa.timestamp("ns"))
+    with pytest.raises(DataError, match="fractions of a microsecond"):
+        ArrowEncoder([column], "").records(pa.record_batch([values], names=["t"]))
+    whole = pa.array([1_700_000_000_123_456_000], pa.int64()).cast(pa.timestamp("ns"))
+    records = ArrowEncoder([column], "").records(pa.record_batch([whole], names=["t"]))
+    assert records.to_pylist() == ["2023-11-14 22:13:20.123456"]
