@@ -29,7 +29,7 @@ import pyarrow.compute as pc
 
 from exporter.encode import BatchEncoder, format_float
 from exporter.errors import DataError
-from exporter.hashing import arrow_hashed_lines, buffer_view, hex_digests
+from exporter.hashing import hex_digests
 from exporter.model import Column, ColumnKind
 
 # Fixed notation in PostgreSQL's float8out: decimal exponents in [-4, 15).
@@ -86,8 +86,17 @@ def record_lines(records: pa.Array, with_hash: bool) -> bytes | memoryview:
     `,<row_hash>` when `with_hash`, and by a newline: a view of Arrow's own buffer. Only the
     MD5 of each record is computed per row in Python; the lines are assembled by Arrow."""
     if with_hash:
-        return arrow_hashed_lines(records, hex_digests(records.cast(pa.binary()).to_pylist()))
-    return buffer_view(pc.binary_join_element_wise(records, "", "\n"))  # record + "\n" + ""
+        digests = hex_digests(records.cast(pa.binary()).to_pylist())
+        hexes = pa.Array.from_buffers(
+            pa.binary(32), len(records), [None, pa.py_buffer(digests)]
+        ).cast(pa.string())
+        records = pc.binary_join_element_wise(records, hexes, ",")
+    lines = pc.binary_join_element_wise(records, "", "\n")  # record + "\n" + ""
+    _validity, offsets, data = lines.buffers()
+    if data is None or len(lines) == 0:
+        return b""
+    bounds = memoryview(offsets).cast("i")  # int32 offsets of a string array
+    return memoryview(data)[bounds[lines.offset] : bounds[lines.offset + len(lines)]]
 
 
 def _vector_cells(column: Column, values: pa.Array) -> pa.Array | None:

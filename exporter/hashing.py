@@ -12,7 +12,6 @@ import hashlib
 from binascii import hexlify
 from collections.abc import Iterable, Sequence
 from itertools import chain, repeat
-from typing import Any
 
 ROW_HASH_COLUMN = "row_hash"
 ALGORITHM = "md5"
@@ -36,48 +35,10 @@ def csv_lines(records: Sequence[str], with_hash: bool) -> bytes:
     return hashed_records(encoded)
 
 
-def hashed_lines(lines: Sequence[bytes]) -> bytes | memoryview:
+def hashed_lines(lines: Sequence[bytes]) -> bytes:
     """Encoded CSV lines (each ending in a newline) with `,<row_hash>` inserted before the
-    newline of each, joined. Only the MD5 runs per line in Python (over a view of the line
-    without its newline); cutting and joining are done by Arrow, which halves the cost of
-    everything around the MD5."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    md5 = hashlib.md5
-    digests = hexlify(
-        b"".join([md5(memoryview(line)[:-1], usedforsecurity=False).digest() for line in lines])
-    )
-    records = pc.binary_slice(pa.array(lines, pa.binary()), 0, -1)
-    return arrow_hashed_lines(records, digests)
-
-
-def arrow_hashed_lines(records: Any, digests: bytes) -> memoryview:
-    """Arrow binary or string `records` joined as `record,<hash>\n` lines, given their
-    concatenated hex digests (`hex_digests`): a view of Arrow's buffer, nothing copied."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    binary = pa.types.is_binary(records.type)
-    hex_type = pa.binary() if binary else pa.string()
-    comma, newline, empty = (b",", b"\n", b"") if binary else (",", "\n", "")
-    hexes = pa.Array.from_buffers(pa.binary(32), len(records), [None, pa.py_buffer(digests)])
-    joined = pc.binary_join_element_wise(records, hexes.cast(hex_type), pa.scalar(comma, hex_type))
-    return buffer_view(
-        pc.binary_join_element_wise(
-            joined, pa.scalar(empty, hex_type), pa.scalar(newline, hex_type)
-        )
-    )
-
-
-def buffer_view(array: Any) -> memoryview:
-    """The concatenated values of an Arrow string or binary array, as a view of its buffer."""
-    _validity, offsets, data = array.buffers()
-    if data is None or len(array) == 0:
-        return memoryview(b"")
-    bounds = memoryview(offsets).cast("i")  # int32 offsets
-    view = memoryview(data).cast("B")  # unsigned bytes, so that it compares equal to bytes
-    return view[bounds[array.offset] : bounds[array.offset + len(array)]]
+    newline of each, joined."""
+    return hashed_records([line[:-1] for line in lines])
 
 
 def hex_digests(records: Iterable[bytes]) -> bytes:

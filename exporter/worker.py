@@ -234,7 +234,7 @@ def _copy_bulk(
     # Whole batches of lines through C-level calls: islice, one `in` test per batch for the
     # marker (a per-line look only when it occurs), hashing and joining as bytes.
     while batch := list(islice(lines, BULK_WRITE_ROWS)):
-        data: bytes | memoryview = b"".join(batch)
+        data = b"".join(batch)
         # COPY quotes any value equal to its NULL string, text or not: a quoted marker is the
         # only way a value equal to the marker can show, so it is looked for in every column.
         if quoted_marker in data:
