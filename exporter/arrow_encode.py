@@ -122,7 +122,7 @@ def _vector_cells(column: Column, values: pa.Array) -> pa.Array | None:
     if kind in (ColumnKind.DATETIME, ColumnKind.TIMESTAMP) and pa.types.is_timestamp(kind_type):
         return _timestamp_cells(column, values)
     if kind is ColumnKind.TIME and pa.types.is_time(kind_type):
-        return _trim_fraction(pc.cast(pc.cast(values, pa.time64("us")), pa.string()))
+        return _time_cells(column, values)
     return None
 
 
@@ -235,11 +235,7 @@ def _timestamp_cells(column: Column, values: pa.Array) -> pa.Array:
     try:
         micros = pc.cast(values, pa.timestamp("us", zone))  # refuses to drop nanoseconds
     except pa.ArrowInvalid:
-        raise DataError(
-            f"column {column.name!r} ({column.native_type}) holds fractions of a microsecond, "
-            "which BigQuery cannot hold",
-            hint="round the column to microseconds in the source (e.g. CAST AS TIMESTAMP(6))",
-        ) from None
+        raise _sub_microsecond(column) from None
     last = (_DAY_LAST + 1) * _US_PER_DAY - 1
     _check_years(column, pc.cast(micros, pa.int64()), _DAY_ONE * _US_PER_DAY, last)
     # Arrow stores instants in UTC whatever the zone: viewed without a zone, they print as
@@ -251,6 +247,25 @@ def _timestamp_cells(column: Column, values: pa.Array) -> pa.Array:
     return pc.binary_join_element_wise(text, "+00:00", "")
 
 
+def _time_cells(column: Column, values: pa.Array) -> pa.Array:
+    try:
+        micros = pc.cast(values, pa.time64("us"))
+    except pa.ArrowInvalid:
+        raise _sub_microsecond(column) from None
+    # PostgreSQL's time holds 24:00:00, which Arrow would print as garbage: refused, as
+    # BigQuery's TIME ends at 23:59:59.999999 (and Python's time, on the row path).
+    _check_range(column, pc.cast(micros, pa.int64()), 0, _US_PER_DAY - 1, "outside the day")
+    return _trim_fraction(pc.cast(micros, pa.string()))
+
+
+def _sub_microsecond(column: Column) -> DataError:
+    return DataError(
+        f"column {column.name!r} ({column.native_type}) holds fractions of a microsecond, "
+        "which BigQuery cannot hold",
+        hint="round the column to microseconds in the source (e.g. CAST AS TIMESTAMP(6))",
+    )
+
+
 def _trim_fraction(text: pa.Array) -> pa.Array:
     """`03:04:05.120000` -> `03:04:05.12`, `03:04:05.000000` -> `03:04:05`. Every value must
     have a point (Arrow writes six fractional digits), which stops the trimming of zeros."""
@@ -259,12 +274,17 @@ def _trim_fraction(text: pa.Array) -> pa.Array:
 
 def _check_years(column: Column, numbers: pa.Array, low: int, high: int) -> None:
     """Refuse values outside years 1-9999 (BigQuery's range), as the other paths do."""
+    _check_range(column, numbers, low, high, "outside years 1-9999")
+
+
+def _check_range(column: Column, numbers: pa.Array, low: int, high: int, what: str) -> None:
     bounds: dict[str, Any] = pc.min_max(numbers).as_py()
     if bounds["min"] is None:
         return
     if bounds["min"] < low or bounds["max"] > high:
         raise DataError(
-            f"column {column.name!r} ({column.native_type}) holds a value outside years "
-            "1-9999, which BigQuery holds",
-            hint="filter or fix such values in the source (PostgreSQL: infinity, BC dates)",
+            f"column {column.name!r} ({column.native_type}) holds a value {what}, "
+            "which BigQuery cannot hold",
+            hint="filter or fix such values in the source (PostgreSQL: infinity, BC dates, "
+            "24:00:00)",
         )

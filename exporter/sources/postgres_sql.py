@@ -12,6 +12,8 @@ from collections.abc import Sequence
 from exporter.model import Chunk, Column, ColumnKind, TablePlan, TableRef
 from exporter.sources.base import BulkOptions, Dialect, Query, range_where
 
+_SIGNED_INTS = frozenset({"int2", "int4", "int8"})
+
 # Base type name -> kind; anything else is written as its text output (STRING).
 _KINDS: dict[str, ColumnKind] = {
     "int2": ColumnKind.INTEGER,
@@ -134,7 +136,8 @@ class PostgresDialect(Dialect):
 
     def select_chunk(self, plan: TablePlan, chunk: Chunk) -> Query:
         # Batch path: values in Python types, except text-like columns (read as their text
-        # output) and floats (widened to float8, as the bulk path prints them).
+        # output), floats (widened to float8, as the bulk path prints them) and oid (an
+        # unsigned 32-bit integer, which Arrow would read as a signed int32: widened).
         where, params = self._where(plan, chunk)
         exprs = []
         for column in plan.columns:
@@ -143,10 +146,22 @@ class PostgresDialect(Dialect):
                 exprs.append(f"CAST({col} AS text)")
             elif column.kind is ColumnKind.FLOAT:
                 exprs.append(f"CAST({col} AS float8)")
+            elif column.kind is ColumnKind.INTEGER and column.native_type not in _SIGNED_INTS:
+                exprs.append(f"CAST({col} AS int8)")
             else:
                 exprs.append(col)
         sql = f"SELECT {', '.join(exprs)} FROM {self.qualified(plan.table)}{where}"
         return Query(sql, params)
+
+    def count_and_sums(self, table: TableRef, columns: Sequence[Column]) -> Query:
+        # SUM has no oid variant: integers other than int2/4/8 are summed as int8.
+        sums = "".join(
+            f", SUM(CAST({self.quote(c.name)} AS int8))"
+            if c.kind is ColumnKind.INTEGER and c.native_type not in _SIGNED_INTS
+            else f", SUM({self.quote(c.name)})"
+            for c in columns
+        )
+        return Query(f"SELECT COUNT(*){sums} FROM {self.qualified(table)}")
 
     def cell_expression(self, column: Column) -> str:
         """The column's CSV cell text as encode.py writes it, without quoting (NULL stays NULL)."""
@@ -161,6 +176,16 @@ class PostgresDialect(Dialect):
             return self._within_years(col, "timestamp", f"CAST({col} AS text)")
         if kind is ColumnKind.DATE:
             return self._within_years(col, "date", f"CAST({col} AS text)")
+        if kind is ColumnKind.TIME:
+            # PostgreSQL's time holds 24:00:00; BigQuery's TIME ends at 23:59:59.999999.
+            failure = (
+                f"CAST(CAST('outside the day, which BigQuery holds: ' || CAST({col} AS text) "
+                "AS time) AS text)"
+            )
+            return (
+                f"CASE WHEN {col} < CAST('24:00:00' AS time) THEN CAST({col} AS text) "
+                f"WHEN {col} IS NOT NULL THEN {failure} END"
+            )
         if kind is ColumnKind.DECIMAL:
             # numeric NaN and (PostgreSQL 14+) infinities: BigQuery's NUMERIC types hold
             # neither. NaN equals NaN for numeric. Same runtime-error device as dates.

@@ -265,3 +265,32 @@ def test_plan_splits_by_ctid_and_by_key_and_reads_every_row_once(
         assert run.ok, run.results[0].errors
         ids = [r[0] for r in table_rows(out, pg_schema, "big %", list(plan.columns), "\\N")]
         assert sorted(ids) == list(range(1, 20001))
+
+
+@pytest.mark.parametrize("fetch_path", ["auto", "batch", "rows"])
+def test_oid_is_unsigned_on_every_path_and_validates(
+        pg: Any, pg_schema: str, tmp_path: Path, fetch_path: str) -> None:
+    # oid is an unsigned 32-bit integer: Arrow reads it as int32 unless it is widened.
+    pg.execute(f'CREATE TABLE "{pg_schema}".o (id int, o oid)')
+    pg.execute(f'INSERT INTO "{pg_schema}".o VALUES (1, 4294967295), (2, 2147483648), (3, NULL)')
+    out = tmp_path / "out"
+    config = make_config(pg_source(), out, schemas=[pg_schema], fetch_path=fetch_path)
+    (result,) = run_export(config, inline=True, show_progress=False).results
+    assert (result.status, result.errors) == ("SUCCEEDED", [])
+    assert result.plan is not None
+    rows = sorted(table_rows(out, pg_schema, "o", list(result.plan.columns), "\\N"),
+                  key=lambda r: r[0])
+    assert rows == [(1, 4294967295), (2, 2147483648), (3, None)]
+
+
+@pytest.mark.parametrize("fetch_path", ["auto", "batch", "rows"])
+def test_time_24_00_fails_its_table_on_every_path(
+        pg: Any, pg_schema: str, tmp_path: Path, fetch_path: str) -> None:
+    # PostgreSQL's time holds 24:00:00; BigQuery's TIME does not.
+    pg.execute(f'CREATE TABLE "{pg_schema}".t (id int, t time)')
+    pg.execute(f"""INSERT INTO "{pg_schema}".t VALUES (1, '23:59:59.999999'), (2, '24:00:00')""")
+    out = tmp_path / "out"
+    config = make_config(pg_source(), out, schemas=[pg_schema], fetch_path=fetch_path)
+    (result,) = run_export(config, inline=True, show_progress=False).results
+    assert result.status == "FAILED"
+    assert not ExportLayout(out).existing_chunk_files(TableRef(pg_schema, "t"))

@@ -276,3 +276,10 @@ def test_nanoseconds_are_refused_not_dropped() -> None:
     whole = pa.array([1_700_000_000_123_456_000], pa.int64()).cast(pa.timestamp("ns"))
     records = ArrowEncoder([column], "").records(pa.record_batch([whole], names=["t"]))
     assert records.to_pylist() == ["2023-11-14 22:13:20.123456"]
+
+
+def test_time_24_00_is_refused() -> None:
+    column = Column("t", "time", ColumnKind.TIME, True)
+    day = pa.array([86_399_999_999, 86_400_000_000], pa.int64()).cast(pa.time64("us"))
+    with pytest.raises(DataError, match="outside the day"):
+        ArrowEncoder([column], "\\N").records(pa.record_batch([day], names=["t"]))
