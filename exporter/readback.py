@@ -26,7 +26,7 @@ from isal import igzip
 from exporter.errors import ValidationFailed
 from exporter.hashing import ROW_HASH_COLUMN
 from exporter.model import ColumnKind, TablePlan
-from exporter.sums import ColumnSums, arrow_exact_sum, arrow_exact_type, float_total
+from exporter.sums import ColumnSums, arrow_exact_sum, arrow_exact_type
 
 READ_BLOCK_BYTES = 1 << 20  # CSV bytes parsed per batch: memory flat whatever the chunk size
 MAX_RECORD_BYTES = 256 << 20  # blocks grow to this for long records (BigQuery's limit: 100 MB)
@@ -162,7 +162,7 @@ def _add_column(
         try:
             if is_float:
                 # Arrow parses doubles correctly rounded (and NaN, Infinity), as float() does.
-                sums.add_float(name, float_total(pc.cast(present, pa.float64()).to_pylist()))
+                sums.add_floats(name, pc.cast(present, pa.float64()).to_pylist())
             else:
                 sums.add_exact(name, arrow_exact_sum(present, exact_type))
             return

@@ -37,6 +37,53 @@ def float_total(values: Iterable[float]) -> float:
             return float(sum(map(Decimal, numbers), Decimal(0)))
 
 
+# A float column's running sum: doubles whose exact sum is the exact sum of every value so
+# far, or a Decimal where doubles could not hold a partial sum.
+FloatTerms = list[float | Decimal]
+_MAX_TERMS = 64  # an exact sum of doubles needs far fewer non-overlapping doubles
+
+
+def exact_float_terms(values: list[float]) -> FloatTerms:
+    """Numbers whose exact sum is the exact sum of `values`, so that batches can be summed
+    one at a time and still give the correctly rounded total of the whole: the fsum of the
+    values, then the fsum of what is left, until nothing is (each fsum is correctly rounded,
+    so the remainder shrinks to exactly 0). A Decimal where an intermediate sum overflows;
+    the IEEE result (an infinity or NaN) where the values hold infinities or NaN."""
+    if not values:
+        return []
+    try:
+        terms: list[float] = [math.fsum(values)]
+    except OverflowError:
+        return [_decimal_sum(values)]
+    except ValueError:  # +inf and -inf
+        return [math.nan]
+    if not math.isfinite(terms[0]):
+        return list[float | Decimal](terms)
+    work = [*values, -terms[0]]  # the values less the terms so far, in one list
+    while len(terms) < _MAX_TERMS:
+        try:
+            rest = math.fsum(work)
+        except OverflowError:
+            break
+        if rest == 0:
+            return list[float | Decimal](terms)
+        terms.append(rest)
+        work.append(-rest)
+    return [_decimal_sum(values)]
+
+
+def terms_total(terms: FloatTerms) -> float:
+    """The correctly rounded value of the exact sum of `terms` (see `exact_float_terms`)."""
+    if any(isinstance(t, Decimal) for t in terms):
+        return float(_decimal_sum(terms))
+    return float_total(terms)  # type: ignore[arg-type]
+
+
+def _decimal_sum(values: Iterable[float | Decimal]) -> Decimal:
+    with decimal.localcontext(EXACT):
+        return sum(map(Decimal, values), Decimal(0))
+
+
 def arrow_exact_type(column: Column) -> Any:
     """The Arrow decimal type that holds every value of an exact column, for summing inside
     Arrow; None where only Python's Decimal can (unconstrained numerics: NaN, any scale)."""
@@ -94,7 +141,7 @@ class ColumnSums:
             (i, c.name) for i, c in enumerate(columns) if c.kind is ColumnKind.FLOAT
         ]
         self.exact: dict[str, Decimal] = {name: Decimal(0) for _, name in self.exact_positions}
-        self.floats: dict[str, list[float]] = {name: [] for _, name in self.float_positions}
+        self.floats: dict[str, FloatTerms] = {name: [] for _, name in self.float_positions}
 
     def add_rows(self, rows: Sequence[Sequence[object]]) -> None:
         """Add a batch of rows holding Python values (None for NULL)."""
@@ -109,7 +156,7 @@ class ColumnSums:
             self.exact[name] = self._add(self.exact[name], filter(_present, columns[i]))
         for i, name in self.float_positions:
             values = filter(_present, columns[i])
-            self.floats[name].append(float_total(map(float, values)))  # type: ignore[arg-type]
+            self.add_floats(name, list(map(float, values)))  # type: ignore[arg-type]
 
     def add_arrow_columns(self, arrays: Sequence[Any]) -> None:
         """Add a batch of Arrow arrays, one per column: exact columns are summed in Arrow's
@@ -132,12 +179,12 @@ class ColumnSums:
                     pass  # more digits than the declared scale, say: Python names nothing
             self.exact[name] = self._add(self.exact[name], map(_exact_number, values.to_pylist()))
         for i, name in self.float_positions:
-            self.floats[name].append(float_total(arrays[i].drop_null().to_pylist()))
+            self.add_floats(name, arrays[i].drop_null().to_pylist())
 
     def add_texts(self, position: int, name: str, texts: Iterable[str], float_column: bool) -> None:
         """Add cells as written in a CSV file (NULL cells already removed)."""
         if float_column:
-            self.floats[name].append(float_total(map(float, texts)))
+            self.add_floats(name, list(map(float, texts)))
         else:
             self.exact[name] = self._add(self.exact[name], map(Decimal, texts))
 
@@ -146,9 +193,14 @@ class ColumnSums:
         if total is not None:
             self.exact[name] = self._add(self.exact[name], (total,))
 
-    def add_float(self, name: str, total: float) -> None:
-        """Add a subtotal of a floating column (from `float_total`)."""
-        self.floats[name].append(total)
+    def add_floats(self, name: str, values: list[float]) -> None:
+        """Add a batch of a floating column's values, keeping the running sum exact."""
+        terms = self.floats[name]
+        terms.extend(exact_float_terms(values))
+        if len(terms) > _MAX_TERMS:  # many batches: fold the terms into fewer, still exact
+            doubles = [t for t in terms if isinstance(t, float)]
+            folded = exact_float_terms(doubles) if len(doubles) == len(terms) else []
+            self.floats[name] = folded or [_decimal_sum(terms)]
 
     @staticmethod
     def _add(start: Decimal, values: Iterable[Any]) -> Decimal:
@@ -167,4 +219,4 @@ class ColumnSums:
 
     def float_json(self) -> dict[str, float]:
         """Floating sums."""
-        return {name: float_total(parts) for name, parts in self.floats.items()}
+        return {name: terms_total(parts) for name, parts in self.floats.items()}
