@@ -116,7 +116,13 @@ def _vector_cells(column: Column, values: pa.Array) -> pa.Array | None:
     if kind is ColumnKind.FLOAT and pa.types.is_floating(kind_type):
         return _float_cells(pc.cast(values, pa.float64()))  # float32 widens exactly
     if kind is ColumnKind.DATE and pa.types.is_date(kind_type):
-        days = pc.cast(values, pa.date32())
+        try:
+            days = pc.cast(values, pa.date32())
+        except pa.ArrowInvalid:  # a date64 holding a time of day
+            raise DataError(
+                f"column {column.name!r} ({column.native_type}) holds a time of day in a date",
+                hint="cast the column to a date, or export it as a timestamp",
+            ) from None
         _check_years(column, pc.cast(days, pa.int32()), _DAY_ONE, _DAY_LAST)
         return pc.cast(days, pa.string())
     if kind in (ColumnKind.DATETIME, ColumnKind.TIMESTAMP) and pa.types.is_timestamp(kind_type):
@@ -260,8 +266,8 @@ def _time_cells(column: Column, values: pa.Array) -> pa.Array:
 
 def _sub_microsecond(column: Column) -> DataError:
     return DataError(
-        f"column {column.name!r} ({column.native_type}) holds fractions of a microsecond, "
-        "which BigQuery cannot hold",
+        f"column {column.name!r} ({column.native_type}) holds a value that microseconds "
+        "cannot express (a fraction of a microsecond, or a year far outside 1-9999)",
         hint="round the column to microseconds in the source (e.g. CAST AS TIMESTAMP(6))",
     )
 

@@ -41,6 +41,8 @@ SESSION_SETTINGS: dict[str, str] = {
     "TimeZone": "UTC",
     "extra_float_digits": "1",
     "IntervalStyle": "postgres",
+    "bytea_output": "hex",  # the text of bytea inside arrays and composites
+    "lc_monetary": "C",  # the text of money
 }
 
 

@@ -271,7 +271,7 @@ def test_record_lines_equal_the_row_paths_lines(with_hash: bool) -> None:
 def test_nanoseconds_are_refused_not_dropped() -> None:
     column = Column("t", "TIMESTAMP(9)", ColumnKind.DATETIME, True)
     values = pa.array([1_700_000_000_123_456_789], pa.int64()).cast(pa.timestamp("ns"))
-    with pytest.raises(DataError, match="fractions of a microsecond"):
+    with pytest.raises(DataError, match="cannot express"):
         ArrowEncoder([column], "").records(pa.record_batch([values], names=["t"]))
     whole = pa.array([1_700_000_000_123_456_000], pa.int64()).cast(pa.timestamp("ns"))
     records = ArrowEncoder([column], "").records(pa.record_batch([whole], names=["t"]))
