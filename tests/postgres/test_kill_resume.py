@@ -74,7 +74,7 @@ def _create_table(pg: Any, schema: str) -> str:
     return table
 
 
-def _write_config(tmp_path: Path, schema: str, out: Path) -> Path:
+def _write_config(tmp_path: Path, schema: str, out: Path, fetch_path: str) -> Path:
     config = {
         "source": pg_source(),
         "export": {
@@ -83,6 +83,7 @@ def _write_config(tmp_path: Path, schema: str, out: Path) -> Path:
             "chunk_threshold_gb": 0.001,
             "chunk_size_mb": 2.5,
             "workers": 2,
+            "fetch_path": fetch_path,
         },
         "validation": {"enabled": True},
     }
@@ -180,11 +181,12 @@ def _chunk_ids_and_texts(layout: ExportLayout, ref: TableRef) -> tuple[
     return counts, texts
 
 
+@pytest.mark.parametrize("fetch_path", ["auto", "batch"])  # COPY, and Arrow batches (ADBC)
 def test_sigkill_three_times_then_resume_exports_every_row_once(
-        pg: Any, pg_schema: str, tmp_path: Path) -> None:
+        pg: Any, pg_schema: str, tmp_path: Path, fetch_path: str) -> None:
     table = _create_table(pg, pg_schema)
     out = tmp_path / "out"
-    config = _write_config(tmp_path, pg_schema, out)
+    config = _write_config(tmp_path, pg_schema, out, fetch_path)
     layout, ref = ExportLayout(out), TableRef(pg_schema, TABLE)
     command = [sys.executable, "-m", "exporter", "export", "--config", str(config),
                "--no-progress"]
