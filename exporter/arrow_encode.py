@@ -1,19 +1,20 @@
 """Arrow record batches -> CSV lines, a whole column at a time inside Arrow (docs/FORMAT.md).
 
-The generic batch path reads a chunk as Arrow record batches where the driver can (ADBC for
-PostgreSQL; python-oracledb's `fetch_df_batches` for Oracle) and formats every common type with
-Arrow compute kernels: no Python object per cell. The rules are exactly `encode.py`'s, and
-tests/unit/test_arrow_encode.py checks with random values that both write the same bytes.
+The generic batch path reads a chunk as Arrow record batches where the source's driver can
+(today ADBC, for PostgreSQL; other sources read Python rows, encode.py) and formats every
+common type with Arrow compute kernels: no Python object per cell. The rules are exactly
+`encode.py`'s, and tests/unit/test_arrow_encode.py checks with random values that both write
+the same bytes and refuse the same values.
 
 Arrow's own text differs from BigQuery's (and PostgreSQL's) in a few places, handled here:
-- doubles: Arrow writes `1e+14` and `0.00001` where PostgreSQL writes `100000000000000` and
-  `1e-05`, and `nan`/`inf`. Arrow's text is kept where its layout is already the right one
-  (fixed notation in [1e-4, 1e15), exponent form elsewhere, exponent padded to two digits);
-  the other values, and every value at or above 2**53 (where a halfway tie can make the two
-  shortest-digit algorithms differ), go through `format_float`.
+- doubles: Arrow keeps fixed notation only up to about 1e10 and from 1e-6, writes `1e-7`,
+  `nan` and `inf`. Its shortest digits are kept and re-laid out in Arrow (fixed notation in
+  [1e-4, 1e15), else `d.ddde+XX` with at least two exponent digits); NaN, infinities, and
+  values at or above 2**53 with fewer than 17 digits (where a halfway tie can make the two
+  shortest-digit algorithms differ) go through `format_float`.
 - decimals of an Arrow decimal type: Arrow writes `1.0E-9`; such cells go through Python.
-- times: Arrow always writes six fractional digits, and `Z` for UTC; they are trimmed and
-  replaced by `+00:00`.
+- times: Arrow always writes six fractional digits, which are trimmed; zoned timestamps are
+  printed as UTC wall-clock time with `+00:00` appended.
 Any column of a type not handled here (binary, for one: Arrow has no base64 kernel) is
 converted through Python with `BatchEncoder`, so every type is written, the rare ones slower.
 """
@@ -66,8 +67,8 @@ class ArrowEncoder:
     def _cells(self, position: int, column: Column, values: pa.Array) -> pa.Array:
         """The column's cells as a string array, NULL where the value is NULL."""
         if isinstance(values.type, pa.BaseExtensionType):
-            values = values.storage  # PostgreSQL numeric and json arrive as tagged strings
-        if pa.types.is_large_string(values.type):  # 64-bit offsets (python-oracledb's default)
+            values = values.storage  # a driver's tagged type (say, decimal text): its storage
+        if pa.types.is_large_string(values.type):  # 64-bit offsets
             values = values.cast(pa.string())  # a batch is far below 2 GB of text
         cells = _vector_cells(column, values)
         if cells is None:
@@ -291,6 +292,6 @@ def _check_range(column: Column, numbers: pa.Array, low: int, high: int, what: s
         raise DataError(
             f"column {column.name!r} ({column.native_type}) holds a value {what}, "
             "which BigQuery cannot hold",
-            hint="filter or fix such values in the source (PostgreSQL: infinity, BC dates, "
-            "24:00:00)",
+            hint="filter or fix such values in the source (infinities, dates before year 1, "
+            "times of 24:00:00)",
         )

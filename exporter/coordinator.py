@@ -1,5 +1,6 @@
 """The export run: prepare, plan, hold a snapshot, farm chunks out to the pool, collect results,
-validate, and write the summary report. Only the coordinator writes reports.
+validate, and write the summary report. Reports are written only here and by the `validate`
+command (revalidate.py), never by workers.
 """
 
 from __future__ import annotations
@@ -177,6 +178,8 @@ def run_chunks(
 
 
 def collect_stats(result: TableResult, layout: ExportLayout) -> None:
+    """Fill `result.stats` from the per-chunk records on disk (a table with errors, or
+    without a plan, is left as it is)."""
     plan = result.plan
     if plan is None or result.errors:
         return

@@ -32,13 +32,13 @@ def csv_lines(records: Sequence[str], with_hash: bool) -> bytes:
     encoded = list(map(str.encode, records))
     if not with_hash:
         return b"\n".join(encoded) + b"\n" if encoded else b""
-    return hashed_records(encoded)
+    return _hashed_records(encoded)
 
 
 def hashed_lines(lines: Sequence[bytes]) -> bytes:
     """Encoded CSV lines (each ending in a newline) with `,<row_hash>` inserted before the
     newline of each, joined."""
-    return hashed_records([line[:-1] for line in lines])
+    return _hashed_records([line[:-1] for line in lines])
 
 
 def hex_digests(records: Iterable[bytes]) -> bytes:
@@ -48,9 +48,9 @@ def hex_digests(records: Iterable[bytes]) -> bytes:
     return hexlify(b"".join([md5(r, usedforsecurity=False).digest() for r in records]))
 
 
-def hashed_records(records: Sequence[bytes]) -> bytes:
+def _hashed_records(records: Sequence[bytes]) -> bytes:
     """Encoded CSV records (without line ends), each followed by `,<row_hash>` and a newline,
     joined."""
-    md5 = hashlib.md5
-    hashes = [hexlify(md5(r, usedforsecurity=False).digest()) for r in records]
+    digests = hex_digests(records)
+    hashes = [digests[i : i + 32] for i in range(0, len(digests), 32)]
     return b"".join(chain.from_iterable(zip(records, repeat(b","), hashes, repeat(b"\n"))))

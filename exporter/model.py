@@ -165,6 +165,11 @@ class TablePlan:
         )
 
 
+# How a chunk was read: the engine's bulk CSV, Arrow batches, or Python rows ("batch" in
+# records written before the Arrow path existed).
+ReadPath = Literal["bulk", "arrow", "rows", "batch"]
+
+
 @dataclass(frozen=True)
 class ChunkStats:
     """What a worker measured while writing one chunk file (stored beside the plan)."""
@@ -177,7 +182,7 @@ class ChunkStats:
     sums: dict[str, str] | None = None
     float_sums: dict[str, float] | None = None
     snapshot: str | None = None
-    path: Literal["bulk", "arrow", "batch"] = "batch"
+    path: ReadPath = "rows"
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)

@@ -4,11 +4,12 @@ What is on disk is what BigQuery loads, so validation counts and sums the files 
 NULL cells are recognised by the null marker; numeric cells never equal it (the writer
 fails a table whose values would be written as the marker).
 
-Parsing is Arrow's streaming CSV reader (C++, a block at a time, so memory stays flat),
-every column read as a string with no NULL recognition, quoted newlines allowed, blank lines
-not skipped (a blank line is a damaged record, not nothing): about 2.4x faster than the
-`csv` module on the benchmark table. Only the numeric columns become Python values, to be
-summed exactly. https://arrow.apache.org/docs/python/generated/pyarrow.csv.open_csv.html
+Parsing is Arrow's streaming CSV reader (C++, a block at a time, so memory stays flat):
+every field of every record is parsed (quoted newlines allowed, blank lines not skipped: a
+blank line is a damaged record, not nothing), but only the numeric columns are converted, as
+text with no NULL recognition, and summed exactly, mostly inside Arrow; the bytes of the
+whole file are checked as UTF-8 as they are read.
+https://arrow.apache.org/docs/python/generated/pyarrow.csv.open_csv.html
 """
 
 from __future__ import annotations
@@ -151,9 +152,10 @@ def _add_column(
     marker: str,
 ) -> None:
     """Add one batch's cells of a numeric column. Exact columns of a known scale are parsed
-    and summed in Arrow's 76-digit decimals (exact: at most 38 digits a value, far fewer than
-    10^38 values a batch), with no Python object per cell; any batch Arrow refuses (NaN,
-    a cell that is not a number) goes through Python, which names the problem."""
+    and summed inside Arrow (`arrow_exact_sum`: 64-bit integers in two exact halves, others
+    in 76-digit decimals), doubles are parsed by Arrow and summed exactly across batches
+    (`ColumnSums.add_floats`); any batch Arrow refuses (NaN in a decimal, a cell that is not
+    a number) goes through Python, which names the problem."""
     import pyarrow as pa
     import pyarrow.compute as pc
 

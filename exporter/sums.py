@@ -1,8 +1,9 @@
 """Exact running sums of numeric columns, shared by the worker and the read-back of files.
 
 Integers and decimals are summed exactly (Python int, and Decimal in a context wide enough
-that no addition rounds); floating columns are summed with math.fsum, separately, because
-their figures can only be compared with a tolerance.
+that no addition rounds). Floating columns are summed separately, because their figures are
+compared only between file and worker record: batch by batch into terms whose exact sum is
+the exact sum of the values (`exact_float_terms`), rounded once at the end.
 """
 
 from __future__ import annotations
@@ -74,9 +75,10 @@ def exact_float_terms(values: list[float]) -> FloatTerms:
 
 def terms_total(terms: FloatTerms) -> float:
     """The correctly rounded value of the exact sum of `terms` (see `exact_float_terms`)."""
-    if any(isinstance(t, Decimal) for t in terms):
+    doubles = [t for t in terms if isinstance(t, float)]
+    if len(doubles) < len(terms):
         return float(_decimal_sum(terms))
-    return float_total(terms)  # type: ignore[arg-type]
+    return float_total(doubles)
 
 
 def _decimal_sum(values: Iterable[float | Decimal]) -> Decimal:
@@ -155,8 +157,7 @@ class ColumnSums:
         for i, name in self.exact_positions:
             self.exact[name] = self._add(self.exact[name], filter(_present, columns[i]))
         for i, name in self.float_positions:
-            values = filter(_present, columns[i])
-            self.add_floats(name, list(map(float, values)))  # type: ignore[arg-type]
+            self.add_floats(name, [float(v) for v in columns[i] if v is not None])  # type: ignore[arg-type]
 
     def add_arrow_columns(self, arrays: Sequence[Any]) -> None:
         """Add a batch of Arrow arrays, one per column: exact columns are summed in Arrow's
@@ -166,7 +167,7 @@ class ColumnSums:
         for i, name in self.exact_positions:
             values = arrays[i]
             if isinstance(values.type, pa.BaseExtensionType):
-                values = values.storage  # PostgreSQL numeric: its text
+                values = values.storage  # a driver's tagged type (say, decimal text)
             values = values.drop_null()
             if len(values) == 0:
                 continue

@@ -1,7 +1,8 @@
 """One chunk: query, encode, write, measure, publish. Runs in a worker process (or inline).
 
 `export_chunk` is a module-level function on a plain, picklable `ChunkTask`, so any executor
-can run it. Each process keeps one connection per source and reuses it across chunks.
+can run it. Each process keeps its connection to each source (and whatever the source opens
+beside it, such as the PostgreSQL source's ADBC connection) and reuses it across chunks.
 The statistics sidecar is written before the chunk file is published: a published chunk file
 therefore always has its figures beside it.
 """
@@ -17,12 +18,13 @@ from itertools import islice
 from pathlib import Path
 from typing import Any
 
+from exporter.config.models import FetchPath
 from exporter.encode import BatchEncoder, header_record
 from exporter.errors import DataError, ExporterError, OutputError
 from exporter.fsutil import write_json
 from exporter.hashing import ROW_HASH_COLUMN, csv_lines, hashed_lines
 from exporter.layout import ExportLayout
-from exporter.model import Chunk, ChunkOutcome, ChunkStats, TablePlan
+from exporter.model import Chunk, ChunkOutcome, ChunkStats, ReadPath, TablePlan
 from exporter.sources import get_source
 from exporter.sources.base import BulkOptions, DbConn, Source
 from exporter.sums import ColumnSums
@@ -41,7 +43,7 @@ class WriteOptions:
     compression_level: int | None
     fetch_rows: int
     client_hash: bool
-    fetch_path: str  # "auto", "batch" or "rows" (config: export.fetch_path)
+    fetch_path: FetchPath
 
 
 @dataclass(frozen=True)
@@ -100,8 +102,7 @@ def export_chunk(task: ChunkTask) -> ChunkOutcome:
     source: Source | None = None
     try:
         source, conn = _connection(task.source)
-        with source.chunk_transaction(conn, task.snapshot):
-            stats = _write_chunk(source, conn, task, layout, final)
+        stats = _write_chunk(source, conn, task, layout, final)
         return ChunkOutcome(plan.table, chunk.index, stats=stats)
     except ExporterError as exc:
         return ChunkOutcome(plan.table, chunk.index, error=exc.one_line(), error_code=exc.code)
@@ -137,20 +138,23 @@ def _write_chunk(
             query = source.dialect.select_chunk(plan, chunk)
             arrow = source.arrow_batches(conn, query, task.snapshot)
         sums: ColumnSums | None = None
+        path: ReadPath
         # Closing a generator early ends the driver's query even when a check raises
-        # midway; left suspended it would hold the connection and block ROLLBACK.
+        # midway; left suspended it would hold the connection and block ROLLBACK. It is
+        # closed before the transaction ends (`with` exits right to left).
         if bulk is not None:
             client_hash = fmt.row_hash and not in_db
-            with contextlib.closing(bulk):
+            with source.chunk_transaction(conn, task.snapshot), contextlib.closing(bulk):
                 _copy_bulk(bulk, writer, plan, client_hash)
             path = "bulk"
         elif arrow is not None:
-            with contextlib.closing(arrow):
+            with contextlib.closing(arrow):  # read in the source's own snapshot transaction
                 sums = _copy_arrow(arrow, writer, plan, chunk)
             path = "arrow"
         else:
-            sums = _copy_batches(source, conn, writer, plan, chunk, opts.fetch_rows)
-            path = "batch"
+            with source.chunk_transaction(conn, task.snapshot):
+                sums = _copy_batches(source, conn, writer, plan, chunk, opts.fetch_rows)
+            path = "rows"
         size = writer.finish()
         stats = ChunkStats(
             index=chunk.index,
@@ -161,7 +165,7 @@ def _write_chunk(
             sums=sums.exact_json() if sums else None,
             float_sums=sums.float_json() if sums else None,
             snapshot=task.snapshot,
-            path=path,  # type: ignore[arg-type]
+            path=path,
         )
         write_json(layout.chunk_stats_file(plan.table, chunk.index), stats.to_json())
         writer.publish()

@@ -13,6 +13,10 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 
+FetchPath = Literal["auto", "batch", "rows"]
+"""export.fetch_path: the engine's bulk path where it has one, the generic path (Arrow batches
+where the driver has them), or the generic path on Python rows."""
+
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
@@ -60,7 +64,7 @@ class SqliteSourceConfig(_Strict):
 
 
 class PostgresSourceConfig(_PasswordSource):
-    """A PostgreSQL server, read with psycopg 3."""
+    """A PostgreSQL server, read with psycopg 3 (and ADBC for Arrow batches)."""
 
     engine: Literal["postgresql"]
     host: str = "127.0.0.1"
@@ -144,7 +148,7 @@ class ExportSettings(_Strict):
     """Every chunk reads one snapshot where the engine can share one."""
     null_marker: str | None = None
     """How NULL is written; default "\\N" where the engine tells NULL from '' (else "")."""
-    fetch_path: Literal["auto", "batch", "rows"] = "auto"
+    fetch_path: FetchPath = "auto"
     """auto: the engine's bulk CSV path where it has one; batch: always the generic path
     (Arrow record batches where the driver has them, else rows); rows: the generic path with
     Python rows even where Arrow is available (slowest; for comparison and diagnosis)."""

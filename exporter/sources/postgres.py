@@ -73,6 +73,13 @@ class PostgresConn(DbConn):
         self.raw.close()
 
 
+def _session_options() -> str:
+    """libpq's `options`: the session settings as server command-line switches."""
+    return " ".join(
+        f"-c {k.replace(' ', '')}={v.replace(' ', '')}" for k, v in SESSION_SETTINGS.items()
+    )
+
+
 def _raw(conn: DbConn) -> Any:
     """The psycopg connection inside one of our connections."""
     assert isinstance(conn, PostgresConn)
@@ -100,9 +107,7 @@ class PostgresSource(Source):
             application_name="exporter",
             client_encoding="UTF8",
             connect_timeout=15,
-            options=" ".join(
-                f"-c {k.replace(' ', '')}={v.replace(' ', '')}" for k, v in SESSION_SETTINGS.items()
-            ),
+            options=_session_options(),
         )
         return PostgresConn(raw, self._adbc_uri)
 
@@ -111,15 +116,12 @@ class PostgresSource(Source):
         It holds the password: it is built only when a connection is opened, and never
         logged (libpq's messages do not repeat it)."""
         cfg = self.config
-        options = " ".join(
-            f"-c {k.replace(' ', '')}={v.replace(' ', '')}" for k, v in SESSION_SETTINGS.items()
-        )
         query = {
             **({"sslmode": cfg.sslmode} if cfg.sslmode else {}),
             "application_name": "exporter",
             "client_encoding": "UTF8",
             "connect_timeout": "15",
-            "options": options,
+            "options": _session_options(),
         }
         password = cfg.read_password()
         auth = quote(cfg.user, safe="") + (f":{quote(password, safe='')}" if password else "")

@@ -137,9 +137,10 @@ class PostgresDialect(Dialect):
         return range_where(locator, bounds.lower, bounds.upper, "%({})s")
 
     def select_chunk(self, plan: TablePlan, chunk: Chunk) -> Query:
-        # Batch path: values in Python types, except text-like columns (read as their text
-        # output), floats (widened to float8, as the bulk path prints them) and oid (an
-        # unsigned 32-bit integer, which Arrow would read as a signed int32: widened).
+        # Generic path (Python rows or Arrow batches): values in their own types, except
+        # text-like columns (read as their text output), floats (widened to float8, as the
+        # bulk path prints them) and oid (unsigned 32-bit, which Arrow would read as a
+        # signed int32: widened to int8).
         where, params = self._where(plan, chunk)
         exprs = []
         for column in plan.columns:

@@ -209,5 +209,5 @@ def test_metadata_repeats_the_source_figures(
         assert meta["row_hash"]["computed"] == "client"
         assert meta["null_marker"] == "\\N"
         assert all(
-            c["path"] == "batch" and c["file_name"].endswith(".csv.gz") for c in meta["chunks"]
+            c["path"] == "rows" and c["file_name"].endswith(".csv.gz") for c in meta["chunks"]
         )
