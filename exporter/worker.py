@@ -16,9 +16,8 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from exporter.config.models import FetchPath
 from exporter.encode import BatchEncoder, header_record
 from exporter.errors import DataError, ExporterError, OutputError
 from exporter.fsutil import write_json
@@ -29,6 +28,9 @@ from exporter.sources import get_source
 from exporter.sources.base import BulkOptions, DbConn, Source
 from exporter.sums import ColumnSums
 from exporter.writer import CsvGzipWriter
+
+if TYPE_CHECKING:  # only a type here: pydantic's models are slow to import in a worker
+    from exporter.config.models import FetchPath
 
 log = logging.getLogger(__name__)
 
