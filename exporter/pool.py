@@ -8,24 +8,17 @@ coordinator leaves no orphan writing files.
 
 from __future__ import annotations
 
-import atexit
-import ctypes
 import logging
 import multiprocessing
 import os
-import signal
-import sys
 from collections.abc import Callable
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from typing import Any, Literal, TypeVar
 
-from exporter import worker
+from exporter import worker, worker_setup
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
-
-_PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
-
 
 def worker_count(
     cpu_percent: int, cpu_count: int | None = None, explicit: int | None = None
@@ -52,30 +45,6 @@ class InlineExecutor(Executor):
         worker.close_connections()
 
 
-def _die_with_parent() -> None:
-    if sys.platform.startswith("linux"):
-        try:
-            libc = ctypes.CDLL("libc.so.6", use_errno=True)
-            libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
-        except OSError:
-            pass
-
-
-def _init_worker(queue: Any, debug: bool) -> None:
-    _die_with_parent()
-    # Close the cached connections while the interpreter is whole: left to garbage
-    # collection at shutdown, a driver's finaliser can fail noisily (ADBC's does).
-    atexit.register(worker.close_connections)
-    # Ctrl-C goes to the whole process group: the coordinator decides, workers carry on.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    logging.basicConfig(
-        level=logging.DEBUG if debug else logging.WARNING,
-        format="%(asctime)s %(levelname)-5s [worker] %(message)s",
-    )
-    if queue is not None:
-        worker.set_progress(lambda table, rows: queue.put((table, rows)))
-
-
 def create_executor(
     kind: Literal["process", "inline"],
     workers: int,
@@ -89,7 +58,7 @@ def create_executor(
     return ProcessPoolExecutor(
         max_workers=workers,
         mp_context=multiprocessing.get_context("spawn"),
-        initializer=_init_worker,
+        initializer=worker_setup.init_worker,
         initargs=(progress_queue, debug),
     )
 

@@ -1,0 +1,46 @@
+"""What a spawned worker process does first, before it imports anything heavy.
+
+This module imports only the standard library, so that a worker process reaches its signal
+set-up within milliseconds of starting: a Ctrl-C (sent to the whole process group) or a
+`kill -9` of the coordinator that arrives while the worker is still importing drivers must
+neither print a traceback nor leave an orphan. The exporter's own modules are imported after.
+"""
+
+from __future__ import annotations
+
+import atexit
+import ctypes
+import logging
+import signal
+import sys
+from typing import Any
+
+_PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
+
+
+def _die_with_parent() -> None:
+    if sys.platform.startswith("linux"):
+        try:
+            libc = ctypes.CDLL("libc.so.6", use_errno=True)
+            libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+        except OSError:
+            pass
+
+
+def init_worker(queue: Any, debug: bool) -> None:
+    """The pool's initializer: die with the coordinator, leave Ctrl-C to it, then set up
+    logging, progress reports and the closing of connections at exit."""
+    _die_with_parent()
+    # Ctrl-C goes to the whole process group: the coordinator decides, workers carry on.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    logging.basicConfig(
+        level=logging.DEBUG if debug else logging.WARNING,
+        format="%(asctime)s %(levelname)-5s [worker] %(message)s",
+    )
+    from exporter import worker  # the heavy part, once the signals are set
+
+    # Close the cached connections while the interpreter is whole: left to garbage
+    # collection at shutdown, a driver's finaliser can fail noisily (ADBC's does).
+    atexit.register(worker.close_connections)
+    if queue is not None:
+        worker.set_progress(lambda table, rows: queue.put((table, rows)))
