@@ -7,11 +7,8 @@ common type with Arrow compute kernels: no Python object per cell. The rules are
 the same bytes and refuse the same values.
 
 Arrow's own text differs from BigQuery's (and PostgreSQL's) in a few places, handled here:
-- doubles: Arrow keeps fixed notation only up to about 1e10 and from 1e-6, writes `1e-7`,
-  `nan` and `inf`. Its shortest digits are kept and re-laid out in Arrow (fixed notation in
-  [1e-4, 1e15), else `d.ddde+XX` with at least two exponent digits); NaN, infinities, and
-  values at or above 2**53 with fewer than 17 digits (where a halfway tie can make the two
-  shortest-digit algorithms differ) go through `format_float`.
+- doubles: Arrow's shortest digits are kept and re-laid out as PostgreSQL prints them
+  (arrow_text.py); NaN, infinities and possible halfway ties go through `format_float`.
 - decimals of an Arrow decimal type: Arrow writes `1.0E-9`; such cells go through Python.
 - times: Arrow always writes six fractional digits, which are trimmed; zoned timestamps are
   printed as UTC wall-clock time with `+00:00` appended.
@@ -28,14 +25,12 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from exporter.encode import BatchEncoder, format_float
+from exporter.arrow_text import float_cells, trim_fraction
+from exporter.encode import BatchEncoder
 from exporter.errors import DataError
 from exporter.hashing import hex_digests
 from exporter.model import Column, ColumnKind
 
-# Fixed notation in PostgreSQL's float8out: decimal exponents in [-4, 15).
-_FIXED_LOW, _FIXED_HIGH = 1e-4, 1e15
-_TIE_MIN = float(2**53)  # below this no shortest-digit choice can be a halfway tie
 _PLAIN_DECIMAL = r"^-?[0-9]+(\.[0-9]+)?$"
 _DAY_ONE, _DAY_LAST = -719162, 2932896  # 0001-01-01 and 9999-12-31 as days since 1970
 _US_PER_DAY = 86_400_000_000
@@ -52,10 +47,14 @@ class ArrowEncoder:
     def records(self, batch: pa.RecordBatch) -> pa.Array:
         """One string per row: the CSV record without its line end. Raises DataError for a
         value that cannot be written, naming the column."""
-        if batch.num_columns != len(self.columns):
-            raise DataError(f"expected {len(self.columns)} columns, got {batch.num_columns}")
+        return self.records_of(plain_columns(batch))
+
+    def records_of(self, arrays: list[pa.Array]) -> pa.Array:
+        """`records` for a batch's columns already made plain by `plain_columns`."""
+        if len(arrays) != len(self.columns):
+            raise DataError(f"expected {len(self.columns)} columns, got {len(arrays)}")
         cells = [
-            self._cells(position, column, batch.column(position))
+            self._cells(position, column, arrays[position])
             for position, column in enumerate(self.columns)
         ]
         if len(cells) == 1:
@@ -66,10 +65,6 @@ class ArrowEncoder:
 
     def _cells(self, position: int, column: Column, values: pa.Array) -> pa.Array:
         """The column's cells as a string array, NULL where the value is NULL."""
-        if isinstance(values.type, pa.BaseExtensionType):
-            values = values.storage  # a driver's tagged type (say, decimal text): its storage
-        if pa.types.is_large_string(values.type):  # 64-bit offsets
-            values = values.cast(pa.string())  # a batch is far below 2 GB of text
         cells = _vector_cells(column, values)
         if cells is None:
             python = _python_values(column, values)
@@ -80,6 +75,20 @@ class ArrowEncoder:
         elif pc.any(pc.equal(cells, self.null_marker)).as_py():
             raise self._python.marker_error(column)
         return cells
+
+
+def plain_columns(batch: pa.RecordBatch) -> list[pa.Array]:
+    """The batch's columns as the encoder and the sums take them: a driver's tagged
+    (extension) type as its storage (ADBC gives PostgreSQL's numeric as tagged decimal text),
+    64-bit-offset strings as ordinary strings (a batch is far below 2 GB of text)."""
+    arrays = []
+    for values in batch.columns:
+        if isinstance(values.type, pa.BaseExtensionType):
+            values = values.storage
+        if pa.types.is_large_string(values.type):
+            values = values.cast(pa.string())
+        arrays.append(values)
+    return arrays
 
 
 def record_lines(records: pa.Array, with_hash: bool) -> bytes | memoryview:
@@ -115,7 +124,7 @@ def _vector_cells(column: Column, values: pa.Array) -> pa.Array | None:
     if kind is ColumnKind.DECIMAL:
         return _decimal_cells(values)
     if kind is ColumnKind.FLOAT and pa.types.is_floating(kind_type):
-        return _float_cells(pc.cast(values, pa.float64()))  # float32 widens exactly
+        return float_cells(pc.cast(values, pa.float64()))  # float32 widens exactly
     if kind is ColumnKind.DATE and pa.types.is_date(kind_type):
         try:
             days = pc.cast(values, pa.date32())
@@ -160,78 +169,6 @@ def _decimal_cells(values: pa.Array) -> pa.Array | None:
     return text if pc.all(plain).as_py() is not False else None
 
 
-def _float_cells(values: pa.Array) -> pa.Array:
-    text = pc.cast(values, pa.string())
-    size = pc.abs(values)
-    has_exponent = pc.match_substring(text, "e")
-    fixed_here = pc.and_(pc.greater_equal(size, _FIXED_LOW), pc.less(size, _FIXED_HIGH))
-    # Arrow switches to exponent form from about 1e10 up: such values are shifted back below.
-    shift = pc.and_(pc.and_(fixed_here, has_exponent), pc.greater_equal(size, 1.0))
-    same_layout = pc.or_(
-        pc.and_(fixed_here, pc.invert(has_exponent)),
-        pc.and_(pc.invert(fixed_here), has_exponent),
-    )
-    # From 2**53 up the two algorithms can differ only where fewer than 17 digits suffice
-    # (a halfway tie): 17 significant digits are the same in both.
-    tie_free = pc.or_(
-        pc.less(size, _TIE_MIN), pc.match_substring_regex(text, r"^-?[0-9]\.[0-9]{16}e\+")
-    )
-    # Zero is "0" or "-0" in both; NaN compares false everywhere, so it is never kept.
-    kept = pc.or_(pc.and_(pc.or_(same_layout, shift), tie_free), pc.equal(size, 0.0))
-    kept = pc.or_kleene(kept, pc.is_null(values))  # NULL stays NULL
-    padded = pc.fill_null(pc.and_(has_exponent, pc.less(size, _FIXED_LOW)), False)
-    if pc.any(padded).as_py():  # 1e-7 -> 1e-07, on those rows only (a regex costs)
-        small = pc.replace_substring_regex(pc.filter(text, padded), r"e-([0-9])$", r"e-0\1")
-        text = pc.replace_with_mask(text, padded, small)
-    if pc.any(shift).as_py():
-        text = _exponent_to_fixed(text, pc.fill_null(shift, False))
-    # Below 1e-4 Arrow still writes fixed notation down to 1e-6: written here as exponents.
-    tiny = pc.and_(pc.greater(size, 0.0), pc.less(size, _FIXED_LOW))
-    unshift = pc.fill_null(pc.and_(tiny, pc.invert(has_exponent)), False)
-    if pc.any(unshift).as_py():
-        text, converted = _fixed_to_exponent(text, unshift)
-        kept = pc.or_(kept, converted)
-    redo = pc.invert(pc.fill_null(kept, True))
-    if not pc.any(redo).as_py():
-        return text
-    slow = pc.filter(values, redo).to_pylist()
-    return pc.replace_with_mask(text, redo, pa.array(list(map(format_float, slow)), pa.string()))
-
-
-def _fixed_to_exponent(text: pa.Array, rows: pa.Array) -> tuple[pa.Array, pa.Array]:
-    """`0.0000123` -> `1.23e-05` and `0.00000123` -> `1.23e-06` for the `rows`; also returns
-    which rows were converted (any other layout is left to Python)."""
-    part = pc.filter(text, rows)
-    out, matched = part, pc.is_null(part)  # all false: the strings hold no NULL
-    for zeros in (4, 5):
-        pattern = f"^(-?)0\\.0{{{zeros}}}([1-9])([0-9]*)$"
-        hit = pc.match_substring_regex(part, pattern)
-        written = pc.replace_substring_regex(part, pattern, f"\\1\\2.\\3e-{zeros + 1:02d}")
-        out, matched = pc.if_else(hit, written, out), pc.or_(matched, hit)
-    out = pc.replace_substring(out, ".e", "e")  # one digit: `1.e-05` -> `1e-05`
-    return pc.replace_with_mask(text, rows, out), pc.replace_with_mask(rows, rows, matched)
-
-
-def _exponent_to_fixed(text: pa.Array, rows: pa.Array) -> pa.Array:
-    """`4.2336845476229316e+12` -> `4233684547622.9316` for the `rows` (positive exponents):
-    the digits padded with zeros, the point put back after exponent + 1 of them, trimmed."""
-    part = pc.filter(text, rows)
-    exponents = pc.cast(pc.extract_regex(part, r"e\+(?P<e>[0-9]+)$").field("e"), pa.int32())
-    shifted = part
-    for exponent in pc.unique(exponents).to_pylist():
-        these = pc.equal(exponents, exponent)
-        digits = pc.replace_substring_regex(
-            pc.filter(part, these),
-            r"^(-?)([0-9])\.?([0-9]*)e\+[0-9]+$",
-            r"\1\2\3" + "0" * (exponent + 1),
-        )
-        pointed = pc.replace_substring_regex(
-            digits, f"^(-?[0-9]{{{exponent + 1}}})([0-9]*)$", r"\1.\2"
-        )
-        shifted = pc.replace_with_mask(shifted, these, _trim_fraction(pointed))
-    return pc.replace_with_mask(text, rows, shifted)
-
-
 def _timestamp_cells(column: Column, values: pa.Array) -> pa.Array:
     zone = values.type.tz
     if column.kind is ColumnKind.DATETIME and zone is not None:
@@ -247,7 +184,7 @@ def _timestamp_cells(column: Column, values: pa.Array) -> pa.Array:
     _check_years(column, pc.cast(micros, pa.int64()), _DAY_ONE * _US_PER_DAY, last)
     # Arrow stores instants in UTC whatever the zone: viewed without a zone, they print as
     # UTC wall-clock time, without the costly per-value zone lookup of a zoned cast.
-    text = _trim_fraction(pc.cast(micros.view(pa.timestamp("us")), pa.string()))
+    text = trim_fraction(pc.cast(micros.view(pa.timestamp("us")), pa.string()))
     if column.kind is ColumnKind.DATETIME:
         return text
     # A TIMESTAMP value without a zone is UTC already (dialects convert in SQL), as in encode.py.
@@ -262,7 +199,7 @@ def _time_cells(column: Column, values: pa.Array) -> pa.Array:
     # PostgreSQL's time holds 24:00:00, which Arrow would print as garbage: refused, as
     # BigQuery's TIME ends at 23:59:59.999999 (and Python's time, on the row path).
     _check_range(column, pc.cast(micros, pa.int64()), 0, _US_PER_DAY - 1, "outside the day")
-    return _trim_fraction(pc.cast(micros, pa.string()))
+    return trim_fraction(pc.cast(micros, pa.string()))
 
 
 def _sub_microsecond(column: Column) -> DataError:
@@ -271,12 +208,6 @@ def _sub_microsecond(column: Column) -> DataError:
         "cannot express (a fraction of a microsecond, or a year far outside 1-9999)",
         hint="round the column to microseconds in the source (e.g. CAST AS TIMESTAMP(6))",
     )
-
-
-def _trim_fraction(text: pa.Array) -> pa.Array:
-    """`03:04:05.120000` -> `03:04:05.12`, `03:04:05.000000` -> `03:04:05`. Every value must
-    have a point (Arrow writes six fractional digits), which stops the trimming of zeros."""
-    return pc.ascii_rtrim(pc.ascii_rtrim(text, characters="0"), characters=".")
 
 
 def _check_years(column: Column, numbers: pa.Array, low: int, high: int) -> None:

@@ -20,6 +20,7 @@ from exporter import worker, worker_setup
 T = TypeVar("T")
 log = logging.getLogger(__name__)
 
+
 def worker_count(
     cpu_percent: int, cpu_count: int | None = None, explicit: int | None = None
 ) -> int:

@@ -160,15 +160,13 @@ class ColumnSums:
             self.add_floats(name, [float(v) for v in columns[i] if v is not None])  # type: ignore[arg-type]
 
     def add_arrow_columns(self, arrays: Sequence[Any]) -> None:
-        """Add a batch of Arrow arrays, one per column: exact columns are summed in Arrow's
-        76-digit decimals where their type allows (see `arrow_exact_type`), else in Python."""
+        """Add a batch of plain Arrow arrays (arrow_encode.plain_columns), one per column:
+        exact columns are summed inside Arrow where their type allows (`arrow_exact_sum`),
+        else in Python."""
         import pyarrow as pa
 
         for i, name in self.exact_positions:
-            values = arrays[i]
-            if isinstance(values.type, pa.BaseExtensionType):
-                values = values.storage  # a driver's tagged type (say, decimal text)
-            values = values.drop_null()
+            values = arrays[i].drop_null()
             if len(values) == 0:
                 continue
             exact_type = arrow_exact_type(self.columns[i])

@@ -214,18 +214,19 @@ def _copy_arrow(
     batches: Iterator[Any], writer: CsvGzipWriter, plan: TablePlan, chunk: Chunk
 ) -> ColumnSums:
     # Imported here: pyarrow costs a process some 50 MB, which bulk-path workers never need.
-    from exporter.arrow_encode import ArrowEncoder, record_lines
+    from exporter.arrow_encode import ArrowEncoder, plain_columns, record_lines
 
     encoder = ArrowEncoder(plan.columns, plan.file_format.null_marker)
     sums = ColumnSums(plan.columns)
     table = plan.table.qualified
     for batch in batches:
+        columns = plain_columns(batch)  # once, for the encoder and the sums
         try:
-            records = encoder.records(batch)
+            records = encoder.records_of(columns)
         except DataError as exc:
             raise DataError(f"{table} chunk {chunk.index}: {exc.message}", hint=exc.hint) from None
         writer.write_bytes(record_lines(records, plan.file_format.row_hash), batch.num_rows)
-        sums.add_arrow_columns(batch.columns)
+        sums.add_arrow_columns(columns)
         _report(table, batch.num_rows)
     return sums
 

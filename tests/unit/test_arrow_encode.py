@@ -230,12 +230,12 @@ def test_other_zones_are_written_in_utc() -> None:
 
 def test_common_values_are_formatted_without_python(monkeypatch: pytest.MonkeyPatch) -> None:
     """The hot loop stays in Arrow: no per-value Python for typical values of each kind."""
-    import exporter.arrow_encode as arrow_encode
+    import exporter.arrow_text as arrow_text
 
     def refuse(*_args: object) -> list[str]:
         raise AssertionError("per-value Python was used")
 
-    monkeypatch.setattr(arrow_encode, "format_float", refuse)
+    monkeypatch.setattr(arrow_text, "format_float", refuse)
     monkeypatch.setattr(BatchEncoder, "encode_column", refuse)
     rng = random.Random(7)
     arrays = {
