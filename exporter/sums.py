@@ -34,8 +34,7 @@ def float_total(values: Iterable[float]) -> float:
     try:
         return math.fsum(numbers)
     except (OverflowError, ValueError):
-        with decimal.localcontext(EXACT):
-            return float(sum(map(Decimal, numbers), Decimal(0)))
+        return float(_decimal_sum(numbers))
 
 
 # A float column's running sum: doubles whose exact sum is the exact sum of every value so
