@@ -154,7 +154,7 @@ def _add_column(
     """Add one batch's cells of a numeric column. Exact columns of a known scale are parsed
     and summed inside Arrow (`arrow_exact_sum`: 64-bit integers in two exact halves, others
     in 76-digit decimals), doubles are parsed by Arrow and summed exactly across batches
-    (`ColumnSums.add_floats`); any batch Arrow refuses (NaN in a decimal, a cell that is not
+    (`ColumnSums.add_arrow_floats`); any batch Arrow refuses (NaN in a decimal, a cell that is not
     a number) goes through Python, which names the problem."""
     import pyarrow as pa
     import pyarrow.compute as pc
@@ -164,7 +164,7 @@ def _add_column(
         try:
             if is_float:
                 # Arrow parses doubles correctly rounded (and NaN, Infinity), as float() does.
-                sums.add_floats(name, pc.cast(present, pa.float64()).to_pylist())
+                sums.add_arrow_floats(name, pc.cast(present, pa.float64()))
             else:
                 sums.add_exact(name, arrow_exact_sum(present, exact_type))
             return

@@ -2,20 +2,20 @@
 
 Integers and decimals are summed exactly (Python int, and Decimal in a context wide enough
 that no addition rounds). Floating columns are summed separately, because their figures are
-compared only between file and worker record: batch by batch into terms whose exact sum is
-the exact sum of the values (`exact_float_terms`), rounded once at the end.
+compared only between file and worker record: exactly, batch by batch, and rounded once at
+the end (`float_sum.ExactFloatSum`).
 """
 
 from __future__ import annotations
 
 import decimal
-import math
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from functools import partial
 from operator import is_not
 from typing import Any
 
+from exporter.float_sum import ExactFloatSum
 from exporter.model import Column, ColumnKind
 
 _present = partial(is_not, None)
@@ -24,65 +24,6 @@ _present = partial(is_not, None)
 EXACT = decimal.Context(
     prec=decimal.MAX_PREC, Emax=decimal.MAX_EMAX, Emin=decimal.MIN_EMIN, traps=[]
 )
-
-
-def float_total(values: Iterable[float]) -> float:
-    """The correctly rounded sum of doubles (math.fsum), also where fsum gives up: an
-    intermediate overflow (1e308 + 1e308) gives the exact sum rounded once, which may be
-    infinite, and +inf with -inf gives NaN, as IEEE addition would."""
-    numbers = list(values)
-    try:
-        return math.fsum(numbers)
-    except (OverflowError, ValueError):
-        return float(_decimal_sum(numbers))
-
-
-# A float column's running sum: doubles whose exact sum is the exact sum of every value so
-# far, or a Decimal where doubles could not hold a partial sum.
-FloatTerms = list[float | Decimal]
-_MAX_TERMS = 64  # an exact sum of doubles needs far fewer non-overlapping doubles
-
-
-def exact_float_terms(values: list[float]) -> FloatTerms:
-    """Numbers whose exact sum is the exact sum of `values`, so that batches can be summed
-    one at a time and still give the correctly rounded total of the whole: the fsum of the
-    values, then the fsum of what is left, until nothing is (each fsum is correctly rounded,
-    so the remainder shrinks to exactly 0). A Decimal where an intermediate sum overflows;
-    the IEEE result (an infinity or NaN) where the values hold infinities or NaN."""
-    if not values:
-        return []
-    try:
-        terms: list[float] = [math.fsum(values)]
-    except OverflowError:
-        return [_decimal_sum(values)]
-    except ValueError:  # +inf and -inf
-        return [math.nan]
-    if not math.isfinite(terms[0]):
-        return list[float | Decimal](terms)
-    work = [*values, -terms[0]]  # the values less the terms so far, in one list
-    while len(terms) < _MAX_TERMS:
-        try:
-            rest = math.fsum(work)
-        except OverflowError:
-            break
-        if rest == 0:
-            return list[float | Decimal](terms)
-        terms.append(rest)
-        work.append(-rest)
-    return [_decimal_sum(values)]
-
-
-def terms_total(terms: FloatTerms) -> float:
-    """The correctly rounded value of the exact sum of `terms` (see `exact_float_terms`)."""
-    doubles = [t for t in terms if isinstance(t, float)]
-    if len(doubles) < len(terms):
-        return float(_decimal_sum(terms))
-    return float_total(doubles)
-
-
-def _decimal_sum(values: Iterable[float | Decimal]) -> Decimal:
-    with decimal.localcontext(EXACT):
-        return sum(map(Decimal, values), Decimal(0))
 
 
 def arrow_exact_type(column: Column) -> Any:
@@ -142,7 +83,7 @@ class ColumnSums:
             (i, c.name) for i, c in enumerate(columns) if c.kind is ColumnKind.FLOAT
         ]
         self.exact: dict[str, Decimal] = {name: Decimal(0) for _, name in self.exact_positions}
-        self.floats: dict[str, FloatTerms] = {name: [] for _, name in self.float_positions}
+        self.floats = {name: ExactFloatSum() for _, name in self.float_positions}
 
     def add_rows(self, rows: Sequence[Sequence[object]]) -> None:
         """Add a batch of rows holding Python values (None for NULL)."""
@@ -177,7 +118,7 @@ class ColumnSums:
                     pass  # more digits than the declared scale, say: Python names nothing
             self.exact[name] = self._add(self.exact[name], map(_exact_number, values.to_pylist()))
         for i, name in self.float_positions:
-            self.add_floats(name, arrays[i].drop_null().to_pylist())
+            self.add_arrow_floats(name, arrays[i])
 
     def add_texts(self, position: int, name: str, texts: Iterable[str], float_column: bool) -> None:
         """Add cells as written in a CSV file (NULL cells already removed)."""
@@ -192,13 +133,12 @@ class ColumnSums:
             self.exact[name] = self._add(self.exact[name], (total,))
 
     def add_floats(self, name: str, values: list[float]) -> None:
-        """Add a batch of a floating column's values, keeping the running sum exact."""
-        terms = self.floats[name]
-        terms.extend(exact_float_terms(values))
-        if len(terms) > _MAX_TERMS:  # many batches: fold the terms into fewer, still exact
-            doubles = [t for t in terms if isinstance(t, float)]
-            folded = exact_float_terms(doubles) if len(doubles) == len(terms) else []
-            self.floats[name] = folded or [_decimal_sum(terms)]
+        """Add a batch of a floating column's values (Python floats)."""
+        self.floats[name].add_values(values)
+
+    def add_arrow_floats(self, name: str, values: Any) -> None:
+        """Add a batch of a floating column's values (an Arrow array; NULLs are skipped)."""
+        self.floats[name].add_arrow(values)
 
     @staticmethod
     def _add(start: Decimal, values: Iterable[Any]) -> Decimal:
@@ -217,4 +157,4 @@ class ColumnSums:
 
     def float_json(self) -> dict[str, float]:
         """Floating sums."""
-        return {name: terms_total(parts) for name, parts in self.floats.items()}
+        return {name: running.total() for name, running in self.floats.items()}

@@ -4,7 +4,7 @@ read back from the written files and the figures the workers recorded.
 Integer and decimal columns are compared exactly (Decimal, never float). Floating columns are
 not compared against the source: the database's SUM of doubles depends on summation order
 and can overflow, so it proves nothing either way. Their file sums are compared with the
-workers' (both math.fsum, so exactly rounded) with a relative tolerance of 1e-12.
+workers' (both the exact sum rounded once: float_sum.py) with a relative tolerance of 1e-12.
 """
 
 from __future__ import annotations
@@ -15,11 +15,12 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from exporter.float_sum import float_total
 from exporter.layout import ExportLayout
 from exporter.model import ChunkStats, TablePlan
 from exporter.readback import read_chunk_figures
 from exporter.sources.base import Source
-from exporter.sums import EXACT, float_total
+from exporter.sums import EXACT
 from exporter.validation.readers import ChunkReaders
 
 FLOAT_REL_TOLERANCE = 1e-12

@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 
 from exporter.encode import BatchEncoder, header_record
 from exporter.errors import ValidationFailed
+from exporter.float_sum import float_total
 from exporter.hashing import ROW_HASH_COLUMN, csv_lines, hashed_lines, row_hash
 from exporter.model import (
     Chunk,
@@ -28,7 +29,7 @@ from exporter.model import (
     TableRef,
 )
 from exporter.readback import read_chunk_figures
-from exporter.sums import ColumnSums, float_total
+from exporter.sums import ColumnSums
 from exporter.writer import CsvGzipWriter
 
 MARKER = "\\N"
@@ -375,12 +376,18 @@ def test_extreme_doubles_export_and_validate(tmp_path: Path) -> None:
     db = tmp_path / "f.sqlite"
     con = sqlite3.connect(db)
     con.execute("CREATE TABLE f (id INTEGER PRIMARY KEY, x REAL)")
-    con.executemany("INSERT INTO f VALUES (?, ?)",
-                    [(1, math.inf), (2, -math.inf), (3, 1e308), (4, 1e308), (5, None)])
+    con.executemany(
+        "INSERT INTO f VALUES (?, ?)",
+        [(1, math.inf), (2, -math.inf), (3, 1e308), (4, 1e308), (5, None)],
+    )
     con.commit()
     con.close()
-    config = parse_config({"source": {"engine": "sqlite", "path": str(db)},
-                           "export": {"output_dir": str(tmp_path / "out")}})
+    config = parse_config(
+        {
+            "source": {"engine": "sqlite", "path": str(db)},
+            "export": {"output_dir": str(tmp_path / "out")},
+        }
+    )
     run = run_export(config, inline=True, show_progress=False)
     assert run.ok, run.results[0].errors
 

@@ -9,8 +9,9 @@ import math
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from exporter.float_sum import float_total
 from exporter.model import Column, ColumnKind
-from exporter.sums import ColumnSums, float_total
+from exporter.sums import ColumnSums
 
 
 @given(
@@ -53,8 +54,10 @@ def _same_float(a: float, b: float) -> bool:
 
 @settings(max_examples=300)
 @given(
-    st.lists(st.one_of(st.floats(allow_nan=False), st.sampled_from([1e308, -1e308, 1e20, 1.0])),
-             max_size=40),
+    st.lists(
+        st.one_of(st.floats(allow_nan=False), st.sampled_from([1e308, -1e308, 1e20, 1.0])),
+        max_size=40,
+    ),
     st.lists(st.integers(0, 40), max_size=6),
 )
 def test_float_sums_in_batches_equal_the_sum_of_everything(
