@@ -59,11 +59,15 @@ def pg_schema(pg: Any) -> Iterator[str]:
 
 def make_config(source: dict[str, Any], output_dir: Path, **export: Any) -> ExportConfig:
     """An ExportConfig for tests (validated like a real config file)."""
-    return parse_config({"source": source,
-                         "export": {"output_dir": str(output_dir), **export}})
+    return parse_config({"source": source, "export": {"output_dir": str(output_dir), **export}})
 
 
 def pg_source() -> dict[str, Any]:
     """The `source:` block of the test PostgreSQL server."""
-    return {"engine": "postgresql", "host": PG["host"], "port": PG["port"],
-            "database": PG["dbname"], "user": PG["user"]}
+    return {
+        "engine": "postgresql",
+        "host": PG["host"],
+        "port": PG["port"],
+        "database": PG["dbname"],
+        "user": PG["user"],
+    }

@@ -93,8 +93,13 @@ def decode_cell(cell: tuple[str, bool], column: Column, marker: str) -> Any:
     raise AssertionError(kind)
 
 
-def table_rows(out: Path, schema: str, table: str, columns: list[Column], marker: str,
-               ) -> list[tuple[Any, ...]]:
+def table_rows(
+    out: Path,
+    schema: str,
+    table: str,
+    columns: list[Column],
+    marker: str,
+) -> list[tuple[Any, ...]]:
     """Every row of every chunk file of a table, decoded (row_hash dropped)."""
     from exporter.layout import ExportLayout
     from exporter.model import TableRef

@@ -22,8 +22,9 @@ pytestmark = pytest.mark.postgres
     ],
     ids=["role", "database", "no server"],
 )
-def test_refused_login_names_its_cause(pg_available: None, tmp_path: Path,
-                                       change: dict[str, object], code: str, fix: str) -> None:
+def test_refused_login_names_its_cause(
+    pg_available: None, tmp_path: Path, change: dict[str, object], code: str, fix: str
+) -> None:
     config = make_config({**pg_source(), **change}, tmp_path / "out")
     with pytest.raises(SourceError) as info:
         run_export(config, inline=True, show_progress=False)

@@ -40,7 +40,8 @@ TIES = [1e23, 3.092535278770144e18, 6.429560891534334e16, -5.526157682459064e17]
 # Every bit pattern is a double: uniform over bits reaches huge, tiny and subnormal values
 # (and NaNs with payloads) far more often than uniform over values would.
 any_bits = st.integers(min_value=0, max_value=2**64 - 1).map(
-    lambda bits: struct.unpack("<d", struct.pack("<Q", bits))[0])
+    lambda bits: struct.unpack("<d", struct.pack("<Q", bits))[0]
+)
 doubles = st.one_of(
     st.floats(allow_nan=True, allow_infinity=True, allow_subnormal=True),
     st.floats(min_value=-SMALLEST_NORMAL, max_value=SMALLEST_NORMAL),  # zeros and subnormals
@@ -90,11 +91,35 @@ def check(conn: Any, value: float) -> None:
 
 
 def with_examples(test: Any) -> Any:
-    for value in (0.0, -0.0, math.inf, -math.inf, math.nan, SMALLEST_SUBNORMAL,
-                  -SMALLEST_SUBNORMAL, 3 * SMALLEST_SUBNORMAL, -2.5e-310, LARGEST_SUBNORMAL,
-                  SMALLEST_NORMAL, LARGEST, -LARGEST, 1e15, 999999999999999.9,
-                  123456789012345.67, 1e16, 2.0**53, 2.0**53 + 2, 1e-4, 9.999999999999999e-05,
-                  0.0001234, 1e-5, 0.1, 1 / 3, 1e22, 1.7000000001234568e18):
+    for value in (
+        0.0,
+        -0.0,
+        math.inf,
+        -math.inf,
+        math.nan,
+        SMALLEST_SUBNORMAL,
+        -SMALLEST_SUBNORMAL,
+        3 * SMALLEST_SUBNORMAL,
+        -2.5e-310,
+        LARGEST_SUBNORMAL,
+        SMALLEST_NORMAL,
+        LARGEST,
+        -LARGEST,
+        1e15,
+        999999999999999.9,
+        123456789012345.67,
+        1e16,
+        2.0**53,
+        2.0**53 + 2,
+        1e-4,
+        9.999999999999999e-05,
+        0.0001234,
+        1e-5,
+        0.1,
+        1 / 3,
+        1e22,
+        1.7000000001234568e18,
+    ):
         test = example(value=value)(test)
     return test
 

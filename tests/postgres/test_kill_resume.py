@@ -67,8 +67,10 @@ FROM generate_series(1, {rows}) AS g
 
 def _create_table(pg: Any, schema: str) -> str:
     table = f'"{schema}"."{TABLE}"'
-    pg.execute(f"CREATE TABLE {table} (id integer PRIMARY KEY, txt text, "
-               "amount numeric(18, 4), at timestamptz)")
+    pg.execute(
+        f"CREATE TABLE {table} (id integer PRIMARY KEY, txt text, "
+        "amount numeric(18, 4), at timestamptz)"
+    )
     pg.execute(FILL_SQL.format(t=table, rows=ROWS))
     pg.execute(f"ANALYZE {table}")
     return table
@@ -100,7 +102,7 @@ def _group_members(pgid: int) -> list[tuple[int, str]]:
             stat = (entry / "stat").read_text()
         except OSError:
             continue
-        fields = stat[stat.rindex(")") + 2:].split()  # after "pid (comm) "
+        fields = stat[stat.rindex(")") + 2 :].split()  # after "pid (comm) "
         if int(fields[2]) == pgid:
             members.append((int(entry.name), fields[0]))
     return members
@@ -123,14 +125,22 @@ def _wait_group_gone(pgid: int) -> str:
         time.sleep(0.02)
 
 
-def _wait_for_chunks(proc: subprocess.Popen[bytes], logs: Path, layout: ExportLayout,
-                     ref: TableRef, at_least: int, until: float = math.inf) -> None:
+def _wait_for_chunks(
+    proc: subprocess.Popen[bytes],
+    logs: Path,
+    layout: ExportLayout,
+    ref: TableRef,
+    at_least: int,
+    until: float = math.inf,
+) -> None:
     """Wait until `at_least` chunk files are published or time.monotonic() reaches `until`."""
     deadline = time.monotonic() + PROGRESS_TIMEOUT
     while len(layout.existing_chunk_files(ref)) < at_least and time.monotonic() < until:
         if proc.poll() is not None:
-            pytest.fail(f"export exited ({proc.returncode}) before {at_least} chunk files "
-                        f"(seed {SEED}):\n" + logs.read_text(errors="replace")[-3000:])
+            pytest.fail(
+                f"export exited ({proc.returncode}) before {at_least} chunk files "
+                f"(seed {SEED}):\n" + logs.read_text(errors="replace")[-3000:]
+            )
         if time.monotonic() > deadline:
             pytest.fail(f"not {at_least} chunk files within {PROGRESS_TIMEOUT} s (seed {SEED})")
         time.sleep(0.005)
@@ -138,9 +148,11 @@ def _wait_for_chunks(proc: subprocess.Popen[bytes], logs: Path, layout: ExportLa
 
 def _temp_files(root: Path) -> list[Path]:
     """Partial files: the layout's temp names, and anything else hidden or named *.tmp."""
-    return [p for p in root.rglob("*")
-            if p.is_file() and (is_temp_file(p) or p.name.startswith(".")
-                                or p.name.endswith(".tmp"))]
+    return [
+        p
+        for p in root.rglob("*")
+        if p.is_file() and (is_temp_file(p) or p.name.startswith(".") or p.name.endswith(".tmp"))
+    ]
 
 
 def _check_published(layout: ExportLayout, ref: TableRef) -> dict[str, str]:
@@ -163,8 +175,9 @@ def _check_published(layout: ExportLayout, ref: TableRef) -> dict[str, str]:
     return digests
 
 
-def _chunk_ids_and_texts(layout: ExportLayout, ref: TableRef) -> tuple[
-        collections.Counter[int], dict[int, str]]:
+def _chunk_ids_and_texts(
+    layout: ExportLayout, ref: TableRef
+) -> tuple[collections.Counter[int], dict[int, str]]:
     counts: collections.Counter[int] = collections.Counter()
     texts: dict[int, str] = {}
     for path in layout.existing_chunk_files(ref).values():
@@ -183,13 +196,13 @@ def _chunk_ids_and_texts(layout: ExportLayout, ref: TableRef) -> tuple[
 
 @pytest.mark.parametrize("fetch_path", ["auto", "batch"])  # COPY, and Arrow batches (ADBC)
 def test_sigkill_three_times_then_resume_exports_every_row_once(
-        pg: Any, pg_schema: str, tmp_path: Path, fetch_path: str) -> None:
+    pg: Any, pg_schema: str, tmp_path: Path, fetch_path: str
+) -> None:
     table = _create_table(pg, pg_schema)
     out = tmp_path / "out"
     config = _write_config(tmp_path, pg_schema, out, fetch_path)
     layout, ref = ExportLayout(out), TableRef(pg_schema, TABLE)
-    command = [sys.executable, "-m", "exporter", "export", "--config", str(config),
-               "--no-progress"]
+    command = [sys.executable, "-m", "exporter", "export", "--config", str(config), "--no-progress"]
     rng = random.Random(SEED)
     published: dict[str, str] = {}  # chunk file name -> sha256, as first seen after a kill
     partial_left = 0
@@ -198,8 +211,9 @@ def test_sigkill_three_times_then_resume_exports_every_row_once(
         before = len(layout.existing_chunk_files(ref))
         started = time.monotonic()
         with open(logs, "wb") as log_file:
-            proc = subprocess.Popen(command, cwd=REPO, stdout=log_file,
-                                    stderr=subprocess.STDOUT, start_new_session=True)
+            proc = subprocess.Popen(
+                command, cwd=REPO, stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True
+            )
             try:
                 if attempt == 0:
                     # Anywhere from start-up and planning to the first few chunks.
@@ -220,9 +234,11 @@ def test_sigkill_three_times_then_resume_exports_every_row_once(
         partial = _temp_files(out)  # what the kill left half-written
         partial_left += bool(partial)
         # Shown by pytest when the test fails, to replay a run with EXPORTER_KILL_SEED.
-        print(f"seed {SEED} kill {attempt + 1}: at {killed_at:.2f} s, "
-              f"{len(layout.existing_chunk_files(ref))} chunk files, "
-              f"{len(partial)} partial file(s), {gone}")
+        print(
+            f"seed {SEED} kill {attempt + 1}: at {killed_at:.2f} s, "
+            f"{len(layout.existing_chunk_files(ref))} chunk files, "
+            f"{len(partial)} partial file(s), {gone}"
+        )
         assert proc.returncode == -signal.SIGKILL
         digests = _check_published(layout, ref)
         assert len(digests) >= before, "a published chunk file disappeared"
@@ -252,7 +268,8 @@ def test_sigkill_three_times_then_resume_exports_every_row_once(
     final = _check_published(layout, ref)
     assert len(final) == planned
     assert all(final[name] == digest for name, digest in published.items()), (
-        "the re-run rewrote chunks that were already complete")
+        "the re-run rewrote chunks that were already complete"
+    )
 
     counts, texts = _chunk_ids_and_texts(layout, ref)
     assert sum(counts.values()) == ROWS

@@ -34,49 +34,217 @@ CREATE TABLE {s}.awkward (
 );
 """
 
-TEXTS = ["", "plain", 'say "hi"', "a,b", "line\nbreak", "cr\r\nlf", "\r", "tab\there",
-         "back\\slash", "x\\N ", "N", "héllo", "東京", "emoji 🎉", " padded ", "\"", "\"\"", ","]
+TEXTS = [
+    "",
+    "plain",
+    'say "hi"',
+    "a,b",
+    "line\nbreak",
+    "cr\r\nlf",
+    "\r",
+    "tab\there",
+    "back\\slash",
+    "x\\N ",
+    "N",
+    "héllo",
+    "東京",
+    "emoji 🎉",
+    " padded ",
+    '"',
+    '""',
+    ",",
+]
 
 ROWS = [
     # id, txt, vc, ch, n38, n3810, nfree, f8, f4, i2, i8, d, ts, tstz, tm, b, by, jb, js, u
-    (1, None, None, None, None, None, None, None, None, None, None, None, None, None, None, None,
-     None, None, None, None),
-    (2, "", "", "", "99999999999999999999999999999999999999",
-     "9999999999999999999999999999.9999999999", "0.123456789012345678901234567",
-     0.0, 0.0, 32767, 9223372036854775807, "0001-01-01", "0001-01-01 00:00:00",
-     "2000-01-01 00:00:00+00", "00:00:00", True, b"", "{}", "[]",
-     "00000000-0000-0000-0000-000000000000"),
-    (3, "x", "y", "z", "-99999999999999999999999999999999999999",
-     "-0.0000000001", "-123456789012345678901234567890.12345678901234567890123",
-     -0.0, -0.0, -32768, -9223372036854775808, "9999-12-31", "9999-12-31 23:59:59.999999",
-     "2024-06-30 23:59:59.123456-07:00", "23:59:59.999999", False, b"\x00\x00\xff\x00",
-     '{"a": [1, 2.5, "x\\"y"], "b": null}', '{"keep":  "spacing"}',
-     "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11"),
-    (4, "snowman ☃", "v", "c", "0", "0.0000000000", "1e-20", 1e308, 3.4e38, 0, 0,
-     "2024-02-29", "2024-02-29 12:34:56.5", "2024-02-29 12:34:56.5+05:30", "12:34:56.5",
-     True, bytes(range(256)), '{"unicode": "é🎉"}', '"string"', None),
-    (5, "x", None, None, "1", "1.5", "-1e-41", -1e-308, 1e-45, 1, 1, "1970-01-01",
-     "1970-01-01 00:00:00.000001", "1969-12-31 23:59:59.999999+00", "00:00:00.000001",
-     None, b"\n\r,\"", "null", "1", None),
-    (6, None, None, None, None, None, None, float("inf"), float("-inf"), None, None, None,
-     None, None, None, None, None, None, None, None),
-    (7, None, None, None, None, None, None, float("nan"), 0.1, None, None, None, None, None,
-     None, None, None, None, None, None),
-    *[(100 + i, t, t[:20], t[:3], str(i), f"{i}.{i}", f"{i}e-{i}", i / 7, i / 3, i, i * 10**15,
-       "2001-01-01", "2001-01-01 01:01:01", "2001-01-01 01:01:01+01", "01:01:01", bool(i % 2),
-       t.encode(), json.dumps({"t": t}), json.dumps(t), None)
-      for i, t in enumerate(TEXTS)],
+    (
+        1,
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+    ),
+    (
+        2,
+        "",
+        "",
+        "",
+        "99999999999999999999999999999999999999",
+        "9999999999999999999999999999.9999999999",
+        "0.123456789012345678901234567",
+        0.0,
+        0.0,
+        32767,
+        9223372036854775807,
+        "0001-01-01",
+        "0001-01-01 00:00:00",
+        "2000-01-01 00:00:00+00",
+        "00:00:00",
+        True,
+        b"",
+        "{}",
+        "[]",
+        "00000000-0000-0000-0000-000000000000",
+    ),
+    (
+        3,
+        "x",
+        "y",
+        "z",
+        "-99999999999999999999999999999999999999",
+        "-0.0000000001",
+        "-123456789012345678901234567890.12345678901234567890123",
+        -0.0,
+        -0.0,
+        -32768,
+        -9223372036854775808,
+        "9999-12-31",
+        "9999-12-31 23:59:59.999999",
+        "2024-06-30 23:59:59.123456-07:00",
+        "23:59:59.999999",
+        False,
+        b"\x00\x00\xff\x00",
+        '{"a": [1, 2.5, "x\\"y"], "b": null}',
+        '{"keep":  "spacing"}',
+        "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11",
+    ),
+    (
+        4,
+        "snowman ☃",
+        "v",
+        "c",
+        "0",
+        "0.0000000000",
+        "1e-20",
+        1e308,
+        3.4e38,
+        0,
+        0,
+        "2024-02-29",
+        "2024-02-29 12:34:56.5",
+        "2024-02-29 12:34:56.5+05:30",
+        "12:34:56.5",
+        True,
+        bytes(range(256)),
+        '{"unicode": "é🎉"}',
+        '"string"',
+        None,
+    ),
+    (
+        5,
+        "x",
+        None,
+        None,
+        "1",
+        "1.5",
+        "-1e-41",
+        -1e-308,
+        1e-45,
+        1,
+        1,
+        "1970-01-01",
+        "1970-01-01 00:00:00.000001",
+        "1969-12-31 23:59:59.999999+00",
+        "00:00:00.000001",
+        None,
+        b'\n\r,"',
+        "null",
+        "1",
+        None,
+    ),
+    (
+        6,
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+        float("inf"),
+        float("-inf"),
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+    ),
+    (
+        7,
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+        float("nan"),
+        0.1,
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+    ),
+    *[
+        (
+            100 + i,
+            t,
+            t[:20],
+            t[:3],
+            str(i),
+            f"{i}.{i}",
+            f"{i}e-{i}",
+            i / 7,
+            i / 3,
+            i,
+            i * 10**15,
+            "2001-01-01",
+            "2001-01-01 01:01:01",
+            "2001-01-01 01:01:01+01",
+            "01:01:01",
+            bool(i % 2),
+            t.encode(),
+            json.dumps({"t": t}),
+            json.dumps(t),
+            None,
+        )
+        for i, t in enumerate(TEXTS)
+    ],
 ]
 
 
 def _create(pg: Any, schema: str) -> None:
     pg.execute(AWKWARD_DDL.format(s=f'"{schema}"'))
     with pg.cursor() as cur:
-        cur.executemany(
-            f'INSERT INTO "{schema}".awkward VALUES ({", ".join(["%s"] * 20)})', ROWS)
+        cur.executemany(f'INSERT INTO "{schema}".awkward VALUES ({", ".join(["%s"] * 20)})', ROWS)
     pg.execute(f'CREATE TABLE "{schema}".nokey (a text, b numeric)')
-    pg.execute(f'INSERT INTO "{schema}".nokey VALUES '
-               "('x', 1), ('x', 1), (NULL, NULL), ('', 2.5)")
+    pg.execute(f"INSERT INTO \"{schema}\".nokey VALUES ('x', 1), ('x', 1), (NULL, NULL), ('', 2.5)")
     pg.execute(f'CREATE TABLE "{schema}"."select" ("from" int, "my col" text, "a""b" text)')
     pg.execute(f"""INSERT INTO "{schema}"."select" VALUES (1, 'one', 'q"q'), (2, NULL, '')""")
     pg.execute(f'CREATE TABLE "{schema}"."my % table" (id int PRIMARY KEY, "Mixed % Case" text)')
@@ -118,15 +286,17 @@ def _key(row: tuple[Any, ...]) -> str:
 
 
 @pytest.mark.parametrize("fetch_path", ["auto", "batch", "rows"])
-def test_every_awkward_value_round_trips(pg: Any, pg_schema: str, tmp_path: Path,
-                                         fetch_path: str) -> None:
+def test_every_awkward_value_round_trips(
+    pg: Any, pg_schema: str, tmp_path: Path, fetch_path: str
+) -> None:
     _create(pg, pg_schema)
     out = tmp_path / "out"
     config = make_config(pg_source(), out, schemas=[pg_schema], fetch_path=fetch_path)
     run = run_export(config, inline=True, show_progress=False)
     statuses = {r.table.name: (r.status, r.errors) for r in run.results}
-    assert statuses == {t: ("SUCCEEDED", []) for t in
-                        ("awkward", "nokey", "select", "my % table", "empty")}
+    assert statuses == {
+        t: ("SUCCEEDED", []) for t in ("awkward", "nokey", "select", "my % table", "empty")
+    }
     source = get_source(config.source)
     for result in run.results:
         plan = result.plan
@@ -143,15 +313,21 @@ def test_every_awkward_value_round_trips(pg: Any, pg_schema: str, tmp_path: Path
 
 
 @pytest.mark.parametrize("row_hash", [True, False])
-def test_bulk_arrow_and_row_paths_write_identical_bytes(pg: Any, pg_schema: str,
-                                                         tmp_path: Path, row_hash: bool) -> None:
+def test_bulk_arrow_and_row_paths_write_identical_bytes(
+    pg: Any, pg_schema: str, tmp_path: Path, row_hash: bool
+) -> None:
     _create(pg, pg_schema)
     outs = {}
     for path in ("auto", "batch", "rows"):  # COPY, Arrow batches, Python rows
         outs[path] = tmp_path / path
-        config = make_config(pg_source(), outs[path], schemas=[pg_schema],
-                             include=[f"{pg_schema}.awkward", f"{pg_schema}.select"],
-                             fetch_path=path, enable_row_hash=row_hash)
+        config = make_config(
+            pg_source(),
+            outs[path],
+            schemas=[pg_schema],
+            include=[f"{pg_schema}.awkward", f"{pg_schema}.select"],
+            fetch_path=path,
+            enable_row_hash=row_hash,
+        )
         assert run_export(config, inline=True, show_progress=False).ok
     for table in ("awkward", "select"):
         ref = TableRef(pg_schema, table)
@@ -170,17 +346,24 @@ def test_database_side_row_hash_equals_client_side(pg: Any, pg_schema: str, tmp_
     files = {}
     for client in (True, False):
         out = tmp_path / f"client_{client}"
-        config = make_config(pg_source(), out, schemas=[pg_schema],
-                             include=[f"{pg_schema}.awkward"], use_client_hash=client)
+        config = make_config(
+            pg_source(),
+            out,
+            schemas=[pg_schema],
+            include=[f"{pg_schema}.awkward"],
+            use_client_hash=client,
+        )
         assert run_export(config, inline=True, show_progress=False).ok
         files[client] = gzip.decompress(
-            ExportLayout(out).chunk_file(TableRef(pg_schema, "awkward"), 0).read_bytes())
+            ExportLayout(out).chunk_file(TableRef(pg_schema, "awkward"), 0).read_bytes()
+        )
     assert files[True] == files[False]
 
 
 @pytest.mark.parametrize("fetch_path", ["auto", "batch", "rows"])
-def test_text_equal_to_null_marker_fails_only_that_table(pg: Any, pg_schema: str, tmp_path: Path,
-                                                         fetch_path: str) -> None:
+def test_text_equal_to_null_marker_fails_only_that_table(
+    pg: Any, pg_schema: str, tmp_path: Path, fetch_path: str
+) -> None:
     pg.execute(f'CREATE TABLE "{pg_schema}".bad (id int, t text)')
     pg.execute(f"""INSERT INTO "{pg_schema}".bad VALUES (1, 'ok'), (2, E'\\\\N')""")
     pg.execute(f'CREATE TABLE "{pg_schema}".good (id int, t text)')
@@ -197,13 +380,15 @@ def test_text_equal_to_null_marker_fails_only_that_table(pg: Any, pg_schema: str
 
 @pytest.mark.parametrize("fetch_path", ["auto", "batch", "rows"])
 def test_number_equal_to_a_custom_marker_fails_on_both_paths(
-        pg: Any, pg_schema: str, tmp_path: Path, fetch_path: str) -> None:
+    pg: Any, pg_schema: str, tmp_path: Path, fetch_path: str
+) -> None:
     # COPY would quote the 0 ("0") and BigQuery might load it as 0 or NULL: it must fail.
     pg.execute(f'CREATE TABLE "{pg_schema}".n (id int, n int, t text)')
     pg.execute(f"""INSERT INTO "{pg_schema}".n VALUES (1, 5, 'a'), (2, 0, 'b'), (3, NULL, 'c')""")
     out = tmp_path / "out"
-    config = make_config(pg_source(), out, schemas=[pg_schema], fetch_path=fetch_path,
-                         null_marker="0")
+    config = make_config(
+        pg_source(), out, schemas=[pg_schema], fetch_path=fetch_path, null_marker="0"
+    )
     (result,) = run_export(config, inline=True, show_progress=False).results
     assert result.status == "FAILED"
     assert "'n'" in result.errors[0] and "null marker" in result.errors[0]
@@ -212,10 +397,16 @@ def test_number_equal_to_a_custom_marker_fails_on_both_paths(
 
 @pytest.mark.parametrize("fetch_path", ["auto", "batch", "rows"])
 def test_dates_outside_bigquerys_years_fail_their_table(
-        pg: Any, pg_schema: str, tmp_path: Path, fetch_path: str) -> None:
-    bad = {"d_inf": ("date", "infinity"), "d_bc": ("date", "0044-03-15 BC"),
-           "ts_big": ("timestamp", "12345-01-01 00:00"), "ts_ninf": ("timestamp", "-infinity"),
-           "tz_inf": ("timestamptz", "infinity"), "tz_bc": ("timestamptz", "0100-01-01 BC")}
+    pg: Any, pg_schema: str, tmp_path: Path, fetch_path: str
+) -> None:
+    bad = {
+        "d_inf": ("date", "infinity"),
+        "d_bc": ("date", "0044-03-15 BC"),
+        "ts_big": ("timestamp", "12345-01-01 00:00"),
+        "ts_ninf": ("timestamp", "-infinity"),
+        "tz_inf": ("timestamptz", "infinity"),
+        "tz_bc": ("timestamptz", "0100-01-01 BC"),
+    }
     for table, (sql_type, value) in bad.items():
         pg.execute(f'CREATE TABLE "{pg_schema}"."{table}" (id int, v {sql_type})')
         pg.execute(f"""INSERT INTO "{pg_schema}"."{table}" VALUES (1, NULL), (2, '{value}')""")
@@ -229,7 +420,8 @@ def test_dates_outside_bigquerys_years_fail_their_table(
 
 @pytest.mark.parametrize("fetch_path", ["auto", "batch", "rows"])
 def test_numeric_nan_and_infinity_fail_their_table(
-        pg: Any, pg_schema: str, tmp_path: Path, fetch_path: str) -> None:
+    pg: Any, pg_schema: str, tmp_path: Path, fetch_path: str
+) -> None:
     for table, value in {"nan": "NaN", "inf": "Infinity", "ninf": "-Infinity"}.items():
         pg.execute(f'CREATE TABLE "{pg_schema}"."{table}" (id int, v numeric)')
         pg.execute(f"""INSERT INTO "{pg_schema}"."{table}" VALUES (1, 1.5), (2, '{value}')""")
@@ -246,7 +438,8 @@ def test_numeric_nan_and_infinity_fail_their_table(
 
 
 def test_plan_splits_by_ctid_and_by_key_and_reads_every_row_once(
-        pg: Any, pg_schema: str, tmp_path: Path) -> None:
+    pg: Any, pg_schema: str, tmp_path: Path
+) -> None:
     # '%' in the names: psycopg must not read it as a placeholder in the bounded chunk queries.
     pg.execute(f'CREATE TABLE "{pg_schema}"."big %" ("id %" bigint PRIMARY KEY, pad text)')
     pg.execute(f"""INSERT INTO "{pg_schema}"."big %" SELECT g, repeat('x', 200)
@@ -254,10 +447,18 @@ def test_plan_splits_by_ctid_and_by_key_and_reads_every_row_once(
     pg.execute(f'ANALYZE "{pg_schema}"."big %"')
     for strategy, kind in (("auto", "physical"), ("key", "key")):
         out = tmp_path / strategy
-        config = make_config(pg_source(), out, schemas=[pg_schema], chunk_threshold_gb=0.001,
-                             chunk_size_mb=1, chunk_strategy=strategy, enable_row_hash=False)
-        planned = plan_export(get_source(config.source), config.export, ExportLayout(out),
-                              write=False)
+        config = make_config(
+            pg_source(),
+            out,
+            schemas=[pg_schema],
+            chunk_threshold_gb=0.001,
+            chunk_size_mb=1,
+            chunk_strategy=strategy,
+            enable_row_hash=False,
+        )
+        planned = plan_export(
+            get_source(config.source), config.export, ExportLayout(out), write=False
+        )
         plan = planned[0].plan
         assert plan is not None and plan.strategy == kind and len(plan.chunks) >= 4
         assert not out.exists()  # `plan` writes nothing
@@ -269,7 +470,8 @@ def test_plan_splits_by_ctid_and_by_key_and_reads_every_row_once(
 
 @pytest.mark.parametrize("fetch_path", ["auto", "batch", "rows"])
 def test_oid_is_unsigned_on_every_path_and_validates(
-        pg: Any, pg_schema: str, tmp_path: Path, fetch_path: str) -> None:
+    pg: Any, pg_schema: str, tmp_path: Path, fetch_path: str
+) -> None:
     # oid is an unsigned 32-bit integer: Arrow reads it as int32 unless it is widened.
     pg.execute(f'CREATE TABLE "{pg_schema}".o (id int, o oid)')
     pg.execute(f'INSERT INTO "{pg_schema}".o VALUES (1, 4294967295), (2, 2147483648), (3, NULL)')
@@ -278,14 +480,16 @@ def test_oid_is_unsigned_on_every_path_and_validates(
     (result,) = run_export(config, inline=True, show_progress=False).results
     assert (result.status, result.errors) == ("SUCCEEDED", [])
     assert result.plan is not None
-    rows = sorted(table_rows(out, pg_schema, "o", list(result.plan.columns), "\\N"),
-                  key=lambda r: r[0])
+    rows = sorted(
+        table_rows(out, pg_schema, "o", list(result.plan.columns), "\\N"), key=lambda r: r[0]
+    )
     assert rows == [(1, 4294967295), (2, 2147483648), (3, None)]
 
 
 @pytest.mark.parametrize("fetch_path", ["auto", "batch", "rows"])
 def test_time_24_00_fails_its_table_on_every_path(
-        pg: Any, pg_schema: str, tmp_path: Path, fetch_path: str) -> None:
+    pg: Any, pg_schema: str, tmp_path: Path, fetch_path: str
+) -> None:
     # PostgreSQL's time holds 24:00:00; BigQuery's TIME does not.
     pg.execute(f'CREATE TABLE "{pg_schema}".t (id int, t time)')
     pg.execute(f"""INSERT INTO "{pg_schema}".t VALUES (1, '23:59:59.999999'), (2, '24:00:00')""")

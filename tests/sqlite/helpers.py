@@ -68,8 +68,12 @@ def run_subprocess(args: list[str], cwd: Path) -> Result:
     return Result(proc.returncode, proc.stdout, proc.stderr)
 
 
-def start_export_once_a_chunk_exists(config: Path, cwd: Path, out: Path, table: str,
-                                     ) -> subprocess.Popen[str]:
+def start_export_once_a_chunk_exists(
+    config: Path,
+    cwd: Path,
+    out: Path,
+    table: str,
+) -> subprocess.Popen[str]:
     """`python -m exporter export` in its own process group (as a terminal would run it),
     returned once the first chunk file of main.TABLE exists (or the run has ended)."""
     proc = subprocess.Popen(

@@ -117,8 +117,9 @@ def test_null_marker_collision_fails_the_table(
     # Following the hint (another marker) works without deleting anything: no chunk file was
     # written under the old plan, so the table is simply planned again.
     if declared == "TEXT":
-        fixed = write_config(tmp_path, db, out, workers=2, fetch_rows=3, null_marker="<null>",
-                             include=["main.clash"])  # `fine` keeps its frozen plan
+        fixed = write_config(
+            tmp_path, db, out, workers=2, fetch_rows=3, null_marker="<null>", include=["main.clash"]
+        )  # `fine` keeps its frozen plan
         assert export(fixed, capsys).code == 0
         assert summary(out)["clash"]["status"] == "SUCCEEDED"
         assert exported_rows(out, "clash") == source_rows(db, "clash")  # marker from the plan

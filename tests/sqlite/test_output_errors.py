@@ -44,8 +44,7 @@ def test_a_full_disk_fails_the_chunks_cleanly_and_the_rerun_resumes(
     demo: Demo, capsys: object
 ) -> None:
     proc = subprocess.run(
-        [sys.executable, "-m", "exporter", "export", "--config", str(demo.config),
-         "--no-progress"],
+        [sys.executable, "-m", "exporter", "export", "--config", str(demo.config), "--no-progress"],
         cwd=demo.root,
         env={**os.environ, "PYTHONPATH": str(REPO)},
         capture_output=True,

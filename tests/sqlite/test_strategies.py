@@ -83,8 +83,9 @@ def test_user_column_named_rowid_alias(tmp_path: Path, capsys: object) -> None:
     assert exported_rows(out, "shadow") == source_rows(db, "shadow")
 
 
-def test_generated_columns_are_exported_and_do_not_shadow_the_rowid(tmp_path: Path,
-                                                                     capsys: object) -> None:
+def test_generated_columns_are_exported_and_do_not_shadow_the_rowid(
+    tmp_path: Path, capsys: object
+) -> None:
     db = _db(
         tmp_path / "g.sqlite",
         "CREATE TABLE g (x INTEGER, pad TEXT, total INTEGER GENERATED ALWAYS AS (x * 2) STORED,"
@@ -100,8 +101,10 @@ def test_generated_columns_are_exported_and_do_not_shadow_the_rowid(tmp_path: Pa
     assert sum(rows.values()) == 20_000
     assert all(len(r) == 4 for r in rows)  # x, pad, total and the generated _rowid_
     # The untyped generated column is written as text (docs/FORMAT.md), the rest as stored.
-    want = {(x, p, t, None if r is None else str(r)): n
-            for (x, p, t, r), n in source_rows(db, "g").items()}
+    want = {
+        (x, p, t, None if r is None else str(r)): n
+        for (x, p, t, r), n in source_rows(db, "g").items()
+    }
     assert dict(rows) == want
 
 
@@ -109,8 +112,11 @@ def test_integer_sums_past_int64_validate(tmp_path: Path, capsys: object) -> Non
     # SQLite's own SUM fails with "integer overflow" on these; validation must not.
     big, small = 2**63 - 1, -(2**63)
     values = [big, big, small, 5, None, -1, small + 1]
-    db = _db(tmp_path / "i.sqlite", "CREATE TABLE i (id INTEGER PRIMARY KEY, n INTEGER);",
-             {"i": list(enumerate(values, start=1))})
+    db = _db(
+        tmp_path / "i.sqlite",
+        "CREATE TABLE i (id INTEGER PRIMARY KEY, n INTEGER);",
+        {"i": list(enumerate(values, start=1))},
+    )
     out = tmp_path / "out"
     result = export(write_config(tmp_path, db, out), capsys)
     entry = summary(out)["i"]

@@ -468,8 +468,10 @@ def test_timestamp_outside_utc_range_is_a_data_error() -> None:
 
 
 @pytest.mark.parametrize(("kind", "value"), [(ColumnKind.INTEGER, 0), (ColumnKind.BOOLEAN, True)])
-def test_user_marker_equal_to_a_number_or_boolean_cell_raises(kind: ColumnKind, value: object,
-                                                               ) -> None:
+def test_user_marker_equal_to_a_number_or_boolean_cell_raises(
+    kind: ColumnKind,
+    value: object,
+) -> None:
     marker = "0" if kind is ColumnKind.INTEGER else "true"
     enc = BatchEncoder([col(kind)], marker)
     assert enc.encode([(None,)]) == [marker]  # a NULL alone is fine

@@ -32,8 +32,9 @@ VALUES: dict[ColumnKind, st.SearchStrategy[Any]] = {
     ColumnKind.DATE: st.dates(),
     ColumnKind.DATETIME: st.datetimes(),
     ColumnKind.TIMESTAMP: st.one_of(
-        st.datetimes(min_value=dt.datetime(2, 1, 1), max_value=dt.datetime(9998, 12, 31),
-                     timezones=ZONES),
+        st.datetimes(
+            min_value=dt.datetime(2, 1, 1), max_value=dt.datetime(9998, 12, 31), timezones=ZONES
+        ),
         st.datetimes(),
     ),
     ColumnKind.TIME: st.times(),
@@ -74,8 +75,9 @@ def test_mixed_types_are_left_to_the_checked_path() -> None:
     assert column_cells(ColumnKind.DECIMAL, [Decimal(1), 2], format_float) is None
     aware = dt.datetime(2024, 1, 2, tzinfo=dt.timezone.utc)
     assert column_cells(ColumnKind.DATETIME, [aware], format_float) is None
-    assert column_cells(ColumnKind.TIMESTAMP, [aware, dt.datetime(2024, 1, 2)],
-                        format_float) is None
+    assert (
+        column_cells(ColumnKind.TIMESTAMP, [aware, dt.datetime(2024, 1, 2)], format_float) is None
+    )
 
 
 class _ZeroOnlyWithoutADate(dt.tzinfo):
