@@ -14,7 +14,6 @@ import logging
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from itertools import islice
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -34,7 +33,6 @@ if TYPE_CHECKING:  # only a type here: pydantic's models are slow to import in a
 
 log = logging.getLogger(__name__)
 
-BULK_WRITE_ROWS = 2048  # bulk-path lines joined per write to the gzip stream
 PROGRESS_EVERY_ROWS = 20_000
 
 
@@ -232,15 +230,15 @@ def _copy_arrow(
 
 
 def _copy_bulk(
-    lines: Iterator[bytes], writer: CsvGzipWriter, plan: TablePlan, client_hash: bool
+    batches: Iterator[list[bytes]], writer: CsvGzipWriter, plan: TablePlan, client_hash: bool
 ) -> None:
     marker = plan.file_format.null_marker
     quoted_marker = ('"' + marker.replace('"', '""') + '"').encode("utf-8")
     table = plan.table.qualified
     since_report = 0
-    # Whole batches of lines through C-level calls: islice, one `in` test per batch for the
-    # marker (a per-line look only when it occurs), hashing and joining as bytes.
-    while batch := list(islice(lines, BULK_WRITE_ROWS)):
+    # Whole batches of lines through C-level calls: one `in` test per batch for the marker
+    # (a per-line look only when it occurs), hashing and joining as bytes.
+    for batch in batches:
         data = b"".join(batch)
         # COPY quotes any value equal to its NULL string, text or not: a quoted marker is the
         # only way a value equal to the marker can show, so it is looked for in every column.

@@ -258,7 +258,8 @@ class Source(ABC):
 
     def bulk_csv(
         self, conn: DbConn, plan: TablePlan, chunk: Chunk, options: BulkOptions
-    ) -> Generator[bytes, None, None] | None:
-        """The chunk as CSV lines formatted by the database (one row per item, each ending in
-        a newline) when the engine has a bulk path; None means use the batch path."""
+    ) -> Generator[list[bytes], None, None] | None:
+        """The chunk as CSV lines formatted by the database, in batches (lists of lines, one
+        row each, each ending in a newline) when the engine has a bulk path; None
+        means use the batch path."""
         return None

@@ -14,6 +14,7 @@ from exporter.errors import POSTGRES_HINTS, ExporterError, SourceError
 from exporter.model import Chunk, ChunkBounds, TablePlan, TableRef
 from exporter.sources import register
 from exporter.sources.base import BulkOptions, DbConn, Query, RowBatches, Source
+from exporter.sources.pg_copy import copy_batches
 from exporter.sources.postgres_sql import SESSION_SETTINGS, PostgresDialect
 from exporter.splitting import split_int_range
 
@@ -239,15 +240,14 @@ class PostgresSource(Source):
 
     def bulk_csv(
         self, conn: DbConn, plan: TablePlan, chunk: Chunk, options: BulkOptions
-    ) -> Generator[bytes, None, None] | None:
+    ) -> Generator[list[bytes], None, None] | None:
         query = self.dialect.copy_chunk(plan, chunk, options)
         raw = _raw(conn)
 
-        def rows() -> Generator[bytes, None, None]:
+        def batches() -> Generator[list[bytes], None, None]:
             # COPY TO sends one CopyData message per row, so each item is one CSV record.
             # https://www.postgresql.org/docs/current/protocol-flow.html#PROTOCOL-COPY
             with raw.cursor() as cur, cur.copy(query.sql, query.params) as copy:
-                for data in copy:
-                    yield bytes(data)
+                yield from copy_batches(copy, raw)
 
-        return rows()
+        return batches()
