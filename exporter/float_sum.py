@@ -104,11 +104,11 @@ class ExactFloatSum:
             self._sum_pending()
 
     def _sum_pending(self) -> None:
+        if not self._pending:
+            return  # before importing pyarrow: processes that never add Arrow arrays skip it
         import pyarrow as pa
         import pyarrow.compute as pc
 
-        if not self._pending:
-            return
         doubles = pa.concat_arrays(self._pending) if len(self._pending) > 1 else self._pending[0]
         self._pending, self._pending_values = [], 0
         for start in range(0, len(doubles), _SLICE):

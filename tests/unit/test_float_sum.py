@@ -111,3 +111,19 @@ def test_many_values_with_the_widest_significand_do_not_overflow_a_half() -> Non
     running = ExactFloatSum()
     running.add_arrow(pa.array([widest, -widest / 2**600] * 150_000, pa.float64()))
     assert running.numerator == 150_000 * (scaled(widest) + scaled(-widest / 2**600))
+
+
+def test_python_floats_alone_never_import_pyarrow() -> None:
+    """The coordinator and the row-path workers sum Python floats only: pyarrow costs a
+    process some 50 MB, so it must not be imported for them."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from exporter.float_sum import ExactFloatSum, float_total\n"
+        "s = ExactFloatSum(); s.add_values([1.5, 1e300, -1e300]); assert s.total() == 1.5\n"
+        "assert float_total([0.1] * 10) == 1.0\n"
+        "assert 'pyarrow' not in sys.modules, 'pyarrow imported'\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
