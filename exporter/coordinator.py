@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import queue
-import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, as_completed
@@ -23,7 +21,7 @@ from exporter.layout import ExportLayout
 from exporter.model import ChunkOutcome, ChunkStats, TablePlan, TableRef
 from exporter.planner import PlannedTable, plan_export
 from exporter.pool import create_executor, progress_queue, worker_count
-from exporter.progress import Progress
+from exporter.progress import Progress, QueueDrainer
 from exporter.resume import chunk_stats, pending_chunks, unexpected_chunk_files
 from exporter.sources import get_source
 from exporter.sources.base import Source
@@ -84,17 +82,6 @@ def _options(config: ExportConfig) -> WriteOptions:
     )
 
 
-def _drain(q: Any, progress: Progress, stop: threading.Event) -> None:
-    while not stop.is_set() or not q.empty():
-        try:
-            table, rows = q.get(timeout=0.2)
-        except queue.Empty:
-            continue
-        except (EOFError, OSError):
-            return
-        progress.add_rows(table, rows)
-
-
 def run_chunks(
     config: ExportConfig,
     planned: Sequence[PlannedTable],
@@ -131,12 +118,8 @@ def run_chunks(
         return
     progress = Progress(len(tasks), None, enabled=show_progress)
     q = None if inline else progress_queue()
-    stop = threading.Event()
-    drainer = None
-    if q is not None:
-        drainer = threading.Thread(target=_drain, args=(q, progress, stop), daemon=True)
-        drainer.start()
-    else:
+    drainer = QueueDrainer(q, progress) if q is not None else None
+    if drainer is None:
         from exporter import worker
 
         worker.set_progress(progress.add_rows)
@@ -171,9 +154,8 @@ def run_chunks(
             progress.chunk_done(task.plan.table.qualified)
     finally:
         executor.shutdown(wait=True, cancel_futures=True)
-        stop.set()
         if drainer is not None:
-            drainer.join(timeout=5)
+            drainer.close()
         progress.close()
 
 

@@ -6,7 +6,9 @@ the log lines.
 
 from __future__ import annotations
 
+import contextlib
 import sys
+import threading
 from typing import Any
 
 from tqdm import tqdm
@@ -71,3 +73,33 @@ class Progress:
             bar.close()
         self.rows.close()
         self.chunks.close()
+
+
+class QueueDrainer:
+    """A thread that adds the rows spawned workers report through `q` (a multiprocessing
+    queue of (table, rows)) to `progress`, until `close()`."""
+
+    def __init__(self, q: Any, progress: Progress) -> None:
+        self._q = q
+        self._progress = progress
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            try:
+                item = self._q.get()
+            except (EOFError, OSError):
+                return
+            if item is None:  # close()'s end mark
+                return
+            table, rows = item
+            self._progress.add_rows(table, rows)
+
+    def close(self) -> None:
+        """Stop once every report already sent is counted: call it after the workers have
+        exited, so that theirs are all ahead of the end mark. (The thread used to poll every
+        0.2 s for a stop flag, and every run waited out the last poll.)"""
+        with contextlib.suppress(Exception):
+            self._q.put(None)
+        self._thread.join(timeout=5)
