@@ -239,15 +239,15 @@ def _copy_bulk(
     # Whole batches of lines through C-level calls: one `in` test per batch for the marker
     # (a per-line look only when it occurs), hashing and joining as bytes.
     for batch in batches:
-        data = b"".join(batch)
+        data = hashed_lines(batch) if client_hash else b"".join(batch)
         # COPY quotes any value equal to its NULL string, text or not: a quoted marker is the
         # only way a value equal to the marker can show, so it is looked for in every column.
+        # Looking in the hashed lines finds every occurrence: each record is in them whole,
+        # and a quoted marker ends in a quote, so it never takes in the newline cut off.
         if quoted_marker in data:
             for line in batch:
                 if quoted_marker in line:
                     _check_marker(line, plan, marker)
-        if client_hash:
-            data = hashed_lines(batch)
         writer.write_bytes(data, len(batch))
         since_report += len(batch)
         if since_report >= PROGRESS_EVERY_ROWS:
