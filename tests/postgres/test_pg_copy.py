@@ -4,13 +4,16 @@ does, and leave the connection usable when the consumer stops early."""
 
 from __future__ import annotations
 
+import selectors
 import time
 from typing import Any
 
 import psycopg
 import pytest
 
+from exporter.sources import pg_copy
 from exporter.sources.pg_copy import copy_batches
+from tests.conftest import PG
 
 pytestmark = pytest.mark.postgres
 
@@ -25,21 +28,14 @@ FAILING_SQL = (
 )
 
 
-class _CountingWaits:
-    """A connection whose libpq counts the socket reads the loop asks for."""
+class _CountingSelector(selectors.DefaultSelector):  # type: ignore[misc,valid-type]
+    """The loop's socket waits, counted."""
 
-    def __init__(self, conn: Any) -> None:
-        self.info = conn.info
-        self.pgconn = self
-        self._pgconn = conn.pgconn
-        self.reads = 0
+    waits = 0
 
-    def consume_input(self) -> None:
-        self.reads += 1
-        self._pgconn.consume_input()
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._pgconn, name)
+    def select(self, timeout: float | None = None) -> Any:
+        type(self).waits += 1
+        return super().select(timeout)
 
 
 def _psycopg_rows(pg: Any, sql: str) -> list[bytes]:
@@ -47,9 +43,9 @@ def _psycopg_rows(pg: Any, sql: str) -> list[bytes]:
         return [bytes(row) for row in copy]
 
 
-def _batched_rows(pg: Any, sql: str, batch_rows: int, conn: Any = None) -> list[list[bytes]]:
+def _batched_rows(pg: Any, sql: str, batch_rows: int) -> list[list[bytes]]:
     with pg.cursor() as cur, cur.copy(sql) as copy:
-        return [[bytes(r) for r in b] for b in copy_batches(copy, conn or pg, batch_rows)]
+        return [[bytes(r) for r in b] for b in copy_batches(copy, pg, batch_rows)]
 
 
 def _usable(pg: Any) -> bool:
@@ -57,16 +53,17 @@ def _usable(pg: Any) -> bool:
 
 
 @pytest.mark.parametrize("n", [0, 1, 7, 5000, 100000])
-def test_batches_hold_exactly_psycopgs_rows(pg: Any, n: int) -> None:
+def test_batches_hold_exactly_psycopgs_rows(pg: Any, n: int, monkeypatch: Any) -> None:
     sql = ROWS_SQL.format(n=n)
     expected = _psycopg_rows(pg, sql)
-    counting = _CountingWaits(pg)
-    batches = _batched_rows(pg, sql, 7, counting)
+    monkeypatch.setattr(pg_copy.selectors, "DefaultSelector", _CountingSelector)
+    _CountingSelector.waits = 0
+    batches = _batched_rows(pg, sql, 7)
     assert [row for batch in batches for row in batch] == expected
     assert len(expected) == n
     assert all(0 < len(batch) <= 7 for batch in batches)
     if n >= 100000:  # megabytes: more than one socket read, so the loop waited
-        assert counting.reads > 0
+        assert _CountingSelector.waits > 0
     assert _usable(pg)
 
 
@@ -102,3 +99,27 @@ def test_stopping_early_cancels_the_copy_and_leaves_the_connection_usable(pg: An
             raise RuntimeError("the consumer failed")
     assert _usable(pg)
     assert pg.pgconn.transaction_status == psycopg.pq.TransactionStatus.IDLE
+
+
+def test_a_terminated_backend_is_reported_with_the_servers_error(pg: Any) -> None:
+    """The server sends its FATAL error, then closes the connection: the error is what must
+    be reported (AdminShutdown, 57P01), not the closed socket that follows it."""
+    import threading
+
+    sql = (
+        "COPY (SELECT g, pg_sleep(CASE WHEN g = 20 THEN 30 ELSE 0 END) "
+        "FROM generate_series(1, 40) g) TO STDOUT (FORMAT csv)"
+    )
+    pid = pg.info.backend_pid
+    with psycopg.connect(**PG, autocommit=True) as killer:
+        timer = threading.Timer(
+            0.5, lambda: killer.execute("SELECT pg_terminate_backend(%s)", (pid,))
+        )
+        timer.start()
+        try:
+            with pytest.raises(psycopg.errors.AdminShutdown), pg.cursor() as cur:
+                with cur.copy(sql) as copy:
+                    for _batch in copy_batches(copy, pg, 100):
+                        pass
+        finally:
+            timer.join()
