@@ -94,12 +94,20 @@ class QueueDrainer:
             if item is None:  # close()'s end mark
                 return
             table, rows = item
-            self._progress.add_rows(table, rows)
+            # Keep draining whatever happens to the bars: a worker whose reports fill the
+            # pipe cannot exit until they are read.
+            with contextlib.suppress(Exception):
+                self._progress.add_rows(table, rows)
 
     def close(self) -> None:
         """Stop once every report already sent is counted: call it after the workers have
         exited, so that theirs are all ahead of the end mark. (The thread used to poll every
         0.2 s for a stop flag, and every run waited out the last poll.)"""
+        # The end mark is written by the queue's feeder thread, which needs the queue's
+        # shared write lock; a worker killed (-9, out of memory) while writing holds it for
+        # good. Then the mark never arrives and the join gives up; cancel_join_thread keeps
+        # the interpreter's exit from waiting for that feeder forever.
         with contextlib.suppress(Exception):
+            self._q.cancel_join_thread()
             self._q.put(None)
         self._thread.join(timeout=5)
