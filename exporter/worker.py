@@ -87,6 +87,16 @@ def _connection(config: Any) -> tuple[Source, DbConn]:
     return _connections[key]
 
 
+def _drop_if_broken(conn: DbConn | None) -> None:
+    """After a chunk failed on our side (bad data, a full disk), the source may have failed
+    too, e.g. the connection lost while a COPY was being cancelled: the next chunk must not
+    inherit a dead connection."""
+    with contextlib.suppress(Exception):
+        if conn is not None and conn.reusable():
+            return
+    close_connections()
+
+
 def _report(table: str, rows: int) -> None:
     if _progress is not None and rows:
         _progress(table, rows)
@@ -100,13 +110,16 @@ def export_chunk(task: ChunkTask) -> ChunkOutcome:
     if final.exists():
         return ChunkOutcome(plan.table, chunk.index, skipped=True)
     source: Source | None = None
+    conn: DbConn | None = None
     try:
         source, conn = _connection(task.source)
         stats = _write_chunk(source, conn, task, layout, final)
         return ChunkOutcome(plan.table, chunk.index, stats=stats)
     except ExporterError as exc:
+        _drop_if_broken(conn)
         return ChunkOutcome(plan.table, chunk.index, error=exc.one_line(), error_code=exc.code)
     except OSError as exc:  # the output side: disk full, permissions (drivers raise their own)
+        _drop_if_broken(conn)
         failure = OutputError(
             f"{final}: {exc.strerror or exc}",
             hint="free disk space or fix export.output_dir's permissions, then re-run to resume",

@@ -132,6 +132,11 @@ class DbConn(ABC):
     def close(self) -> None:
         """Close the connection (idempotent)."""
 
+    def reusable(self) -> bool:
+        """Whether the next chunk may use this connection after one failed: still open, and
+        not left inside a transaction or a half-read result (default: yes)."""
+        return True
+
 
 class Source(ABC):
     """Connections and catalog facts of one engine; one instance per process."""

@@ -119,6 +119,12 @@ class OracleConn(DbConn):
         with contextlib.suppress(Exception):
             self.raw.close()
 
+    def reusable(self) -> bool:
+        # python-oracledb's own verdict (a broken socket, an error that made the connection
+        # unusable, a planned-down notice); no round trip.
+        # https://python-oracledb.readthedocs.io/en/latest/api_manual/connection.html
+        return bool(self.raw.is_healthy())
+
 
 def _raw(conn: DbConn) -> Any:
     assert isinstance(conn, OracleConn)

@@ -73,6 +73,11 @@ class PostgresConn(DbConn):
         self.drop_adbc()
         self.raw.close()
 
+    def reusable(self) -> bool:
+        from psycopg.pq import TransactionStatus
+
+        return not self.raw.closed and self.raw.info.transaction_status == TransactionStatus.IDLE
+
 
 def _session_options() -> str:
     """libpq's `options`: the session settings as server command-line switches."""

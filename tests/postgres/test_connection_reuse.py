@@ -1,0 +1,55 @@
+"""A worker keeps its connection for the next chunk only while it is usable: a chunk that
+failed on our side (bad data, a full disk) may have left the connection dead (the backend
+lost while the COPY was being cancelled) or inside a transaction."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import psycopg
+import pytest
+
+from exporter import worker
+from exporter.config.loader import parse_config
+from exporter.sources import get_source
+from exporter.sources.base import Query
+from tests.conftest import PG, pg_source
+
+pytestmark = pytest.mark.postgres
+
+
+def _source() -> Any:
+    config = parse_config({"source": pg_source(), "export": {"output_dir": "/nonexistent"}})
+    return get_source(config.source)
+
+
+def test_postgres_connection_is_reusable_only_when_open_and_idle(pg_available: None) -> None:
+    conn = _source().open()
+    try:
+        assert conn.reusable()
+        conn.raw.execute("BEGIN")
+        assert not conn.reusable()  # a transaction left open
+        conn.raw.execute("ROLLBACK")
+        assert conn.reusable()
+        with psycopg.connect(**PG, autocommit=True) as admin:
+            admin.execute("SELECT pg_terminate_backend(%s)", (conn.raw.info.backend_pid,))
+        with pytest.raises(psycopg.OperationalError):
+            conn.fetch_all(Query("SELECT 1"))
+        assert not conn.reusable()  # the backend is gone
+    finally:
+        conn.close()
+
+
+def test_a_worker_drops_a_connection_that_is_not_reusable(pg_available: None) -> None:
+    source = _source()
+    conn = source.open()
+    worker._connections["key"] = (source, conn)
+    try:
+        worker._drop_if_broken(conn)
+        assert worker._connections, "a usable connection is kept for the next chunk"
+        conn.raw.execute("BEGIN")
+        worker._drop_if_broken(conn)
+        assert not worker._connections
+        assert conn.raw.closed
+    finally:
+        worker.close_connections()
