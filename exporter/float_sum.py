@@ -99,6 +99,10 @@ class ExactFloatSum:
         """Add an Arrow array of doubles (or float32, widened exactly); NULLs are skipped."""
         import pyarrow as pa
 
+        if isinstance(values, pa.ChunkedArray):
+            for chunk in values.chunks:
+                self.add_arrow(chunk)
+            return
         doubles = values.drop_null().cast(pa.float64())
         # Copied out, so that no Arrow array outlives the reader's block it came from.
         start = doubles.offset * 8

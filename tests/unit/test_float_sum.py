@@ -127,3 +127,10 @@ def test_python_floats_alone_never_import_pyarrow() -> None:
         "assert 'pyarrow' not in sys.modules, 'pyarrow imported'\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_a_chunked_array_is_summed_chunk_by_chunk() -> None:
+    values = [1e20, 1.0, -1e20, 2.5]
+    running = ExactFloatSum()
+    running.add_arrow(pa.chunked_array([values[:2], values[2:]], pa.float64()))
+    assert running.total() == 3.5
