@@ -44,6 +44,7 @@ Variants (`--variants`, comma-separated; default: the first five):
   tool-batch-validate (extra) batch path, validation on
   psql-gzip1          (extra) psql | gzip -1 > file
   tool-rows           (extra) `fetch_path: rows`: the batch path with Python rows (psycopg)
+  tool-bulk-dbhash    (extra) COPY path, `use_client_hash: false` (MD5 in PostgreSQL)
 """
 
 from __future__ import annotations
@@ -157,6 +158,7 @@ class Variant:
     fetch_path: str = "auto"
     validate: bool = False
     row_hash: bool = True
+    client_hash: bool = True
     compressor: tuple[str, ...] = ()
 
 
@@ -173,6 +175,7 @@ ALL_VARIANTS: dict[str, Variant] = {
         Variant("tool-batch-validate", "tool", fetch_path="batch", validate=True),
         Variant("psql-gzip1", "shell", compressor=("gzip", "-1")),
         Variant("tool-rows", "tool", fetch_path="rows"),
+        Variant("tool-bulk-dbhash", "tool", client_hash=False),
     )
 }
 DEFAULT_VARIANTS = list(ALL_VARIANTS)[:5]
@@ -607,6 +610,7 @@ def write_configs(settings: Settings, table_bytes: int) -> float:
             "chunk_strategy": "auto",
             "cpu_percent": 50,
             "enable_row_hash": variant.row_hash,
+            "use_client_hash": variant.client_hash,
             "fetch_path": variant.fetch_path,
         }
         if settings.workers is not None:
