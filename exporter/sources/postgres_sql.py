@@ -33,6 +33,13 @@ _KINDS: dict[str, ColumnKind] = {
     "jsonb": ColumnKind.JSON,
 }
 
+# Types whose COPY text already is the cell as encode.py writes it: COPY calls the same output
+# function a CAST to text would, under the same session settings. Their cells go to COPY as
+# they are (date, timestamp and numeric through their range checks only), which saves the
+# server a projected text value per cell. Not char(n): its cast to text drops the padding.
+_COPY_AS_IS = frozenset({"int2", "int4", "int8", "text", "varchar", "float8"})
+_COPY_CHECKED = frozenset({"numeric", "date", "timestamp"})
+
 # Session settings that decide the text of values. https://www.postgresql.org/docs/current/
 # runtime-config-client.html: DateStyle ISO prints `2024-01-02 03:04:05.5`; extra_float_digits
 # 1 (PG 12+) prints the shortest round-trip digits.
@@ -166,6 +173,19 @@ class PostgresDialect(Dialect):
         )
         return Query(f"SELECT COUNT(*){sums} FROM {self.qualified(table)}")
 
+    def copy_expression(self, column: Column) -> str:
+        """What the COPY query selects for `column`: an expression whose COPY text is the
+        cell as encode.py writes it (`cell_expression`'s text, or the value itself where
+        COPY prints it the same, see _COPY_AS_IS)."""
+        col = self.quote(column.name)
+        if column.native_type in _COPY_AS_IS:
+            return col
+        if column.native_type in _COPY_CHECKED:
+            if column.kind is ColumnKind.DECIMAL:
+                return self._decimal_checked(col, as_text=False)
+            return self._within_years(col, column.native_type, col, as_text=False)
+        return self.cell_expression(column)
+
     def cell_expression(self, column: Column) -> str:
         """The column's CSV cell text as encode.py writes it, without quoting (NULL stays NULL)."""
         col = self.quote(column.name)
@@ -190,17 +210,7 @@ class PostgresDialect(Dialect):
                 f"WHEN {col} IS NOT NULL THEN {failure} END"
             )
         if kind is ColumnKind.DECIMAL:
-            # numeric NaN and (PostgreSQL 14+) infinities: BigQuery's NUMERIC types hold
-            # neither. NaN equals NaN for numeric. Same runtime-error device as dates.
-            # https://www.postgresql.org/docs/current/datatype-numeric.html
-            special = (
-                "CAST('NaN' AS numeric), CAST('Infinity' AS numeric), CAST('-Infinity' AS numeric)"
-            )
-            failure = (
-                f"CAST(CAST('not a number BigQuery holds: ' || CAST({col} AS text) AS numeric)"
-                " AS text)"
-            )
-            return f"CASE WHEN {col} IN ({special}) THEN {failure} ELSE CAST({col} AS text) END"
+            return self._decimal_checked(col, as_text=True)
         if kind is ColumnKind.BYTES:
             # encode(.., 'base64') wraps lines every 76 characters; BigQuery wants none.
             # https://www.postgresql.org/docs/current/functions-binarystring.html
@@ -208,7 +218,22 @@ class PostgresDialect(Dialect):
         return f"CAST({col} AS text)"
 
     @staticmethod
-    def _within_years(col: str, sql_type: str, text: str) -> str:
+    def _decimal_checked(col: str, *, as_text: bool) -> str:
+        """The numeric (as text when `as_text`), or a runtime error for NaN and (PostgreSQL
+        14+) the infinities: BigQuery's NUMERIC types hold neither. NaN equals NaN for
+        numeric. Same runtime-error device as `_within_years`.
+        https://www.postgresql.org/docs/current/datatype-numeric.html"""
+        special = (
+            "CAST('NaN' AS numeric), CAST('Infinity' AS numeric), CAST('-Infinity' AS numeric)"
+        )
+        failure = f"CAST('not a number BigQuery holds: ' || CAST({col} AS text) AS numeric)"
+        value = col
+        if as_text:
+            failure, value = f"CAST({failure} AS text)", f"CAST({col} AS text)"
+        return f"CASE WHEN {col} IN ({special}) THEN {failure} ELSE {value} END"
+
+    @staticmethod
+    def _within_years(col: str, sql_type: str, text: str, *, as_text: bool = True) -> str:
         """`text` for values in years 1-9999 (BigQuery's range, and Python's, which the batch
         path has), else a runtime error naming the value: PostgreSQL also holds infinity,
         BC dates and years up to 294276, which BigQuery would refuse at load time. The error
@@ -224,9 +249,11 @@ class PostgresDialect(Dialect):
         )
         below_high = f"{col} < {high}" if sql_type != "date" else f"{col} <= {high}"
         failure = (
-            f"CAST(CAST('outside years 1-9999, which BigQuery holds: ' || CAST({col} AS text) "
-            f"AS {sql_type}) AS text)"
+            f"CAST('outside years 1-9999, which BigQuery holds: ' || CAST({col} AS text) "
+            f"AS {sql_type})"
         )
+        if as_text:  # else `text` is the value itself, of type sql_type
+            failure = f"CAST({failure} AS text)"
         return (
             f"CASE WHEN {col} >= {low} AND {below_high} THEN {text} "
             f"WHEN {col} IS NOT NULL THEN {failure} END"
@@ -245,7 +272,7 @@ class PostgresDialect(Dialect):
     def copy_chunk(self, plan: TablePlan, chunk: Chunk, options: BulkOptions) -> Query:
         """COPY (SELECT formatted cells) TO STDOUT as CSV, text cells always quoted."""
         where, params = self._where(plan, chunk)
-        exprs = [f"{self.cell_expression(c)} AS c{i}" for i, c in enumerate(plan.columns)]
+        exprs = [f"{self.copy_expression(c)} AS c{i}" for i, c in enumerate(plan.columns)]
         if options.row_hash_in_db:
             exprs.append(f"md5({self.record_expression(plan.columns)}) AS row_hash")
         forced = [f"c{i}" for i, c in enumerate(plan.columns) if c.kind.is_text]
