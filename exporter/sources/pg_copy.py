@@ -21,17 +21,18 @@ from typing import Any
 
 COPY_BATCH_ROWS = 2048  # rows handed over at a time: one join, one marker test per batch
 
-_MORE = 0  # PQgetCopyData, async: no complete row buffered yet (-1: the COPY has ended;
-# psycopg raises OperationalError itself for -2, an error)
+# PQgetCopyData, asynchronous: 0 = no complete row buffered yet, -1 = the COPY has ended
+# (for -2, an error, psycopg raises OperationalError itself).
+_MORE = 0
 
 
 def copy_batches(
     copy: Any, conn: Any, batch_rows: int = COPY_BATCH_ROWS
 ) -> Generator[list[bytes], None, None]:
     """Lists of up to `batch_rows` rows of an open psycopg `copy` (COPY TO) on `conn`, each
-    row bytes ending in a newline, until the COPY ends. `copy` stays open
-    around the loop so that psycopg cancels and drains the COPY if the consumer stops early;
-    the loop itself reads only through libpq."""
+    row bytes ending in a newline, until the COPY ends. `copy` stays open around the loop so
+    that psycopg cancels and drains the COPY if the consumer stops early; the loop itself
+    reads only through libpq."""
     pgconn = conn.pgconn
     get_copy_data, consume_input = pgconn.get_copy_data, pgconn.consume_input
     batch: list[bytes] = []
