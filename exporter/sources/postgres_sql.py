@@ -90,17 +90,22 @@ class PostgresDialect(Dialect):
         return {"rel": f"{plain(table.schema)}.{plain(table.name)}"}
 
     def table_columns(self, table: TableRef) -> Query:
+        # A domain is described by its base type. Only pg_catalog's types are known by name:
+        # a user type that happens to be called float8 or int8 is schema-qualified, so that
+        # it is exported as text (STRING), never taken for the built-in.
         # atttypmod of numeric(p, s) is ((p << 16) | s) + 4.
         # https://www.postgresql.org/docs/current/catalog-pg-attribute.html
+        base = "COALESCE(b.typname, t.typname)"
+        numeric = f"n.nspname = 'pg_catalog' AND {base} = 'numeric' AND a.atttypmod >= 4"
         return Query(
-            "SELECT a.attname, COALESCE(b.typname, t.typname), "
-            "CASE WHEN COALESCE(b.typname, t.typname) = 'numeric' AND a.atttypmod >= 4 "
-            "THEN ((a.atttypmod - 4) >> 16) & 65535 END, "
-            "CASE WHEN COALESCE(b.typname, t.typname) = 'numeric' AND a.atttypmod >= 4 "
-            "THEN (a.atttypmod - 4) & 65535 END, a.attnotnull "
+            f"SELECT a.attname, CASE WHEN n.nspname = 'pg_catalog' THEN {base} "
+            f"ELSE n.nspname || '.' || {base} END, "
+            f"CASE WHEN {numeric} THEN ((a.atttypmod - 4) >> 16) & 65535 END, "
+            f"CASE WHEN {numeric} THEN (a.atttypmod - 4) & 65535 END, a.attnotnull "
             "FROM pg_catalog.pg_attribute AS a "
             "JOIN pg_catalog.pg_type AS t ON t.oid = a.atttypid "
             "LEFT JOIN pg_catalog.pg_type AS b ON b.oid = t.typbasetype AND t.typtype = 'd' "
+            "JOIN pg_catalog.pg_namespace AS n ON n.oid = COALESCE(b.typnamespace, t.typnamespace) "
             "WHERE a.attrelid = CAST(%(rel)s AS regclass) AND a.attnum > 0 "
             "AND NOT a.attisdropped ORDER BY a.attnum",
             self._regclass(table),

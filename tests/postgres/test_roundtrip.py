@@ -438,3 +438,29 @@ def test_time_24_00_fails_its_table_on_every_path(
     error = result.errors[0]
     assert "outside the day" in error or "24:00:00" in error, error
     assert not ExportLayout(out).existing_chunk_files(TableRef(pg_schema, "t"))
+
+
+def test_user_types_named_like_builtins_are_text_on_every_path(
+    pg: Any, pg_schema: str, tmp_path: Path
+) -> None:
+    # Enums called float8 and int8 in the user's schema: their labels are text (STRING), on
+    # every path; none may take them for the built-in types of the same name.
+    pg.execute(f"""CREATE TYPE "{pg_schema}".float8 AS ENUM ('low', 'high')""")
+    pg.execute(f"""CREATE TYPE "{pg_schema}".int8 AS ENUM ('one', 'two')""")
+    pg.execute(
+        f'CREATE TABLE "{pg_schema}".u (id int, lvl "{pg_schema}".float8, n "{pg_schema}".int8)'
+    )
+    pg.execute(f"""INSERT INTO "{pg_schema}".u VALUES (1, 'low', 'one'), (2, 'high', NULL)""")
+    files = {}
+    for path in ("auto", "batch", "rows"):
+        out = tmp_path / path
+        config = make_config(pg_source(), out, schemas=[pg_schema], fetch_path=path)
+        (result,) = run_export(config, inline=True, show_progress=False).results
+        assert (result.status, result.errors) == ("SUCCEEDED", [])
+        assert result.plan is not None
+        kinds = {c.name: c.kind for c in result.plan.columns}
+        assert kinds["lvl"] is ColumnKind.STRING and kinds["n"] is ColumnKind.STRING
+        ref = TableRef(pg_schema, "u")
+        files[path] = gzip.decompress(ExportLayout(out).chunk_file(ref, 0).read_bytes())
+    assert files["auto"] == files["batch"] == files["rows"]
+    assert b'"low","one"' in files["auto"] and b'"high",' in files["auto"]
