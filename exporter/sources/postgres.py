@@ -22,6 +22,9 @@ from exporter.splitting import split_int_range
 # batch and its formatted text, a few times this, whatever the table's size.
 ARROW_BATCH_BYTES = 2 * 1024 * 1024
 
+# libpq's words for a connection that was open and is gone (a restart, a terminated backend).
+_CONNECTION_LOST = ("server closed the connection unexpectedly", "terminating connection")
+
 # Words of the server's message on a refused login -> the SQLSTATE it stands for.
 _LOGIN_FAILURES = (
     ("password authentication failed", "28P01"),
@@ -154,6 +157,8 @@ class PostgresSource(Source):
             # A refused login carries no SQLSTATE in psycopg's connection error, only the
             # server's message: tell "no server" apart from "no such role or database".
             state = next((code for words, code in _LOGIN_FAILURES if words in text), None)
+        if state is None and any(words in text for words in _CONNECTION_LOST):
+            state = "08006"
         if state is None and "connection" in text.lower():
             state = "08001"
         hint = POSTGRES_HINTS.get(state or "")
@@ -230,7 +235,12 @@ class PostgresSource(Source):
                 )
                 cur.execute(text)
                 reader = cur.fetch_record_batch()
-                yield from reader
+                try:
+                    yield from reader
+                except OSError as exc:
+                    # ADBC reports a connection lost mid-stream as a plain OSError ("[libpq]
+                    # PQgetCopyData() failed: ..."): a source failure, not the output disk's.
+                    raise self.explain_error(exc) from exc
                 cur.execute("COMMIT")
                 finished = True
             finally:

@@ -53,3 +53,29 @@ def test_a_worker_drops_a_connection_that_is_not_reusable(pg_available: None) ->
         assert conn.raw.closed
     finally:
         worker.close_connections()
+
+
+def test_a_server_lost_mid_arrow_stream_is_a_source_error(pg: Any) -> None:
+    """ADBC reports a connection lost mid-stream as a plain OSError: it must come out as the
+    source's error (connection lost), never as the output disk's."""
+    from exporter.errors import SourceError
+
+    source = _source()
+    conn = source.open()
+    query = Query("SELECT g, repeat('x', 200) FROM generate_series(1, 2000000) AS g")
+    batches = source.arrow_batches(conn, query, None)
+    assert batches is not None
+    try:
+        next(batches)
+        pid = pg.execute(
+            "SELECT pid FROM pg_stat_activity WHERE query LIKE 'COPY%%generate_series%%' "
+            "AND pid <> pg_backend_pid()"
+        ).fetchone()[0]
+        pg.execute("SELECT pg_terminate_backend(%s)", (pid,))
+        with pytest.raises(SourceError) as caught:
+            for _batch in batches:
+                pass
+        assert caught.value.db_code == "08006"
+    finally:
+        batches.close()
+        conn.close()
