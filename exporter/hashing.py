@@ -24,8 +24,9 @@ _new_md5: Callable[..., Any]
 try:
     import _md5  # type: ignore[import-not-found,unused-ignore]
 
+    _md5.md5(b"", usedforsecurity=False)  # older or other Pythons may lack the keyword
     _new_md5 = _md5.md5
-except ImportError:  # a Python built without it
+except (ImportError, TypeError, ValueError):  # built without it (some FIPS builds), or unlike
     _new_md5 = hashlib.md5
 
 
