@@ -90,22 +90,34 @@ class PostgresDialect(Dialect):
         return {"rel": f"{plain(table.schema)}.{plain(table.name)}"}
 
     def table_columns(self, table: TableRef) -> Query:
-        # A domain is described by its base type. Only pg_catalog's types are known by name:
-        # a user type that happens to be called float8 or int8 is schema-qualified, so that
-        # it is exported as text (STRING), never taken for the built-in.
-        # atttypmod of numeric(p, s) is ((p << 16) | s) + 4.
+        # A domain is described by its base type, through domains over domains, with the
+        # numeric precision and scale the nearest domain declares where the column does not.
+        # Only pg_catalog's types are known by name: a user type that happens to be called
+        # float8 or int8 is schema-qualified, so it is exported as text (STRING), never
+        # taken for the built-in.
+        # atttypmod of numeric(p, s) is ((p << 16) | s) + 4; -1 when not declared.
         # https://www.postgresql.org/docs/current/catalog-pg-attribute.html
-        base = "COALESCE(b.typname, t.typname)"
-        numeric = f"n.nspname = 'pg_catalog' AND {base} = 'numeric' AND a.atttypmod >= 4"
+        # https://www.postgresql.org/docs/current/catalog-pg-type.html (typbasetype, typtypmod)
+        chain = (
+            "WITH RECURSIVE chain AS ("
+            "SELECT t.typname, t.typnamespace, t.typtype, t.typbasetype, t.typtypmod, 0 AS depth "
+            "FROM pg_catalog.pg_type AS t WHERE t.oid = a.atttypid "
+            "UNION ALL SELECT b.typname, b.typnamespace, b.typtype, b.typbasetype, b.typtypmod, "
+            "c.depth + 1 FROM pg_catalog.pg_type AS b JOIN chain AS c ON b.oid = c.typbasetype "
+            "WHERE c.typtype = 'd') "
+            "SELECT bt.typname, bt.typnamespace, (SELECT d.typtypmod FROM chain AS d "
+            "WHERE d.typtypmod >= 0 ORDER BY d.depth LIMIT 1) AS domain_typmod "
+            "FROM chain AS bt WHERE bt.typtype <> 'd'"
+        )
+        typmod = "CASE WHEN a.atttypmod >= 0 THEN a.atttypmod ELSE base.domain_typmod END"
+        numeric = f"n.nspname = 'pg_catalog' AND base.typname = 'numeric' AND {typmod} >= 4"
         return Query(
-            f"SELECT a.attname, CASE WHEN n.nspname = 'pg_catalog' THEN {base} "
-            f"ELSE n.nspname || '.' || {base} END, "
-            f"CASE WHEN {numeric} THEN ((a.atttypmod - 4) >> 16) & 65535 END, "
-            f"CASE WHEN {numeric} THEN (a.atttypmod - 4) & 65535 END, a.attnotnull "
-            "FROM pg_catalog.pg_attribute AS a "
-            "JOIN pg_catalog.pg_type AS t ON t.oid = a.atttypid "
-            "LEFT JOIN pg_catalog.pg_type AS b ON b.oid = t.typbasetype AND t.typtype = 'd' "
-            "JOIN pg_catalog.pg_namespace AS n ON n.oid = COALESCE(b.typnamespace, t.typnamespace) "
+            "SELECT a.attname, CASE WHEN n.nspname = 'pg_catalog' THEN base.typname "
+            "ELSE n.nspname || '.' || base.typname END, "
+            f"CASE WHEN {numeric} THEN (({typmod} - 4) >> 16) & 65535 END, "
+            f"CASE WHEN {numeric} THEN ({typmod} - 4) & 65535 END, a.attnotnull "
+            f"FROM pg_catalog.pg_attribute AS a CROSS JOIN LATERAL ({chain}) AS base "
+            "JOIN pg_catalog.pg_namespace AS n ON n.oid = base.typnamespace "
             "WHERE a.attrelid = CAST(%(rel)s AS regclass) AND a.attnum > 0 "
             "AND NOT a.attisdropped ORDER BY a.attnum",
             self._regclass(table),

@@ -464,3 +464,34 @@ def test_user_types_named_like_builtins_are_text_on_every_path(
         files[path] = gzip.decompress(ExportLayout(out).chunk_file(ref, 0).read_bytes())
     assert files["auto"] == files["batch"] == files["rows"]
     assert b'"low","one"' in files["auto"] and b'"high",' in files["auto"]
+
+
+def test_domains_take_their_base_types_through_domains_over_domains(
+    pg: Any, pg_schema: str, tmp_path: Path
+) -> None:
+    s = f'"{pg_schema}"'
+    pg.execute(f"CREATE DOMAIN {s}.money2 AS numeric(10,2)")
+    pg.execute(f"CREATE DOMAIN {s}.money2b AS {s}.money2 CHECK (VALUE > 0)")
+    pg.execute(f"CREATE DOMAIN {s}.posint AS int4 CHECK (VALUE > 0)")
+    pg.execute(f"CREATE DOMAIN {s}.posint2 AS {s}.posint")
+    pg.execute(f"CREATE TABLE {s}.d (id int, m {s}.money2b, p {s}.posint2, t text)")
+    pg.execute(f"INSERT INTO {s}.d VALUES (1, 12345678.91, 7, 'a'), (2, NULL, NULL, NULL)")
+    files = {}
+    for path in ("auto", "batch", "rows"):
+        out = tmp_path / path
+        config = make_config(pg_source(), out, schemas=[pg_schema], fetch_path=path)
+        (result,) = run_export(config, inline=True, show_progress=False).results
+        assert (result.status, result.errors) == ("SUCCEEDED", [])  # validation sums included
+        assert result.plan is not None
+        columns = {c.name: c for c in result.plan.columns}
+        assert (columns["m"].kind, columns["m"].precision, columns["m"].scale) == (
+            ColumnKind.DECIMAL,
+            10,
+            2,
+        )
+        assert columns["p"].kind is ColumnKind.INTEGER
+        files[path] = gzip.decompress(
+            ExportLayout(out).chunk_file(TableRef(pg_schema, "d"), 0).read_bytes()
+        )
+    assert files["auto"] == files["batch"] == files["rows"]
+    assert b"1,12345678.91,7," in files["auto"]
