@@ -60,7 +60,7 @@ def create_executor(
         max_workers=workers,
         mp_context=multiprocessing.get_context("spawn"),
         initializer=worker_setup.init_worker,
-        initargs=(progress_queue, debug),
+        initargs=(progress_queue, debug, os.getpid()),
     )
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import atexit
 import ctypes
 import logging
+import os
 import signal
 import sys
 from typing import Any
@@ -18,19 +19,24 @@ from typing import Any
 _PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
 
 
-def _die_with_parent() -> None:
+def _die_with_parent(parent_pid: int | None) -> None:
     if sys.platform.startswith("linux"):
         try:
             libc = ctypes.CDLL("libc.so.6", use_errno=True)
             libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
         except OSError:
             pass
+    # The death signal only covers a parent dying from now on: one that died while this
+    # process was still starting has left it with another parent already. It must not live
+    # on (it would wait forever for tasks, holding its pipes open).
+    if parent_pid is not None and os.getppid() != parent_pid:
+        os._exit(1)
 
 
-def init_worker(queue: Any, debug: bool) -> None:
-    """The pool's initializer: die with the coordinator, leave Ctrl-C to it, then set up
-    logging, progress reports and the closing of connections at exit."""
-    _die_with_parent()
+def init_worker(queue: Any, debug: bool, parent_pid: int | None = None) -> None:
+    """The pool's initializer: die with the coordinator (`parent_pid`), leave Ctrl-C to it,
+    then set up logging, progress reports and the closing of connections at exit."""
+    _die_with_parent(parent_pid)
     # Ctrl-C goes to the whole process group: the coordinator decides, workers carry on.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     logging.basicConfig(
