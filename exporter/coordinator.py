@@ -99,6 +99,7 @@ def run_chunks(
     `on_written(plan, index)` is told of each chunk file as soon as it is published."""
     tasks: list[ChunkTask] = []
     options = _options(config)
+    settings = config.source.plain()  # workers need no pydantic (plain_settings.py)
     for item in sorted((p for p in planned if p.plan), key=lambda p: -(p.plan.size_bytes)):  # type: ignore[union-attr]
         plan = item.plan
         assert plan is not None
@@ -112,7 +113,7 @@ def run_chunks(
             )
             continue
         for chunk in pending_chunks(plan, layout):
-            tasks.append(ChunkTask(config.source, plan, chunk, str(layout.root), options, snapshot))
+            tasks.append(ChunkTask(settings, plan, chunk, str(layout.root), options, snapshot))
         results[plan.table].skipped = len(plan.chunks) - len(pending_chunks(plan, layout))
     if not tasks:
         return

@@ -24,6 +24,7 @@ from exporter.fsutil import write_json
 from exporter.hashing import ROW_HASH_COLUMN, csv_lines
 from exporter.layout import ExportLayout
 from exporter.model import Chunk, ChunkOutcome, ChunkStats, ReadPath, TablePlan
+from exporter.plain_settings import PlainSettings
 from exporter.sources import get_source
 from exporter.sources.base import BulkOptions, DbConn, Source
 from exporter.sums import ColumnSums
@@ -49,7 +50,7 @@ class WriteOptions:
 class ChunkTask:
     """Everything one chunk needs; plain data, so it pickles to a spawned process."""
 
-    source: Any  # a validated source config (pydantic model)
+    source: PlainSettings  # the validated source config, as plain data
     plan: TablePlan
     chunk: Chunk
     root: str
@@ -78,8 +79,8 @@ def close_connections() -> None:
             pass
 
 
-def _connection(config: Any) -> tuple[Source, DbConn]:
-    key = config.model_dump_json()
+def _connection(config: PlainSettings) -> tuple[Source, DbConn]:
+    key = config.cache_key()
     if key not in _connections:
         source = get_source(config)
         _connections[key] = (source, source.open())

@@ -7,11 +7,12 @@ stored here: a source names where the password lives (`password_env` or `passwor
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
+
+from exporter.plain_settings import PlainSettings, read_password
 
 FetchPath = Literal["auto", "batch", "rows"]
 """export.fetch_path: the engine's bulk path where it has one, the generic path (Arrow batches
@@ -20,6 +21,13 @@ where the driver has them), or the generic path on Python rows."""
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
+
+    def plain(self) -> PlainSettings:
+        """These settings as plain data, for worker processes (plain_settings.py)."""
+        fields = {name: getattr(self, name) for name in type(self).model_fields}
+        if isinstance(fields.get("password"), SecretStr):
+            fields["password"] = fields["password"].get_secret_value()
+        return PlainSettings(fields)
 
 
 class _PasswordSource(_Strict):
@@ -43,14 +51,8 @@ class _PasswordSource(_Strict):
 
     def read_password(self) -> str | None:
         """The password, read now from its source; None when the login needs none."""
-        if self.password_env:
-            return os.environ.get(self.password_env)
-        if self.password_file:
-            with open(self.password_file, encoding="utf-8") as handle:
-                return handle.readline().rstrip("\r\n")
-        if self.password:
-            return self.password.get_secret_value()
-        return None
+        secret = self.password.get_secret_value() if self.password else None
+        return read_password(self.password_env, self.password_file, secret)
 
 
 class SqliteSourceConfig(_Strict):
