@@ -7,6 +7,7 @@ the log lines.
 from __future__ import annotations
 
 import contextlib
+import queue
 import sys
 import threading
 from typing import Any
@@ -77,37 +78,37 @@ class Progress:
 
 class QueueDrainer:
     """A thread that adds the rows spawned workers report through `q` (a multiprocessing
-    queue of (table, rows)) to `progress`, until `close()`."""
+    queue of (table, rows)) to `progress`, until `close()`.
+
+    It polls for the stop request every POLL_SECONDS rather than being woken by an end mark
+    put into the queue: the coordinator never writes to the queue, so a worker killed (-9,
+    out of memory) while holding the queue's write lock cannot make it hang at exit, and an
+    interrupted run leaves no feeder thread behind."""
+
+    POLL_SECONDS = 0.02  # the longest a run waits for the drainer at its end
 
     def __init__(self, q: Any, progress: Progress) -> None:
         self._q = q
         self._progress = progress
+        self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
 
     def _run(self) -> None:
-        while True:
+        while not self._stop.is_set() or not self._q.empty():
             try:
-                item = self._q.get()
+                table, rows = self._q.get(timeout=self.POLL_SECONDS)
+            except queue.Empty:
+                continue
             except (EOFError, OSError):
                 return
-            if item is None:  # close()'s end mark
-                return
-            table, rows = item
             # Keep draining whatever happens to the bars: a worker whose reports fill the
             # pipe cannot exit until they are read.
             with contextlib.suppress(Exception):
                 self._progress.add_rows(table, rows)
 
     def close(self) -> None:
-        """Stop once every report already sent is counted: call it after the workers have
-        exited, so that theirs are all ahead of the end mark. (The thread used to poll every
-        0.2 s for a stop flag, and every run waited out the last poll.)"""
-        # The end mark is written by the queue's feeder thread, which needs the queue's
-        # shared write lock; a worker killed (-9, out of memory) while writing holds it for
-        # good. Then the mark never arrives and the join gives up; cancel_join_thread keeps
-        # the interpreter's exit from waiting for that feeder forever.
-        with contextlib.suppress(Exception):
-            self._q.cancel_join_thread()
-            self._q.put(None)
+        """Stop once every report already sent is counted (call it after the workers have
+        exited)."""
+        self._stop.set()
         self._thread.join(timeout=5)
