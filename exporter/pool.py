@@ -3,14 +3,18 @@
 Processes are started with the `spawn` method so each one imports and initialises its
 database driver itself and never inherits a forked connection. On Linux each worker asks
 the kernel to kill it when the coordinator dies (PR_SET_PDEATHSIG), so a `kill -9` of the
-coordinator leaves no orphan writing files.
+coordinator leaves no orphan writing files. Each starts with Ctrl-C (SIGINT) blocked, so
+that a Ctrl-C meant for the coordinator cannot interrupt it before its set-up has put
+SIGINT aside (worker_setup.py).
 """
 
 from __future__ import annotations
 
 import logging
 import multiprocessing
+import multiprocessing.context
 import os
+import signal
 from collections.abc import Callable
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from typing import Any, Literal, TypeVar
@@ -46,6 +50,27 @@ class InlineExecutor(Executor):
         worker.close_connections()
 
 
+class _SpawnedWithSigintBlocked(multiprocessing.context.SpawnProcess):
+    """A spawned process that starts with SIGINT blocked: the signal mask is inherited
+    through fork and exec, and worker_setup.init_worker unblocks it once SIGINT is ignored.
+    The coordinator's own Ctrl-C is held back while the child is created, not lost."""
+
+    @staticmethod
+    def _Popen(process_obj: Any) -> Any:
+        spawn = multiprocessing.context.SpawnProcess._Popen
+        if not hasattr(signal, "pthread_sigmask"):  # Windows: no signal masks
+            return spawn(process_obj)
+        previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+        try:
+            return spawn(process_obj)
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
+class _SpawnContext(multiprocessing.context.SpawnContext):
+    Process = _SpawnedWithSigintBlocked
+
+
 def create_executor(
     kind: Literal["process", "inline"],
     workers: int,
@@ -58,7 +83,7 @@ def create_executor(
         return InlineExecutor()
     return ProcessPoolExecutor(
         max_workers=workers,
-        mp_context=multiprocessing.get_context("spawn"),
+        mp_context=_SpawnContext(),
         initializer=worker_setup.init_worker,
         initargs=(progress_queue, debug, os.getpid()),
     )

@@ -38,7 +38,10 @@ def init_worker(queue: Any, debug: bool, parent_pid: int | None = None) -> None:
     then set up logging, progress reports and the closing of connections at exit."""
     _die_with_parent(parent_pid)
     # Ctrl-C goes to the whole process group: the coordinator decides, workers carry on.
+    # The pool starts workers with SIGINT blocked (pool.py); ignored now, it can be let in.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
     logging.basicConfig(
         level=logging.DEBUG if debug else logging.WARNING,
         format="%(asctime)s %(levelname)-5s [worker] %(message)s",
