@@ -440,6 +440,24 @@ def test_time_24_00_fails_its_table_on_every_path(
     assert not ExportLayout(out).existing_chunk_files(TableRef(pg_schema, "t"))
 
 
+def _export_on_every_path(
+    schema: str, table: str, tmp_path: Path
+) -> dict[str, tuple[dict[str, Any], bytes]]:
+    """Export `schema` by COPY, Arrow batches and Python rows: for each path, the planned
+    columns by name and chunk 0's bytes; every run must succeed (validation included)."""
+    exported = {}
+    for path in ("auto", "batch", "rows"):
+        out = tmp_path / path
+        config = make_config(pg_source(), out, schemas=[schema], fetch_path=path)
+        (result,) = run_export(config, inline=True, show_progress=False).results
+        assert (result.status, result.errors) == ("SUCCEEDED", [])
+        assert result.plan is not None
+        columns = {c.name: c for c in result.plan.columns}
+        chunk = ExportLayout(out).chunk_file(TableRef(schema, table), 0)
+        exported[path] = (columns, gzip.decompress(chunk.read_bytes()))
+    return exported
+
+
 def test_user_types_named_like_builtins_are_text_on_every_path(
     pg: Any, pg_schema: str, tmp_path: Path
 ) -> None:
@@ -451,17 +469,10 @@ def test_user_types_named_like_builtins_are_text_on_every_path(
         f'CREATE TABLE "{pg_schema}".u (id int, lvl "{pg_schema}".float8, n "{pg_schema}".int8)'
     )
     pg.execute(f"""INSERT INTO "{pg_schema}".u VALUES (1, 'low', 'one'), (2, 'high', NULL)""")
-    files = {}
-    for path in ("auto", "batch", "rows"):
-        out = tmp_path / path
-        config = make_config(pg_source(), out, schemas=[pg_schema], fetch_path=path)
-        (result,) = run_export(config, inline=True, show_progress=False).results
-        assert (result.status, result.errors) == ("SUCCEEDED", [])
-        assert result.plan is not None
-        kinds = {c.name: c.kind for c in result.plan.columns}
-        assert kinds["lvl"] is ColumnKind.STRING and kinds["n"] is ColumnKind.STRING
-        ref = TableRef(pg_schema, "u")
-        files[path] = gzip.decompress(ExportLayout(out).chunk_file(ref, 0).read_bytes())
+    exported = _export_on_every_path(pg_schema, "u", tmp_path)
+    for columns, _ in exported.values():
+        assert columns["lvl"].kind is ColumnKind.STRING and columns["n"].kind is ColumnKind.STRING
+    files = {path: data for path, (_, data) in exported.items()}
     assert files["auto"] == files["batch"] == files["rows"]
     assert b'"low","one"' in files["auto"] and b'"high",' in files["auto"]
 
@@ -476,22 +487,11 @@ def test_domains_take_their_base_types_through_domains_over_domains(
     pg.execute(f"CREATE DOMAIN {s}.posint2 AS {s}.posint")
     pg.execute(f"CREATE TABLE {s}.d (id int, m {s}.money2b, p {s}.posint2, t text)")
     pg.execute(f"INSERT INTO {s}.d VALUES (1, 12345678.91, 7, 'a'), (2, NULL, NULL, NULL)")
-    files = {}
-    for path in ("auto", "batch", "rows"):
-        out = tmp_path / path
-        config = make_config(pg_source(), out, schemas=[pg_schema], fetch_path=path)
-        (result,) = run_export(config, inline=True, show_progress=False).results
-        assert (result.status, result.errors) == ("SUCCEEDED", [])  # validation sums included
-        assert result.plan is not None
-        columns = {c.name: c for c in result.plan.columns}
-        assert (columns["m"].kind, columns["m"].precision, columns["m"].scale) == (
-            ColumnKind.DECIMAL,
-            10,
-            2,
-        )
+    exported = _export_on_every_path(pg_schema, "d", tmp_path)  # validation sums included
+    for columns, _ in exported.values():
+        m = columns["m"]
+        assert (m.kind, m.precision, m.scale) == (ColumnKind.DECIMAL, 10, 2)
         assert columns["p"].kind is ColumnKind.INTEGER
-        files[path] = gzip.decompress(
-            ExportLayout(out).chunk_file(TableRef(pg_schema, "d"), 0).read_bytes()
-        )
+    files = {path: data for path, (_, data) in exported.items()}
     assert files["auto"] == files["batch"] == files["rows"]
     assert b"1,12345678.91,7," in files["auto"]
