@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Bootstrap .venv on first use (and again whenever pyproject.toml changes), then:
+# Bootstrap .venv on first use (and again whenever pyproject.toml, setup.py or the C source
+# changes), then:
 #   ./run.sh test [pytest args]   runs the test suite
 #   ./run.sh ...                  runs `python -m exporter ...` (export is the default command)
 set -euo pipefail
@@ -9,7 +10,9 @@ python="${PYTHON:-python3}"
 
 want_extras=""
 [ "${1:-}" = "test" ] && want_extras="[test]"
-stamp="$venv/.installed-$(sha1sum "$here/pyproject.toml" | cut -c1-12)${want_extras:+-test}"
+# The C extension (exporter/_rowhash.c) is compiled by the install, so its source is in the stamp.
+build_inputs=("$here/pyproject.toml" "$here/setup.py" "$here/exporter/_rowhash.c")
+stamp="$venv/.installed-$(cat "${build_inputs[@]}" | sha1sum | cut -c1-12)${want_extras:+-test}"
 
 if [ ! -x "$venv/bin/python" ]; then
     echo "run.sh: creating $venv (first run only)" >&2

@@ -427,26 +427,29 @@ def snapshot_code() -> dict[str, Any]:
     _remove(CODE)
     shutil.copytree(REPO / "exporter", dest, ignore=shutil.ignore_patterns("__pycache__"))
     digest = hashlib.sha256()
-    for path in sorted(dest.rglob("*.py")):
+    for path in sorted([*dest.rglob("*.py"), *dest.rglob("*.c")]):
         digest.update(path.relative_to(dest).as_posix().encode() + b"\0" + path.read_bytes())
 
     def git(*args: str) -> str:
         done = subprocess.run(["git", *args], cwd=REPO, capture_output=True, text=True)
         return done.stdout.strip() if done.returncode == 0 else "?"
 
-    where = subprocess.run(
-        [sys.executable, "-c", "import exporter; print(exporter.__file__)"],
-        cwd=CODE,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.strip()
+    probe = "import exporter, exporter.hashing as h; print(exporter.__file__, h._lanes is not None)"
+    where, lanes = (
+        subprocess.run(
+            [sys.executable, "-c", probe], cwd=CODE, capture_output=True, text=True, check=True
+        )
+        .stdout.strip()
+        .rsplit(" ", 1)
+    )
     if not Path(where).resolve().is_relative_to(CODE.resolve()):
         raise SystemExit(f"the snapshot is not what runs: exporter imports from {where}")
     return {
         "commit": git("rev-parse", "--short", "HEAD"),
         "exporter_uncommitted_changes": git("status", "--porcelain", "--", "exporter") != "",
         "sha256": digest.hexdigest()[:16],
+        # Whether the row hashes come from the C extension (exporter/_rowhash.c) or hashlib.
+        "rowhash_extension": lanes == "True",
     }
 
 
@@ -795,7 +798,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"workers {settings.workers or 'config default (cpu_percent 50)'}, "
         f"nproc {os.cpu_count()}, repeats {settings.repeats}; exporter at {code['commit']}"
         f"{' + uncommitted changes' if code['exporter_uncommitted_changes'] else ''}"
-        f" (snapshot {code['sha256']} in {CODE})",
+        f" (snapshot {code['sha256']} in {CODE}); row hashes by "
+        f"{'the C extension' if code['rowhash_extension'] else 'hashlib'}",
         flush=True,
     )
     results: list[RunResult] = []

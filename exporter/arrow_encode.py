@@ -28,7 +28,7 @@ import pyarrow.compute as pc
 from exporter.arrow_text import float_cells, trim_fraction
 from exporter.encode import BatchEncoder
 from exporter.errors import DataError
-from exporter.hashing import hex_digests
+from exporter.hashing import packed_hashed_lines
 from exporter.model import Column, ColumnKind
 
 _PLAIN_DECIMAL = r"^-?[0-9]+(\.[0-9]+)?$"
@@ -93,14 +93,14 @@ def plain_columns(batch: pa.RecordBatch) -> list[pa.Array]:
 
 def record_lines(records: pa.Array, with_hash: bool) -> bytes | memoryview:
     """The UTF-8 lines of `records` (from `ArrowEncoder.records`), each followed by
-    `,<row_hash>` when `with_hash`, and by a newline: a view of Arrow's own buffer. Only the
-    MD5 of each record is computed per row in Python; the lines are assembled by Arrow."""
+    `,<row_hash>` when `with_hash`, and by a newline. Without hashes, a view of Arrow's own
+    buffer; with them, bytes that `hashing.packed_hashed_lines` builds from Arrow's buffers
+    (records, commas, hashes and newlines in one pass)."""
     if with_hash:
-        digests = hex_digests(records.cast(pa.binary()).to_pylist())
-        hexes = pa.Array.from_buffers(
-            pa.binary(32), len(records), [None, pa.py_buffer(digests)]
-        ).cast(pa.string())
-        records = pc.binary_join_element_wise(records, hexes, ",")
+        if not (pa.types.is_string(records.type) or pa.types.is_binary(records.type)):
+            records = records.cast(pa.binary())  # int32 offsets, as packed_hashed_lines reads
+        _validity, offsets, data = records.buffers()
+        return packed_hashed_lines(data or b"", offsets, records.offset, len(records))
     lines = pc.binary_join_element_wise(records, "", "\n")  # record + "\n" + ""
     _validity, offsets, data = lines.buffers()
     if data is None or len(lines) == 0:

@@ -1,0 +1,125 @@
+"""exporter/_rowhash.c (MD5 of many records in SIMD lanes) against hashlib, and
+exporter/hashing.py's choice between it and its Python code."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import types
+from collections.abc import Iterator
+
+import pyarrow as pa
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import exporter
+from exporter import hashing
+
+rowhash = pytest.importorskip("exporter._rowhash", reason="the C extension was not built")
+
+# Records of every length around MD5's block edges (one or two padding blocks, whole blocks)
+# and long ones, in orders that make lanes finish at different blocks and take new records.
+EDGES = list(range(0, 200)) + [447, 448, 500, 1023, 1024, 4096, 70_000]
+records_strategy = st.lists(
+    st.one_of(st.binary(max_size=200), st.binary(min_size=500, max_size=5000)), max_size=60
+)
+
+
+def md5_hex(record: bytes) -> bytes:
+    return hashlib.md5(record, usedforsecurity=False).hexdigest().encode()
+
+
+def expected_lines(records: list[bytes]) -> bytes:
+    return b"".join(r + b"," + md5_hex(r) + b"\n" for r in records)
+
+
+def edge_records() -> Iterator[list[bytes]]:
+    made = [bytes((i * 7 + n) % 256 for i in range(n)) for n in EDGES]
+    yield made
+    yield made[::-1]
+    yield made[::3] + made[1::3] + made[2::3]
+
+
+def test_every_block_edge_gives_hashlibs_digest() -> None:
+    for records in edge_records():
+        assert rowhash.hex_digests(records) == b"".join(map(md5_hex, records))
+        assert rowhash.hashed_records(records) == expected_lines(records)
+        assert rowhash.hashed_lines([r + b"\n" for r in records]) == expected_lines(records)
+
+
+@settings(max_examples=300)
+@given(records_strategy)
+def test_batches_of_any_records_give_hashlibs_digests(records: list[bytes]) -> None:
+    assert rowhash.hex_digests(records) == b"".join(map(md5_hex, records))
+    assert rowhash.hashed_records(records) == expected_lines(records)
+    assert rowhash.hashed_lines([r + b"\n" for r in records]) == expected_lines(records)
+
+
+@settings(max_examples=200)
+@given(records_strategy, st.data())
+def test_packed_records_of_an_arrow_slice(records: list[bytes], data: st.DataObject) -> None:
+    array = pa.array(records, pa.binary())
+    start = data.draw(st.integers(0, len(records)))
+    stop = data.draw(st.integers(start, len(records)))
+    part = array.slice(start, stop - start)
+    _validity, offsets, values = part.buffers()
+    want = expected_lines(records[start:stop])
+    assert hashing.packed_hashed_lines(values or b"", offsets, part.offset, len(part)) == want
+    # The Python code gives the same bytes.
+    saved, hashing._lanes = hashing._lanes, None
+    try:
+        got = hashing.packed_hashed_lines(values or b"", offsets, part.offset, len(part))
+    finally:
+        hashing._lanes = saved
+    assert got == want
+
+
+@given(records_strategy)
+def test_the_python_code_gives_the_same_lines(records: list[bytes]) -> None:
+    saved, hashing._lanes = hashing._lanes, None
+    try:
+        python = (hashing.hashed_records(records), hashing.hex_digests(records))
+        lines = hashing.hashed_lines([r + b"\n" for r in records])
+    finally:
+        hashing._lanes = saved
+    assert python == (rowhash.hashed_records(records), rowhash.hex_digests(records))
+    assert lines == python[0]
+
+
+def test_bad_input_is_refused_not_hashed() -> None:
+    with pytest.raises(TypeError, match="item 1 is str"):
+        rowhash.hex_digests([b"a", "b"])
+    with pytest.raises(ValueError, match="line 1 does not end in a newline"):
+        rowhash.hashed_lines([b"a\n", b"b"])
+    with pytest.raises(ValueError, match="line 0"):
+        rowhash.hashed_lines([b""])
+    offsets = pa.array([0, 2, 9], pa.int32()).buffers()[1]
+    with pytest.raises(ValueError, match="record 1 lies outside the data"):
+        rowhash.packed_hashed_lines(b"abcd", offsets, 0, 2)
+    with pytest.raises(ValueError, match="offsets do not cover"):
+        rowhash.packed_hashed_lines(b"abcdefghij", offsets, 1, 2)
+
+
+def test_the_extension_is_built_where_a_compiler_is() -> None:
+    if not (shutil.which("cc") or shutil.which("gcc")):
+        pytest.skip("no C compiler here: the Python code computes the hashes")
+    assert hashing._lanes is rowhash
+
+
+@pytest.mark.parametrize(
+    "fake",
+    [
+        lambda records: b"0" * 32 * len(records),  # wrong digests
+        lambda records: 1 / 0,  # fails
+    ],
+)
+def test_an_extension_failing_its_self_test_is_not_used(
+    fake: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    module = types.ModuleType("exporter._rowhash")
+    module.hex_digests = fake  # type: ignore[attr-defined]
+    monkeypatch.setattr(exporter, "_rowhash", module)
+    assert hashing._load_lanes() is None
+    monkeypatch.setattr(exporter, "_rowhash", rowhash)
+    assert hashing._load_lanes() is rowhash
