@@ -363,7 +363,11 @@ def test_numeric_nan_and_infinity_fail_their_table(
         pg.execute(f'CREATE TABLE "{pg_schema}"."{table}" (id int, v numeric)')
         pg.execute(f"""INSERT INTO "{pg_schema}"."{table}" VALUES (1, 1.5), (2, '{value}')""")
     pg.execute(f'CREATE TABLE "{pg_schema}".fine (id int, v numeric(10, 2))')
-    pg.execute(f'INSERT INTO "{pg_schema}".fine VALUES (1, 1.5), (2, NULL)')
+    # Values at the type's ends are finite: the check compares with both infinities.
+    pg.execute(
+        f'INSERT INTO "{pg_schema}".fine VALUES (1, 1.5), (2, NULL), (3, 99999999.99), '
+        "(4, -99999999.99), (5, 0)"
+    )
     out = tmp_path / "out"
     config = make_config(pg_source(), out, schemas=[pg_schema], fetch_path=fetch_path)
     results = run_export(config, inline=True, show_progress=False).results
