@@ -237,16 +237,19 @@ class PostgresDialect(Dialect):
     @staticmethod
     def _decimal_checked(col: str, *, as_text: bool) -> str:
         """The numeric (as text when `as_text`), or a runtime error for NaN and (PostgreSQL
-        14+) the infinities: BigQuery's NUMERIC types hold neither. Two comparisons find all
-        three, since numeric sorts NaN above Infinity ("NaN values ... greater than all
-        non-NaN values"); they cost about 0.05 us a row less than an IN list of the three
-        (docs/BENCHMARKS.md). Same runtime-error device as `_within_years`.
+        14+) the infinities: BigQuery's NUMERIC types hold neither. `scale()` is NULL for
+        exactly these values (numeric_scale returns NULL for NaN, and since 14 for every
+        special value: src/backend/utils/adt/numeric.c), so one call finds them on every
+        version, where the literal 'Infinity' is no numeric before 14. It costs 0.03 us a
+        row, against 0.05 for two comparisons and 0.08 for an IN list of the three (3M
+        rows, docs/BENCHMARKS.md). Same runtime-error device as `_within_years`.
+        https://www.postgresql.org/docs/current/functions-math.html
         https://www.postgresql.org/docs/current/datatype-numeric.html"""
-        finite = f"{col} > CAST('-Infinity' AS numeric) AND {col} < CAST('Infinity' AS numeric)"
         failure = f"CAST('not a number BigQuery holds: ' || CAST({col} AS text) AS numeric)"
         value = col
         if as_text:
             failure, value = f"CAST({failure} AS text)", f"CAST({col} AS text)"
+        finite = f"scale({col}) IS NOT NULL"
         return f"CASE WHEN {finite} THEN {value} WHEN {col} IS NOT NULL THEN {failure} END"
 
     @staticmethod
