@@ -81,20 +81,28 @@ def close_connections() -> None:
 
 def _connection(config: PlainSettings) -> tuple[Source, DbConn]:
     key = config.cache_key()
+    cached = _connections.get(key)
+    if cached is not None and not _still_usable(cached[1]):
+        close_connections()  # e.g. an Oracle session left in flashback mode
     if key not in _connections:
         source = get_source(config)
         _connections[key] = (source, source.open())
     return _connections[key]
 
 
+def _still_usable(conn: DbConn) -> bool:
+    try:
+        return conn.reusable()
+    except Exception:  # noqa: BLE001 - a connection that cannot say is not reused
+        return False
+
+
 def _drop_if_broken(conn: DbConn | None) -> None:
     """After a chunk failed on our side (bad data, a full disk), the source may have failed
     too, e.g. the connection lost while a COPY was being cancelled: the next chunk must not
     inherit a dead connection."""
-    with contextlib.suppress(Exception):
-        if conn is not None and conn.reusable():
-            return
-    close_connections()
+    if conn is None or not _still_usable(conn):
+        close_connections()
 
 
 def _report(table: str, rows: int) -> None:

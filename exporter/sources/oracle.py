@@ -99,6 +99,9 @@ class OracleConn(DbConn):
 
     def __init__(self, raw: Any) -> None:
         self.raw = raw
+        # Set while the session is flashed back to the run's SCN (chunk_transaction): a
+        # session whose DISABLE failed would fail the next chunk's ENABLE (ORA-08184).
+        self.in_flashback = False
 
     def fetch_all(self, query: Query) -> list[tuple[Any, ...]]:
         with self.raw.cursor() as cur:
@@ -121,9 +124,9 @@ class OracleConn(DbConn):
 
     def reusable(self) -> bool:
         # python-oracledb's own verdict (a broken socket, an error that made the connection
-        # unusable, a planned-down notice); no round trip.
+        # unusable, a planned-down notice); no round trip. And not left in flashback mode.
         # https://python-oracledb.readthedocs.io/en/latest/api_manual/connection.html
-        return bool(self.raw.is_healthy())
+        return bool(self.raw.is_healthy()) and not self.in_flashback
 
 
 def _raw(conn: DbConn) -> Any:
@@ -250,11 +253,16 @@ class OracleSource(Source):
         if not snapshot:
             yield
             return
-        raw = _raw(conn)
+        assert isinstance(conn, OracleConn)
+        raw = conn.raw
         with raw.cursor() as cur:
             cur.callproc("DBMS_FLASHBACK.ENABLE_AT_SYSTEM_CHANGE_NUMBER", [int(snapshot)])
+        conn.in_flashback = True
         try:
             yield
         finally:
+            # If DISABLE fails, the session stays flashed back: `reusable` then tells the
+            # worker to open a new one rather than fail its next chunk.
             with contextlib.suppress(Exception), raw.cursor() as cur:
                 cur.callproc("DBMS_FLASHBACK.DISABLE")
+                conn.in_flashback = False

@@ -222,3 +222,88 @@ def test_thick_mode_without_a_client_names_lib_dir(
     assert "Traceback" not in result.err
     (line,) = result.err_lines
     assert "DPI-1047" in line and "source.lib_dir" in line, line
+
+
+class _Cursor:
+    """A python-oracledb cursor stand-in: records procedure calls, fails DISABLE on demand."""
+
+    def __init__(self, conn: _Raw) -> None:
+        self.conn = conn
+
+    def __enter__(self) -> _Cursor:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+    def callproc(self, name: str, args: list[object] | None = None) -> None:
+        self.conn.calls.append(name)
+        if name == "DBMS_FLASHBACK.DISABLE" and self.conn.fail_disable:
+            raise RuntimeError("ORA-03113: end-of-file on communication channel")
+
+
+class _Raw:
+    """A python-oracledb connection stand-in (healthy unless told otherwise)."""
+
+    def __init__(self, fail_disable: bool = False) -> None:
+        self.calls: list[str] = []
+        self.fail_disable = fail_disable
+        self.closed = False
+
+    def cursor(self) -> _Cursor:
+        return _Cursor(self)
+
+    def is_healthy(self) -> bool:
+        return not self.closed
+
+    def close(self) -> None:
+        self.closed = True
+
+
+def _oracle_source() -> OracleSource:
+    from exporter.config.models import OracleSourceConfig
+
+    config = OracleSourceConfig(engine="oracle", host="db", service="PDB1", user="U")  # type: ignore[arg-type]
+    source = get_source(config)
+    assert isinstance(source, OracleSource)
+    return source
+
+
+@pytest.mark.parametrize("fail_disable", [False, True])
+def test_a_session_left_in_flashback_mode_is_not_reused(fail_disable: bool) -> None:
+    from exporter.sources.oracle import OracleConn
+
+    source, raw = _oracle_source(), _Raw(fail_disable)
+    conn = OracleConn(raw)
+    with source.chunk_transaction(conn, "123456"):
+        assert conn.in_flashback and not conn.reusable()
+    assert raw.calls == ["DBMS_FLASHBACK.ENABLE_AT_SYSTEM_CHANGE_NUMBER", "DBMS_FLASHBACK.DISABLE"]
+    # DISABLE failed: the session still reads the old SCN and its next ENABLE would fail
+    # (ORA-08184), so the worker must open a new session instead.
+    assert conn.reusable() is not fail_disable
+
+
+def test_the_worker_replaces_a_cached_connection_that_is_not_reusable(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from exporter import worker
+    from exporter.plain_settings import PlainSettings
+    from exporter.sources.oracle import OracleConn
+
+    opened: list[_Raw] = []
+
+    def fake_open(self: OracleSource) -> OracleConn:
+        opened.append(_Raw())
+        return OracleConn(opened[-1])
+
+    monkeypatch.setattr(OracleSource, "open", fake_open)
+    monkeypatch.setattr(worker, "_connections", {})
+    settings = PlainSettings(
+        {"engine": "oracle", "host": "db", "port": 1521, "service": "PDB1", "user": "U"}
+    )
+    _source, first = worker._connection(settings)
+    assert worker._connection(settings)[1] is first  # reused while usable
+    assert isinstance(first, OracleConn)
+    first.in_flashback = True  # as after a failed DISABLE
+    _source, second = worker._connection(settings)
+    assert second is not first and opened[0].closed and len(opened) == 2
