@@ -10,9 +10,12 @@
  * export (docs/BENCHMARKS.md). MD5 is a chain of 32-bit operations within one message, so a
  * single message cannot use SIMD; sixteen messages can, one per 32-bit lane (the multi-buffer
  * method of Intel's ISA-L crypto library, which has no Python binding). The lanes are GCC
- * vector extensions: AVX-512 or AVX2 where the CPU has it (chosen at load time by target_clones), SSE2 or
- * the target's own vectors otherwise. A lane whose record ends takes the next record, so
- * records of different lengths keep every lane busy.
+ * vector extensions. Built by GCC for x86-64, the block function is compiled for AVX-512,
+ * AVX2 and SSE2, and the loader picks what the CPU has (target_clones); other compilers and
+ * targets get their baseline vectors (SSE2 on x86-64, NEON on arm64). A lane whose record
+ * ends takes the next record, so records of different lengths keep every lane busy; the
+ * last few records of a batch, when too few are left to fill the lanes, are finished one
+ * at a time. The GIL is held throughout: the records are borrowed from the caller's list.
  *
  * MD5 itself: RFC 1321, https://www.rfc-editor.org/rfc/rfc1321 (sections 3.1-3.5).
  */
@@ -49,6 +52,79 @@ typedef struct {
         (a) = ROTL((a), (s)) + (b);           \
     } while (0)
 
+static inline uint32_t
+load_le32(const unsigned char *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+/* The 64 steps of one block (RFC 1321 3.4), on scalars or on lanes alike. */
+#define MD5_STEPS(a, b, c, d, x)                          \
+    STEP(F, a, b, c, d, x[0], 0xd76aa478u, 7); \
+    STEP(F, d, a, b, c, x[1], 0xe8c7b756u, 12); \
+    STEP(F, c, d, a, b, x[2], 0x242070dbu, 17); \
+    STEP(F, b, c, d, a, x[3], 0xc1bdceeeu, 22); \
+    STEP(F, a, b, c, d, x[4], 0xf57c0fafu, 7); \
+    STEP(F, d, a, b, c, x[5], 0x4787c62au, 12); \
+    STEP(F, c, d, a, b, x[6], 0xa8304613u, 17); \
+    STEP(F, b, c, d, a, x[7], 0xfd469501u, 22); \
+    STEP(F, a, b, c, d, x[8], 0x698098d8u, 7); \
+    STEP(F, d, a, b, c, x[9], 0x8b44f7afu, 12); \
+    STEP(F, c, d, a, b, x[10], 0xffff5bb1u, 17); \
+    STEP(F, b, c, d, a, x[11], 0x895cd7beu, 22); \
+    STEP(F, a, b, c, d, x[12], 0x6b901122u, 7); \
+    STEP(F, d, a, b, c, x[13], 0xfd987193u, 12); \
+    STEP(F, c, d, a, b, x[14], 0xa679438eu, 17); \
+    STEP(F, b, c, d, a, x[15], 0x49b40821u, 22); \
+    STEP(G, a, b, c, d, x[1], 0xf61e2562u, 5); \
+    STEP(G, d, a, b, c, x[6], 0xc040b340u, 9); \
+    STEP(G, c, d, a, b, x[11], 0x265e5a51u, 14); \
+    STEP(G, b, c, d, a, x[0], 0xe9b6c7aau, 20); \
+    STEP(G, a, b, c, d, x[5], 0xd62f105du, 5); \
+    STEP(G, d, a, b, c, x[10], 0x02441453u, 9); \
+    STEP(G, c, d, a, b, x[15], 0xd8a1e681u, 14); \
+    STEP(G, b, c, d, a, x[4], 0xe7d3fbc8u, 20); \
+    STEP(G, a, b, c, d, x[9], 0x21e1cde6u, 5); \
+    STEP(G, d, a, b, c, x[14], 0xc33707d6u, 9); \
+    STEP(G, c, d, a, b, x[3], 0xf4d50d87u, 14); \
+    STEP(G, b, c, d, a, x[8], 0x455a14edu, 20); \
+    STEP(G, a, b, c, d, x[13], 0xa9e3e905u, 5); \
+    STEP(G, d, a, b, c, x[2], 0xfcefa3f8u, 9); \
+    STEP(G, c, d, a, b, x[7], 0x676f02d9u, 14); \
+    STEP(G, b, c, d, a, x[12], 0x8d2a4c8au, 20); \
+    STEP(H, a, b, c, d, x[5], 0xfffa3942u, 4); \
+    STEP(H, d, a, b, c, x[8], 0x8771f681u, 11); \
+    STEP(H, c, d, a, b, x[11], 0x6d9d6122u, 16); \
+    STEP(H, b, c, d, a, x[14], 0xfde5380cu, 23); \
+    STEP(H, a, b, c, d, x[1], 0xa4beea44u, 4); \
+    STEP(H, d, a, b, c, x[4], 0x4bdecfa9u, 11); \
+    STEP(H, c, d, a, b, x[7], 0xf6bb4b60u, 16); \
+    STEP(H, b, c, d, a, x[10], 0xbebfbc70u, 23); \
+    STEP(H, a, b, c, d, x[13], 0x289b7ec6u, 4); \
+    STEP(H, d, a, b, c, x[0], 0xeaa127fau, 11); \
+    STEP(H, c, d, a, b, x[3], 0xd4ef3085u, 16); \
+    STEP(H, b, c, d, a, x[6], 0x04881d05u, 23); \
+    STEP(H, a, b, c, d, x[9], 0xd9d4d039u, 4); \
+    STEP(H, d, a, b, c, x[12], 0xe6db99e5u, 11); \
+    STEP(H, c, d, a, b, x[15], 0x1fa27cf8u, 16); \
+    STEP(H, b, c, d, a, x[2], 0xc4ac5665u, 23); \
+    STEP(I, a, b, c, d, x[0], 0xf4292244u, 6); \
+    STEP(I, d, a, b, c, x[7], 0x432aff97u, 10); \
+    STEP(I, c, d, a, b, x[14], 0xab9423a7u, 15); \
+    STEP(I, b, c, d, a, x[5], 0xfc93a039u, 21); \
+    STEP(I, a, b, c, d, x[12], 0x655b59c3u, 6); \
+    STEP(I, d, a, b, c, x[3], 0x8f0ccc92u, 10); \
+    STEP(I, c, d, a, b, x[10], 0xffeff47du, 15); \
+    STEP(I, b, c, d, a, x[1], 0x85845dd1u, 21); \
+    STEP(I, a, b, c, d, x[8], 0x6fa87e4fu, 6); \
+    STEP(I, d, a, b, c, x[15], 0xfe2ce6e0u, 10); \
+    STEP(I, c, d, a, b, x[6], 0xa3014314u, 15); \
+    STEP(I, b, c, d, a, x[13], 0x4e0811a1u, 21); \
+    STEP(I, a, b, c, d, x[4], 0xf7537e82u, 6); \
+    STEP(I, d, a, b, c, x[11], 0xbd3af235u, 10); \
+    STEP(I, c, d, a, b, x[2], 0x2ad7d2bbu, 15); \
+    STEP(I, b, c, d, a, x[9], 0xeb86d391u, 21);
+
 /* One 64-byte block of every lane: state[0..3] are A, B, C, D, block[j] word j of each lane. */
 CLONES static void
 compress_lanes(uint32_t state[4][LANES], const uint32_t block[16][LANES])
@@ -62,79 +138,25 @@ compress_lanes(uint32_t state[4][LANES], const uint32_t block[16][LANES])
         memcpy(&x[j], block[j], sizeof x[j]);
     aa = a, bb = b, cc = c, dd = d;
 
-    STEP(F, a, b, c, d, x[0], 0xd76aa478u, 7);
-    STEP(F, d, a, b, c, x[1], 0xe8c7b756u, 12);
-    STEP(F, c, d, a, b, x[2], 0x242070dbu, 17);
-    STEP(F, b, c, d, a, x[3], 0xc1bdceeeu, 22);
-    STEP(F, a, b, c, d, x[4], 0xf57c0fafu, 7);
-    STEP(F, d, a, b, c, x[5], 0x4787c62au, 12);
-    STEP(F, c, d, a, b, x[6], 0xa8304613u, 17);
-    STEP(F, b, c, d, a, x[7], 0xfd469501u, 22);
-    STEP(F, a, b, c, d, x[8], 0x698098d8u, 7);
-    STEP(F, d, a, b, c, x[9], 0x8b44f7afu, 12);
-    STEP(F, c, d, a, b, x[10], 0xffff5bb1u, 17);
-    STEP(F, b, c, d, a, x[11], 0x895cd7beu, 22);
-    STEP(F, a, b, c, d, x[12], 0x6b901122u, 7);
-    STEP(F, d, a, b, c, x[13], 0xfd987193u, 12);
-    STEP(F, c, d, a, b, x[14], 0xa679438eu, 17);
-    STEP(F, b, c, d, a, x[15], 0x49b40821u, 22);
-
-    STEP(G, a, b, c, d, x[1], 0xf61e2562u, 5);
-    STEP(G, d, a, b, c, x[6], 0xc040b340u, 9);
-    STEP(G, c, d, a, b, x[11], 0x265e5a51u, 14);
-    STEP(G, b, c, d, a, x[0], 0xe9b6c7aau, 20);
-    STEP(G, a, b, c, d, x[5], 0xd62f105du, 5);
-    STEP(G, d, a, b, c, x[10], 0x02441453u, 9);
-    STEP(G, c, d, a, b, x[15], 0xd8a1e681u, 14);
-    STEP(G, b, c, d, a, x[4], 0xe7d3fbc8u, 20);
-    STEP(G, a, b, c, d, x[9], 0x21e1cde6u, 5);
-    STEP(G, d, a, b, c, x[14], 0xc33707d6u, 9);
-    STEP(G, c, d, a, b, x[3], 0xf4d50d87u, 14);
-    STEP(G, b, c, d, a, x[8], 0x455a14edu, 20);
-    STEP(G, a, b, c, d, x[13], 0xa9e3e905u, 5);
-    STEP(G, d, a, b, c, x[2], 0xfcefa3f8u, 9);
-    STEP(G, c, d, a, b, x[7], 0x676f02d9u, 14);
-    STEP(G, b, c, d, a, x[12], 0x8d2a4c8au, 20);
-
-    STEP(H, a, b, c, d, x[5], 0xfffa3942u, 4);
-    STEP(H, d, a, b, c, x[8], 0x8771f681u, 11);
-    STEP(H, c, d, a, b, x[11], 0x6d9d6122u, 16);
-    STEP(H, b, c, d, a, x[14], 0xfde5380cu, 23);
-    STEP(H, a, b, c, d, x[1], 0xa4beea44u, 4);
-    STEP(H, d, a, b, c, x[4], 0x4bdecfa9u, 11);
-    STEP(H, c, d, a, b, x[7], 0xf6bb4b60u, 16);
-    STEP(H, b, c, d, a, x[10], 0xbebfbc70u, 23);
-    STEP(H, a, b, c, d, x[13], 0x289b7ec6u, 4);
-    STEP(H, d, a, b, c, x[0], 0xeaa127fau, 11);
-    STEP(H, c, d, a, b, x[3], 0xd4ef3085u, 16);
-    STEP(H, b, c, d, a, x[6], 0x04881d05u, 23);
-    STEP(H, a, b, c, d, x[9], 0xd9d4d039u, 4);
-    STEP(H, d, a, b, c, x[12], 0xe6db99e5u, 11);
-    STEP(H, c, d, a, b, x[15], 0x1fa27cf8u, 16);
-    STEP(H, b, c, d, a, x[2], 0xc4ac5665u, 23);
-
-    STEP(I, a, b, c, d, x[0], 0xf4292244u, 6);
-    STEP(I, d, a, b, c, x[7], 0x432aff97u, 10);
-    STEP(I, c, d, a, b, x[14], 0xab9423a7u, 15);
-    STEP(I, b, c, d, a, x[5], 0xfc93a039u, 21);
-    STEP(I, a, b, c, d, x[12], 0x655b59c3u, 6);
-    STEP(I, d, a, b, c, x[3], 0x8f0ccc92u, 10);
-    STEP(I, c, d, a, b, x[10], 0xffeff47du, 15);
-    STEP(I, b, c, d, a, x[1], 0x85845dd1u, 21);
-    STEP(I, a, b, c, d, x[8], 0x6fa87e4fu, 6);
-    STEP(I, d, a, b, c, x[15], 0xfe2ce6e0u, 10);
-    STEP(I, c, d, a, b, x[6], 0xa3014314u, 15);
-    STEP(I, b, c, d, a, x[13], 0x4e0811a1u, 21);
-    STEP(I, a, b, c, d, x[4], 0xf7537e82u, 6);
-    STEP(I, d, a, b, c, x[11], 0xbd3af235u, 10);
-    STEP(I, c, d, a, b, x[2], 0x2ad7d2bbu, 15);
-    STEP(I, b, c, d, a, x[9], 0xeb86d391u, 21);
+    MD5_STEPS(a, b, c, d, x);
 
     a += aa, b += bb, c += cc, d += dd;
     memcpy(state[0], &a, sizeof a);
     memcpy(state[1], &b, sizeof b);
     memcpy(state[2], &c, sizeof c);
     memcpy(state[3], &d, sizeof d);
+}
+
+/* One 64-byte block of one message, in plain 32-bit arithmetic: for the records still being
+ * hashed when too few are left to fill the lanes (see md5_records). */
+static void
+compress_one(uint32_t state[4], const unsigned char *p)
+{
+    uint32_t a = state[0], b = state[1], c = state[2], d = state[3], x[16];
+    for (int j = 0; j < 16; j++)
+        x[j] = load_le32(p + 4 * j);
+    MD5_STEPS(a, b, c, d, x);
+    state[0] += a, state[1] += b, state[2] += c, state[3] += d;
 }
 
 /* What one lane is working on: record `index`, at block `block` of `blocks`; the first
@@ -171,10 +193,26 @@ lane_start(lane_t *lane, uint32_t state[4][LANES], int l, const record_t *rec, P
         state[j][l] = md5_iv[j];
 }
 
-static inline uint32_t
-load_le32(const unsigned char *p)
+/* Lanes left busy at or below which, with no record left to start, the rest is hashed one
+ * message at a time: a block in the lanes costs about as much with 1 lane busy as with 16
+ * (the loads into lanes and the 16-lane arithmetic), about 4 times a plain block. Without
+ * this a batch ending in one long record (a large LOB) hashed it several times slower than
+ * hashlib. */
+#define SCALAR_TAIL_LANES (LANES / 4)
+
+static const unsigned char *
+lane_block(const lane_t *lane, const record_t *recs)
 {
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+    return lane->block < lane->whole ? recs[lane->index].data + 64 * lane->block
+                                     : lane->tail + 64 * (lane->block - lane->whole);
+}
+
+static void
+put_digest(unsigned char *out, const uint32_t abcd[4])
+{
+    for (int j = 0; j < 4; j++)
+        for (int i = 0; i < 4; i++)
+            out[4 * j + i] = (unsigned char)(abcd[j] >> (8 * i));
 }
 
 /* The 16-byte MD5 digests of `count` records, into `digests` (16 * count bytes). */
@@ -194,13 +232,9 @@ md5_records(const record_t *recs, Py_ssize_t count, unsigned char *digests)
             next++, busy++;
         }
     }
-    while (busy) {
+    while (busy > SCALAR_TAIL_LANES || (busy && next < count)) {
         for (int l = 0; l < LANES; l++) {
-            const lane_t *lane = &lanes[l];
-            const unsigned char *p = idle_block;
-            if (lane->index >= 0)
-                p = lane->block < lane->whole ? recs[lane->index].data + 64 * lane->block
-                                              : lane->tail + 64 * (lane->block - lane->whole);
+            const unsigned char *p = lanes[l].index >= 0 ? lane_block(&lanes[l], recs) : idle_block;
             for (int j = 0; j < 16; j++)
                 block[j][l] = load_le32(p + 4 * j);
         }
@@ -209,10 +243,8 @@ md5_records(const record_t *recs, Py_ssize_t count, unsigned char *digests)
             lane_t *lane = &lanes[l];
             if (lane->index < 0 || ++lane->block < lane->blocks)
                 continue;
-            unsigned char *out = digests + 16 * lane->index;
-            for (int j = 0; j < 4; j++)
-                for (int i = 0; i < 4; i++)
-                    out[4 * j + i] = (unsigned char)(state[j][l] >> (8 * i));
+            uint32_t abcd[4] = {state[0][l], state[1][l], state[2][l], state[3][l]};
+            put_digest(digests + 16 * lane->index, abcd);
             if (next < count) {
                 lane_start(lane, state, l, &recs[next], next);
                 next++;
@@ -221,6 +253,16 @@ md5_records(const record_t *recs, Py_ssize_t count, unsigned char *digests)
                 busy--;
             }
         }
+    }
+    /* No record left to start and at most SCALAR_TAIL_LANES lanes busy: finish each alone. */
+    for (int l = 0; l < LANES; l++) {
+        lane_t *lane = &lanes[l];
+        if (lane->index < 0)
+            continue;
+        uint32_t abcd[4] = {state[0][l], state[1][l], state[2][l], state[3][l]};
+        for (; lane->block < lane->blocks; lane->block++)
+            compress_one(abcd, lane_block(lane, recs));
+        put_digest(digests + 16 * lane->index, abcd);
     }
 }
 
@@ -348,7 +390,8 @@ rowhash_packed_hashed_lines(PyObject *module, PyObject *args)
 
     if (!PyArg_ParseTuple(args, "y*y*nn", &data, &offsets, &start, &count))
         return NULL;
-    if (start < 0 || count < 0 || offsets.len / 4 < start + count + 1) {
+    /* Written so that nothing overflows: start + count + 1 could. */
+    if (start < 0 || count < 0 || start >= offsets.len / 4 || count > offsets.len / 4 - 1 - start) {
         PyErr_SetString(PyExc_ValueError, "offsets do not cover the records");
         goto done;
     }

@@ -97,6 +97,8 @@ def record_lines(records: pa.Array, with_hash: bool) -> bytes | memoryview:
     buffer; with them, bytes that `hashing.packed_hashed_lines` builds from Arrow's buffers
     (records, commas, hashes and newlines in one pass)."""
     if with_hash:
+        if records.null_count:  # the encoder writes NULL cells as the marker: never happens
+            raise ValueError("a record to hash is NULL")
         if not (pa.types.is_string(records.type) or pa.types.is_binary(records.type)):
             records = records.cast(pa.binary())  # int32 offsets, as packed_hashed_lines reads
         _validity, offsets, data = records.buffers()

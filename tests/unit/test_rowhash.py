@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import shutil
+import sys
 import types
 from collections.abc import Iterator
 
@@ -87,6 +88,21 @@ def test_the_python_code_gives_the_same_lines(records: list[bytes]) -> None:
     assert lines == python[0]
 
 
+@pytest.mark.parametrize(
+    "sizes",
+    [
+        [37] * 40 + [1 << 20],  # the batch ends in a long record: finished alone
+        [1 << 20] + [37] * 40,
+        [300_000, 200_000, 100_000, 5] + [64] * 3,  # a few long ones, the lanes emptying
+        [1 << 22],
+    ],
+)
+def test_long_records_among_short_ones(sizes: list[int]) -> None:
+    records = [(bytes(range(256)) * (n // 256 + 1))[n % 7 : n % 7 + n] for n in sizes]
+    assert [len(r) for r in records] == sizes
+    assert rowhash.hex_digests(records) == b"".join(map(md5_hex, records))
+
+
 def test_bad_input_is_refused_not_hashed() -> None:
     with pytest.raises(TypeError, match="item 1 is str"):
         rowhash.hex_digests([b"a", "b"])
@@ -99,6 +115,19 @@ def test_bad_input_is_refused_not_hashed() -> None:
         rowhash.packed_hashed_lines(b"abcd", offsets, 0, 2)
     with pytest.raises(ValueError, match="offsets do not cover"):
         rowhash.packed_hashed_lines(b"abcdefghij", offsets, 1, 2)
+    with pytest.raises(ValueError, match="offsets do not cover"):  # start + count overflows
+        rowhash.packed_hashed_lines(b"abcdefghij", offsets, sys.maxsize - 1, 1)
+    # The Python code refuses the same input.
+    saved, hashing._lanes = hashing._lanes, None
+    try:
+        with pytest.raises(ValueError, match="line 1 does not end in a newline"):
+            hashing.hashed_lines([b"a\n", b"b"])
+        with pytest.raises(ValueError, match="offsets do not cover"):
+            hashing.packed_hashed_lines(b"abcdefghij", offsets, sys.maxsize - 1, 1)
+        with pytest.raises(ValueError, match="outside the data"):
+            hashing.packed_hashed_lines(b"abcd", offsets, 0, 2)
+    finally:
+        hashing._lanes = saved
 
 
 def test_the_extension_is_built_where_a_compiler_is() -> None:
