@@ -84,7 +84,7 @@ def _print_plan(planned: Sequence[object]) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from exporter import coordinator, revalidate
+    from exporter import coordinator, hashing, revalidate
     from exporter.layout import ExportLayout
     from exporter.planner import plan_export
     from exporter.sources import get_source
@@ -101,6 +101,7 @@ def _run(args: argparse.Namespace) -> int:
         if args.command == "check":
             with source.session() as conn:
                 print(f"connected to {source.describe_target()}: {source.server_version(conn)}")
+            print(f"row hashes by {hashing.implementation()}")
         planned = plan_export(
             source, config.export, ExportLayout(config.export.output_dir), args.table, write=False
         )

@@ -114,4 +114,5 @@ def test_plan_reports_a_changed_table(demo: Demo, capsys: object, command: str) 
     assert result.code == 1
     line = next(x for x in result.out.splitlines() if x.startswith("main.products "))
     assert "ERROR" in line and "columns changed" in line and "colour" in line
+    assert ("row hashes by " in result.out) is (command == "check")
     assert tree_state(demo.out) == before

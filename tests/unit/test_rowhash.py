@@ -134,6 +134,15 @@ def test_the_extension_is_built_where_a_compiler_is() -> None:
     if not (shutil.which("cc") or shutil.which("gcc")):
         pytest.skip("no C compiler here: the Python code computes the hashes")
     assert hashing._lanes is rowhash
+    assert hashing.implementation().startswith("C extension")
+
+
+def test_without_the_extension_check_says_how_to_build_it() -> None:
+    saved, hashing._lanes = hashing._lanes, None
+    try:
+        assert "not built" in hashing.implementation()
+    finally:
+        hashing._lanes = saved
 
 
 @pytest.mark.parametrize(
