@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from binascii import hexlify
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from itertools import chain, repeat
 from typing import Any, Protocol
 
@@ -95,19 +95,9 @@ def packed_hashed_lines(data: Any, offsets: Any, start: int, count: int) -> byte
     return _py_hashed_records([bytes(view[a:b]) for a, b in ends])
 
 
-def hex_digests(records: Iterable[bytes]) -> bytes:
-    """The row hashes of `records` (bytes without line ends), concatenated: 32 lowercase hex
-    characters each, in order."""
-    if _lanes is not None:
-        return _lanes.hex_digests(list(records))
-    md5 = _new_md5
-    return hexlify(b"".join([md5(r, usedforsecurity=False).digest() for r in records]))
-
-
 class _Lanes(Protocol):
     """What hashing takes from the C extension (its stub: `_rowhash.pyi`)."""
 
-    def hex_digests(self, records: Sequence[bytes], /) -> bytes: ...
     def hashed_records(self, records: Sequence[bytes], /) -> bytes: ...
     def hashed_lines(self, lines: Sequence[bytes], /) -> bytes: ...
     def packed_hashed_lines(self, data: Any, offsets: Any, start: int, count: int, /) -> bytes: ...

@@ -453,8 +453,9 @@ def test_complete_utf8_end_keeps_cut_characters_for_the_next_block(block: bytes,
 
 @given(st.lists(st.binary(max_size=5000), max_size=20))
 def test_row_hashes_are_md5_whichever_implementation_computes_them(records: list[bytes]) -> None:
-    from exporter.hashing import hex_digests
+    from exporter.hashing import hashed_records
 
     expected = [hashlib.md5(r).hexdigest() for r in records]
     assert [row_hash(r) for r in records] == expected
-    assert hex_digests(records) == "".join(expected).encode()
+    want = b"".join(r + b"," + h.encode() + b"\n" for r, h in zip(records, expected, strict=True))
+    assert hashed_records(records) == want
