@@ -10,9 +10,10 @@
  * export (docs/BENCHMARKS.md). MD5 is a chain of 32-bit operations within one message, so a
  * single message cannot use SIMD; sixteen messages can, one per 32-bit lane (the multi-buffer
  * method of Intel's ISA-L crypto library, which has no Python binding). The lanes are GCC
- * vector extensions. Built by GCC for x86-64, the block function is compiled for AVX-512,
- * AVX2 and SSE2, and the loader picks what the CPU has (target_clones); other compilers and
- * targets get their baseline vectors (SSE2 on x86-64, NEON on arm64). A lane whose record
+ * vector extensions. Built for x86-64 Linux with glibc (by GCC, or clang 14 or later), the
+ * block function is compiled for AVX-512, AVX2 and SSE2, and the loader picks what the CPU
+ * has (target_clones); elsewhere the lanes use the target's baseline vectors (SSE2 on
+ * x86-64, NEON on arm64). A lane whose record
  * ends takes the next record, so records of different lengths keep every lane busy; the
  * last few records of a batch, when too few are left to fill the lanes, are finished one
  * at a time. The GIL is held throughout: the records are borrowed from the caller's list.
@@ -29,7 +30,10 @@
 #define LANES 16
 typedef uint32_t lanes_t __attribute__((vector_size(LANES * 4)));
 
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+/* Function multi-versioning needs an ELF loader's ifunc (glibc; not musl, not macOS), and
+ * GCC, or clang 14 or later. Elsewhere the lanes use the target's baseline vectors. */
+#if defined(__x86_64__) && defined(__GLIBC__) && \
+    (!defined(__clang__) || __clang_major__ >= 14)
 #define CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
 #else
 #define CLONES
