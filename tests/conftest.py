@@ -16,7 +16,14 @@ import pytest
 
 from exporter.config import ExportConfig, parse_config
 
-PG = {"host": "127.0.0.1", "port": 5432, "user": "postgres", "dbname": "test"}
+# EXPORTER_TEST_PG_PORT runs the PostgreSQL tests against another server on this host (say,
+# another major version on 5433); user postgres, trust auth and a database `test`, as on 5432.
+PG = {
+    "host": "127.0.0.1",
+    "port": int(os.environ.get("EXPORTER_TEST_PG_PORT") or 5432),
+    "user": "postgres",
+    "dbname": "test",
+}
 
 
 def _pg_connect() -> Any:
@@ -28,12 +35,13 @@ def _pg_connect() -> Any:
 @pytest.fixture(scope="session")
 def pg_available() -> None:
     """Skip (or, under CI, fail) when the PostgreSQL server does not answer."""
+    where = f"{PG['host']}:{PG['port']}"
     try:
         _pg_connect().close()
     except Exception as exc:  # noqa: BLE001
         if os.environ.get("CI"):
-            pytest.fail(f"CI is set but PostgreSQL at 127.0.0.1:5432 does not answer: {exc}")
-        pytest.skip(f"no PostgreSQL server at 127.0.0.1:5432 ({exc}); CI is unset")
+            pytest.fail(f"CI is set but PostgreSQL at {where} does not answer: {exc}")
+        pytest.skip(f"no PostgreSQL server at {where} ({exc}); CI is unset")
 
 
 @pytest.fixture()
