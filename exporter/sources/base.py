@@ -133,8 +133,9 @@ class DbConn(ABC):
         """Close the connection (idempotent)."""
 
     def reusable(self) -> bool:
-        """Whether the next chunk may use this connection after one failed: still open, and
-        not left inside a transaction or a half-read result (default: yes)."""
+        """Whether the next chunk may use this connection (asked before each chunk and after
+        a failed one): still open, and not left inside a transaction, a half-read result or
+        another session state a chunk sets (default: yes)."""
         return True
 
 
