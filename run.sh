@@ -10,8 +10,8 @@ python="${PYTHON:-python3}"
 
 want_extras=""
 [ "${1:-}" = "test" ] && want_extras="[test]"
-# The C extension (exporter/_rowhash.c) is compiled by the install, so its source is in the stamp.
-build_inputs=("$here/pyproject.toml" "$here/setup.py" "$here/exporter/_rowhash.c")
+# The C extension (exporter/canonical/_rowhash.c) is compiled by the install, so its source is in the stamp.
+build_inputs=("$here/pyproject.toml" "$here/setup.py" "$here/exporter/canonical/_rowhash.c")
 stamp="$venv/.installed-$(cat "${build_inputs[@]}" | sha1sum | cut -c1-12)${want_extras:+-test}"
 
 if [ ! -x "$venv/bin/python" ]; then
@@ -39,7 +39,7 @@ for arg in "$@"; do
     prev="$arg"
 done
 if [ -n "$config" ] && [ -f "$config" ]; then
-    lib_dir="$("$venv/bin/python" -m exporter.config.libdir "$config" 2>/dev/null || true)"
+    lib_dir="$("$venv/bin/python" -m exporter.sources.loader_path "$config" 2>/dev/null || true)"
     if [ -n "$lib_dir" ]; then
         export LD_LIBRARY_PATH="$lib_dir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
     fi

@@ -434,7 +434,10 @@ def snapshot_code() -> dict[str, Any]:
         done = subprocess.run(["git", *args], cwd=REPO, capture_output=True, text=True)
         return done.stdout.strip() if done.returncode == 0 else "?"
 
-    probe = "import exporter, exporter.hashing as h; print(exporter.__file__, h._lanes is not None)"
+    probe = (
+        "import exporter, exporter.canonical.rowhash as h; "
+        "print(exporter.__file__, h._lanes is not None)"
+    )
     where, lanes = (
         subprocess.run(
             [sys.executable, "-c", probe], cwd=CODE, capture_output=True, text=True, check=True
@@ -448,7 +451,7 @@ def snapshot_code() -> dict[str, Any]:
         "commit": git("rev-parse", "--short", "HEAD"),
         "exporter_uncommitted_changes": git("status", "--porcelain", "--", "exporter") != "",
         "sha256": digest.hexdigest()[:16],
-        # Whether the row hashes come from the C extension (exporter/_rowhash.c) or hashlib.
+        # Whether the row hashes come from the C extension (canonical/_rowhash.c) or hashlib.
         "rowhash_extension": lanes == "True",
     }
 

@@ -1,5 +1,6 @@
-"""Row hash micro-benchmark: hashing.hashed_lines with the C extension (exporter/_rowhash.c)
-against the Python code it replaces, on the same lines, in one process.
+"""Row hash micro-benchmark: rowhash.hashed_lines with the C extension
+(exporter/canonical/_rowhash.c) against the Python code it replaces, on the same lines, in one
+process.
 
     .venv/bin/python bench/rowhash_bench.py                 # synthetic 300-450 byte lines
     .venv/bin/python bench/rowhash_bench.py --lines FILE    # lines of a CSV file (say, one
@@ -19,7 +20,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from exporter import hashing
+from exporter.canonical import rowhash as hashing
 
 BATCH = 2048
 

@@ -13,11 +13,15 @@ import argparse
 import logging
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from exporter import __version__
 from exporter.config import load_config
 from exporter.errors import EXIT_OK, EXIT_TABLE_FAILED, EXIT_USAGE, ExporterError
 from exporter.logs import setup_logging
+
+if TYPE_CHECKING:
+    from exporter.export.planner import PlannedTable
 
 log = logging.getLogger("exporter.cli")
 
@@ -63,12 +67,9 @@ def _with_default_command(argv: list[str]) -> list[str]:
     return argv
 
 
-def _print_plan(planned: Sequence[object]) -> None:
-    from exporter.planner import PlannedTable
-
+def _print_plan(planned: Sequence[PlannedTable]) -> None:
     print(f"{'TABLE':<40} {'SIZE':>12} {'STRATEGY':<9} {'CHUNKS':>6}  REASON")
     for item in planned:
-        assert isinstance(item, PlannedTable)
         if item.plan is None:
             print(
                 f"{item.table.qualified:<40} {'':>12} {'ERROR':<9} {'':>6}  "
@@ -84,10 +85,7 @@ def _print_plan(planned: Sequence[object]) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from exporter import coordinator, hashing, revalidate
-    from exporter.layout import ExportLayout
-    from exporter.planner import plan_export
-    from exporter.sources import get_source
+    from exporter import api
 
     config = load_config(args.config)
     if args.command == "compare":
@@ -96,21 +94,19 @@ def _run(args: argparse.Namespace) -> int:
             hint="use ./run.sh export; see README.md",
         )
     if args.command in ("plan", "check"):
-        source = get_source(config.source)
-        source.prepare()
         if args.command == "check":
-            with source.session() as conn:
-                print(f"connected to {source.describe_target()}: {source.server_version(conn)}")
-            print(f"row hashes by {hashing.implementation()}")
-        planned = plan_export(
-            source, config.export, ExportLayout(config.export.output_dir), args.table, write=False
-        )
+            report = api.check(config, args.table)
+            print(f"connected to {report.target}: {report.server_version}")
+            print(f"row hashes by {report.row_hash_code}")
+            planned = report.tables
+        else:
+            planned = api.plan(config, args.table)
         _print_plan(planned)
         return EXIT_OK if all(p.error is None for p in planned) else EXIT_TABLE_FAILED
     if args.command == "validate":
-        run = revalidate.validate_existing(config, only=args.table)
+        run = api.validate(config, only=args.table)
     else:
-        run = coordinator.run_export(
+        run = api.export(
             config,
             only=args.table,
             workers=args.workers,
@@ -122,7 +118,7 @@ def _run(args: argparse.Namespace) -> int:
     failed = [r for r in run.results if r.status != "SUCCEEDED"]
     print(
         f"{len(run.results) - len(failed)} of {len(run.results)} table(s) succeeded; "
-        f"report: {ExportLayout(config.export.output_dir).summary_report()}"
+        f"report: {api.summary_report_path(config)}"
     )
     return EXIT_OK if not failed else EXIT_TABLE_FAILED
 

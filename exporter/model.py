@@ -7,7 +7,7 @@ to and from JSON, so plans and per-chunk statistics survive a crash.
 from __future__ import annotations
 
 import enum
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
 BoundsKind = Literal["physical", "key", "whole"]
@@ -165,14 +165,15 @@ class TablePlan:
         )
 
 
-# How a chunk was read: the engine's bulk CSV, Arrow batches, or Python rows ("batch" in
-# records written before the Arrow path existed).
-ReadPath = Literal["bulk", "arrow", "rows", "batch"]
+ReadPath = Literal["bulk", "arrow", "rows"]
+"""How a chunk was read: CSV the database formatted (bulk), Arrow record batches from the
+driver (arrow), or Python rows (rows); export/read_paths.py has one loop for each."""
 
 
 @dataclass(frozen=True)
 class ChunkStats:
-    """What a worker measured while writing one chunk file (stored beside the plan)."""
+    """What a worker measured while writing one chunk file (stored beside the plan, in
+    config/chunks/data_chunk_N.json, where the read path is the key "path")."""
 
     index: int
     file_name: str
@@ -182,24 +183,16 @@ class ChunkStats:
     sums: dict[str, str] | None = None
     float_sums: dict[str, float] | None = None
     snapshot: str | None = None
-    path: ReadPath = "rows"
+    read_path: ReadPath = "rows"
 
     def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+        data = asdict(self)
+        data["path"] = data.pop("read_path")
+        return data
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> ChunkStats:
-        return cls(**data)
-
-
-@dataclass(frozen=True)
-class ChunkOutcome:
-    """A worker's answer for one chunk: stats when written or skipped, else an error line."""
-
-    table: TableRef
-    index: int
-    stats: ChunkStats | None = None
-    skipped: bool = False
-    error: str | None = None
-    error_code: str | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
+        fields = dict(data)
+        read_path = fields.pop("path", "rows")
+        # Records written before the Arrow path existed say "batch" for Python rows.
+        return cls(**fields, read_path="rows" if read_path == "batch" else read_path)

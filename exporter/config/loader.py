@@ -12,12 +12,13 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from exporter.config.models import ExportConfig, OracleSourceConfig, PostgresSourceConfig
+from exporter.config.base import PasswordSource
+from exporter.config.models import ExportConfig
 from exporter.errors import ConfigError
+from exporter.sources import known_engines
 
 log = logging.getLogger(__name__)
 
-_ENGINES = ("sqlite", "postgresql", "oracle")
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
@@ -48,7 +49,7 @@ def _first_error(exc: ValidationError) -> ConfigError:
     # Drop the union tag pydantic inserts after `source` ("source.postgresql.port"), and
     # nowhere else: a stray top-level "postgresql:" block must still be named.
     loc = [str(p) for p in err["loc"]]
-    if len(loc) >= 2 and loc[0] == "source" and loc[1] in _ENGINES:
+    if len(loc) >= 2 and loc[0] == "source" and loc[1] in known_engines():
         del loc[1]
     key = ".".join(loc) or None
     if err["type"] == "extra_forbidden":
@@ -58,7 +59,7 @@ def _first_error(exc: ValidationError) -> ConfigError:
             # err["input"] is the whole source block (password included): name the tag only.
             f"unknown engine {err.get('ctx', {}).get('tag')!r}",
             key="source.engine",
-            hint="use one of: oracle, postgresql, sqlite",
+            hint=f"use one of: {', '.join(known_engines())}",
         )
     if err["type"] == "missing":
         return ConfigError("is required but missing", key=key)
@@ -68,7 +69,7 @@ def _first_error(exc: ValidationError) -> ConfigError:
 
 def _check_password(config: ExportConfig, where: str) -> None:
     source = config.source
-    if not isinstance(source, (PostgresSourceConfig, OracleSourceConfig)):
+    if not isinstance(source, PasswordSource):
         return
     if source.password_env and source.password_env not in os.environ:
         raise ConfigError(

@@ -8,116 +8,21 @@ stored here: a source names where the password lives (`password_env` or `passwor
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
+from pydantic import Field, model_validator
 
-from exporter.plain_settings import PlainSettings, read_password
+from exporter.config.base import PasswordSource, Strict
+from exporter.sources.configs import SourceConfig
+
+__all__ = ["PasswordSource", "SourceConfig", "Strict"]
 
 FetchPath = Literal["auto", "batch", "rows"]
 """export.fetch_path: the engine's bulk path where it has one, the generic path (Arrow batches
 where the driver has them), or the generic path on Python rows."""
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
-
-    def plain(self) -> PlainSettings:
-        """These settings as plain data, for worker processes (plain_settings.py)."""
-        fields = {name: getattr(self, name) for name in type(self).model_fields}
-        if isinstance(fields.get("password"), SecretStr):
-            fields["password"] = fields["password"].get_secret_value()
-        return PlainSettings(fields)
-
-
-class _PasswordSource(_Strict):
-    """Where a server engine's password comes from: an environment variable or a file."""
-
-    password_env: str | None = None
-    """Name of the environment variable holding the password (recommended)."""
-    password_file: Path | None = None
-    """Path of a file whose first line is the password (e.g. a mounted secret)."""
-    password: SecretStr | None = None
-    """A literal password: accepted for local experiments, with a warning; never logged."""
-
-    @model_validator(mode="after")
-    def _one_password_source(self) -> _PasswordSource:
-        given = [k for k in ("password_env", "password_file", "password") if getattr(self, k)]
-        if len(given) > 1:
-            raise ValueError(
-                f"give only one of password_env, password_file, password (got {given})"
-            )
-        return self
-
-    def read_password(self) -> str | None:
-        """The password, read now from its source; None when the login needs none."""
-        secret = self.password.get_secret_value() if self.password else None
-        return read_password(self.password_env, self.password_file, secret)
-
-
-class SqliteSourceConfig(_Strict):
-    """A SQLite database file (standard library; the embedded default)."""
-
-    engine: Literal["sqlite"]
-    path: Path
-    """The database file."""
-    create_demo: bool = False
-    """Build the demo database at `path` when the file does not exist (config/demo.yaml)."""
-
-
-class PostgresSourceConfig(_PasswordSource):
-    """A PostgreSQL server, read with psycopg 3 (and ADBC for Arrow batches)."""
-
-    engine: Literal["postgresql"]
-    host: str = "127.0.0.1"
-    """Server host name or address (or a Unix socket directory)."""
-    port: int = Field(5432, ge=1, le=65535)
-    """Server port."""
-    database: str
-    """Database name."""
-    user: str = "postgres"
-    """Login role; it needs SELECT on the exported tables."""
-    sslmode: str | None = None
-    """libpq sslmode (disable, require, verify-full, ...); libpq's default when unset."""
-
-
-class OracleSourceConfig(_PasswordSource):
-    """An Oracle database, read with python-oracledb (thin mode unless thick_mode)."""
-
-    engine: Literal["oracle"]
-    host: str | None = None
-    """Listener host (with port and service), or use `dsn`."""
-    port: int = Field(1521, ge=1, le=65535)
-    """Listener port."""
-    service: str | None = None
-    """Service name, e.g. ORCLPDB1."""
-    dsn: str | None = None
-    """Easy Connect string "host:port/service" or a TNS alias (with config_dir)."""
-    config_dir: Path | None = None
-    """Directory holding tnsnames.ora."""
-    user: str
-    """Login user; it needs SELECT on the tables and on ALL_TABLES / ALL_TAB_COLUMNS."""
-    thick_mode: bool = False
-    """Use the Oracle Client libraries (needed for some old databases and features)."""
-    lib_dir: Path | None = None
-    """Oracle Instant Client directory for thick mode."""
-
-    @model_validator(mode="after")
-    def _where(self) -> OracleSourceConfig:
-        if not self.dsn and not (self.host and self.service):
-            raise ValueError("give either dsn, or host and service")
-        if self.lib_dir and not self.thick_mode:
-            raise ValueError("lib_dir is only used with thick_mode: true")
-        return self
-
-
-SourceConfig = Annotated[
-    SqliteSourceConfig | PostgresSourceConfig | OracleSourceConfig,
-    Field(discriminator="engine"),
-]
-
-
-class ExportSettings(_Strict):
+class ExportSettings(Strict):
     """What to export and how (the `export:` block)."""
 
     schemas: list[str] = []
@@ -163,7 +68,7 @@ class ExportSettings(_Strict):
         return self
 
 
-class ExecutorSettings(_Strict):
+class ExecutorSettings(Strict):
     """Where chunks run (the `executor:` block)."""
 
     kind: Literal["local", "dask"] = "local"
@@ -172,14 +77,14 @@ class ExecutorSettings(_Strict):
     """dask scheduler address, e.g. tcp://scheduler:8786."""
 
 
-class ValidationSettings(_Strict):
+class ValidationSettings(Strict):
     """The `validation:` block."""
 
     enabled: bool = True
     """Compare source COUNT(*) and sums with the written files after export."""
 
 
-class BigQuerySettings(_Strict):
+class BigQuerySettings(Strict):
     """Names used in validation.sql, schema.json and the load commands."""
 
     project: str | None = None
@@ -190,7 +95,7 @@ class BigQuerySettings(_Strict):
     """Destination table name pattern; {schema} and {table} are replaced."""
 
 
-class ExportConfig(_Strict):
+class ExportConfig(Strict):
     """A whole exporter config file."""
 
     source: SourceConfig

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import contextlib
 from abc import ABC, abstractmethod
-from collections.abc import Generator, Iterator, Mapping, Sequence
+from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from exporter.errors import ExporterError, SourceError
 from exporter.model import Chunk, ChunkBounds, Column, ColumnKind, TablePlan, TableRef
-from exporter.splitting import split_int_range
+from exporter.sources.ranges import range_where, split_int_range
 
 # Batches of rows from a streaming query; a generator so callers can close it early.
 RowBatches = Generator[Sequence[tuple[Any, ...]], None, None]
@@ -30,25 +30,24 @@ class Query:
 
 @dataclass(frozen=True)
 class BulkOptions:
-    """How the bulk CSV path formats a chunk (the batch path reads the same from the plan)."""
+    """How the bulk CSV path formats a chunk (the other paths read the same from the plan)."""
 
     null_marker: str
     row_hash_in_db: bool
 
 
-def range_where(
-    locator: str, lower: object, upper: object, placeholder: str
-) -> tuple[str, dict[str, object]]:
-    """` WHERE locator >= lower AND locator < upper` for the ends that are set (a chunk's
-    half-open range), with the values bound: `placeholder` formats a parameter name into the
-    engine's bind syntax, e.g. ":{}" or "CAST(%({})s AS tid)". ("", {}) when both are open."""
-    parts: list[str] = []
-    params: dict[str, object] = {}
-    for name, value, op in (("lower", lower, ">="), ("upper", upper, "<")):
-        if value is not None:
-            parts.append(f"{locator} {op} {placeholder.format(name)}")
-            params[name] = value
-    return (" WHERE " + " AND ".join(parts)) if parts else "", params
+@dataclass(frozen=True)
+class BulkLines:
+    """A chunk as CSV lines the database formatted itself (`Source.bulk_csv`)."""
+
+    batches: Generator[list[bytes], None, None]
+    """Lists of lines, one row each, each ending in a newline; closing it ends the query."""
+    marker_probe: bytes
+    """Bytes found in every line that holds a value equal to the null marker (and maybe in
+    others): lines without them need no closer look."""
+    marker_column: Callable[[bytes], int | None]
+    """The position of the first column whose value in a line equals the null marker (such a
+    value would load as NULL), or None."""
 
 
 class Dialect(ABC):
@@ -64,10 +63,24 @@ class Dialect(ABC):
     """One snapshot can be shared by every worker's connection."""
     supports_db_row_hash: ClassVar[bool] = False
     """The database can compute the canonical row hash itself (use_client_hash: false)."""
+    supports_bulk_csv: ClassVar[bool] = False
+    """The database formats a chunk as canonical CSV itself (`Source.bulk_csv`): the
+    fastest read path, taken with `fetch_path: auto`."""
+    supports_arrow_batches: ClassVar[bool] = False
+    """The driver delivers a chunk as Arrow record batches (`Source.arrow_batches`), taken
+    with `fetch_path: batch` (and `auto` where there is no bulk CSV); else Python rows."""
     empty_string_is_null: ClassVar[bool] = False
     """The engine stores '' as NULL, so the default null marker can be '' (BigQuery's own)."""
     default_schemas: ClassVar[tuple[str, ...]] = ()
     """Schemas read when export.schemas is empty (empty: every non-system schema)."""
+    bind_style: ClassVar[str] = ":{}"
+    """How a named bind parameter is written, `{}` standing for its name."""
+    physical_locator: ClassVar[str] = ""
+    """The pseudo-column physical ranges are taken on (ROWID, ctid, rowid)."""
+    physical_bind: ClassVar[str] = "{}"
+    """How a bound physical bound becomes a locator value, `{}` standing for the parameter."""
+    error_hints: ClassVar[Mapping[str, str]] = {}
+    """The engine's error codes users meet most -> the fix to suggest."""
 
     def quote(self, identifier: str) -> str:
         """A quoted identifier: `a"b` -> `"a""b"` (case preserved)."""
@@ -97,6 +110,29 @@ class Dialect(ABC):
         """One row (min, max) of an integer column."""
         col = self.quote(column)
         return Query(f"SELECT MIN({col}), MAX({col}) FROM {self.qualified(table)}")
+
+    def physical_value(self, bound: int | str) -> object:
+        """A physical chunk bound as it is bound to the query (default: as stored)."""
+        return bound
+
+    def locator_for(self, plan: TablePlan) -> str:
+        """The physical locator of the planned table (default: `physical_locator`)."""
+        return self.physical_locator
+
+    def chunk_where(self, plan: TablePlan, chunk: Chunk) -> tuple[str, dict[str, object]]:
+        """` WHERE ...` selecting one chunk's half-open range (empty for a whole table), with
+        its bound values: on the physical locator, or on the plan's split column."""
+        bounds = chunk.bounds
+        if bounds.kind == "whole":
+            return "", {}
+        if bounds.kind == "physical":
+            lower, upper = (
+                None if b is None else self.physical_value(b) for b in (bounds.lower, bounds.upper)
+            )
+            placeholder = self.physical_bind.format(self.bind_style)
+            return range_where(self.locator_for(plan), lower, upper, placeholder)
+        column = self.quote(plan.split_column or "")
+        return range_where(column, bounds.lower, bounds.upper, self.bind_style)
 
     @abstractmethod
     def select_chunk(self, plan: TablePlan, chunk: Chunk) -> Query:
@@ -146,6 +182,12 @@ class Source(ABC):
 
     def __init__(self, config: Any) -> None:
         self.config = config
+
+    @classmethod
+    def loader_library_dir(cls, source_block: Mapping[str, Any]) -> str | None:
+        """A directory the dynamic loader must search before Python starts, for the `source:`
+        block of a config file as written (not validated); None: nothing is needed."""
+        return None
 
     # -- connections ------------------------------------------------------------------------
     def prepare(self) -> None:
@@ -256,16 +298,14 @@ class Source(ABC):
 
     def arrow_batches(
         self, conn: DbConn, query: Query, snapshot: str | None
-    ) -> Generator[Any, None, None] | None:
+    ) -> Generator[Any, None, None]:
         """The rows of `query` as Arrow record batches of bounded size, read in a transaction
-        that sees `snapshot`, when the engine's driver can deliver Arrow; None means it cannot
-        (the batch path then reads rows with `DbConn.stream`)."""
-        return None
+        that sees `snapshot` (only where `dialect.supports_arrow_batches`)."""
+        raise NotImplementedError(f"{self.dialect.name} has no Arrow read path")
 
     def bulk_csv(
         self, conn: DbConn, plan: TablePlan, chunk: Chunk, options: BulkOptions
-    ) -> Generator[list[bytes], None, None] | None:
-        """The chunk as CSV lines formatted by the database, in batches (lists of lines, one
-        row each, each ending in a newline) when the engine has a bulk path; None
-        means use the batch path."""
-        return None
+    ) -> BulkLines:
+        """The chunk as CSV lines formatted by the database, read inside `chunk_transaction`
+        (only where `dialect.supports_bulk_csv`)."""
+        raise NotImplementedError(f"{self.dialect.name} has no bulk CSV read path")

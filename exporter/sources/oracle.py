@@ -14,10 +14,10 @@ from __future__ import annotations
 import contextlib
 import decimal
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any, ClassVar
 
-from exporter.errors import ORACLE_HINTS, DataError, ExporterError, SourceError
+from exporter.errors import DataError, ExporterError, SourceError
 from exporter.model import ChunkBounds, Column, TableRef
 from exporter.sources import register
 from exporter.sources.base import DbConn, Query, RowBatches, Source
@@ -140,6 +140,14 @@ class OracleSource(Source):
 
     dialect: ClassVar[OracleDialect] = OracleDialect()
 
+    @classmethod
+    def loader_library_dir(cls, source_block: Mapping[str, Any]) -> str | None:
+        # Thick mode on Linux: the Instant Client must be on LD_LIBRARY_PATH before Python
+        # starts (run.sh). https://python-oracledb.readthedocs.io/en/latest/user_guide/initialization.html
+        if source_block.get("thick_mode") and source_block.get("lib_dir"):
+            return str(source_block["lib_dir"])
+        return None
+
     def _init_mode(self) -> None:
         # Thick mode is chosen once per process, before the first connection.
         global _thick_initialised
@@ -186,7 +194,7 @@ class OracleSource(Source):
         return SourceError(
             f"{self.describe_target()}: {text or type(exc).__name__}",
             db_code=code,
-            hint=ORACLE_HINTS.get(code or ""),
+            hint=self.dialect.error_hints.get(code or ""),
         )
 
     def describe(self, conn: DbConn, table: TableRef) -> list[Column]:

@@ -9,7 +9,33 @@ Reference for functions, https://docs.oracle.com/en/database/oracle/oracle-datab
 from __future__ import annotations
 
 from exporter.model import Chunk, Column, ColumnKind, TablePlan, TableRef
-from exporter.sources.base import Dialect, Query, range_where
+from exporter.sources.base import Dialect, Query
+
+# Oracle error codes users meet most, with the fix we suggest. Sources: python-oracledb
+# doc/src/user_guide/troubleshooting.rst and exception_handling.rst;
+# https://docs.oracle.com/en/database/oracle/oracle-database/19/errmg/
+ERROR_HINTS: dict[str, str] = {
+    "DPI-1047": "thick mode could not load the Oracle Client libraries: check source.lib_dir "
+    "(on Linux run through run.sh, which puts it on LD_LIBRARY_PATH), or set "
+    "thick_mode: false to use thin mode",
+    "DPY-3010": "the database is older than 12.1: set source.thick_mode: true",
+    "DPY-3015": "the account only has a 10G password verifier: set source.thick_mode: true "
+    "or reset the password",
+    "DPY-6001": "the service name is not registered with the listener: check source.service",
+    "DPY-6005": "cannot reach the database: check source.host and source.port (or source.dsn)"
+    " and that the listener is up",
+    "ORA-01031": "insufficient privileges: the export user needs SELECT on the tables",
+    "ORA-08181": "the snapshot SCN is not valid here: set export.consistent_snapshot: false",
+    "ORA-08185": "SYS cannot use flashback: export as another user, or set "
+    "export.consistent_snapshot: false",
+    "ORA-12514": "the service name is not registered with the listener: check source.service",
+    "ORA-12541": "no listener at that host and port: check source.host and source.port",
+    "ORA-01017": "user name or password is wrong: check source.user and the password variable",
+    "ORA-00942": "the table or view is not visible: check grants or export.schemas",
+    "ORA-01555": "snapshot too old: use smaller chunks (export.chunk_size_mb) or more undo",
+    "ORA-01466": "the table was changed by DDL after the snapshot: re-run the export",
+    "ORA-08180": "the snapshot is older than undo retention: set consistent_snapshot: false",
+}
 
 # NUMBER(p, 0) up to 18 digits fits an int64 (BigQuery INT64); wider integers are DECIMAL.
 MAX_INTEGER_DIGITS = 18
@@ -61,6 +87,11 @@ class OracleDialect(Dialect):
     supports_snapshot_export = True
     supports_db_row_hash = False
     empty_string_is_null = True
+    bind_style = ":{}"
+    # ROWIDs compare in physical order; CHARTOROWID: .../sqlrf/CHARTOROWID.html
+    physical_locator = "ROWID"
+    physical_bind = "CHARTOROWID({})"
+    error_hints = ERROR_HINTS
 
     @staticmethod
     def _owner_name(table: TableRef) -> dict[str, object]:
@@ -158,18 +189,8 @@ class OracleDialect(Dialect):
         """
         return Query("SELECT DBMS_FLASHBACK.GET_SYSTEM_CHANGE_NUMBER FROM DUAL")
 
-    def _where(self, plan: TablePlan, chunk: Chunk) -> tuple[str, dict[str, object]]:
-        bounds = chunk.bounds
-        if bounds.kind == "whole":
-            return "", {}
-        if bounds.kind == "physical":
-            # CHARTOROWID: .../sqlrf/CHARTOROWID.html; ROWIDs compare in physical order.
-            return range_where("ROWID", bounds.lower, bounds.upper, "CHARTOROWID(:{})")
-        locator = self.quote(plan.split_column or "")
-        return range_where(locator, bounds.lower, bounds.upper, ":{}")
-
     def select_chunk(self, plan: TablePlan, chunk: Chunk) -> Query:
-        where, params = self._where(plan, chunk)
+        where, params = self.chunk_where(plan, chunk)
         exprs = ", ".join(self.read_expression(c) for c in plan.columns)
         return Query(f"SELECT {exprs} FROM {self.qualified(plan.table)}{where}", params)
 

@@ -16,7 +16,7 @@ libpq: https://www.postgresql.org/docs/current/libpq-copy.html#LIBPQ-COPY-RECEIV
 from __future__ import annotations
 
 import selectors
-from collections.abc import Generator
+from collections.abc import Generator, Iterator
 from typing import Any
 
 COPY_BATCH_ROWS = 2048  # rows handed over at a time: one join, one marker test per batch
@@ -71,3 +71,44 @@ def _end_of_copy(conn: Any) -> None:
         raise psycopg.OperationalError("the COPY ended without a result")
     if results[0].status != pq.ExecStatus.COMMAND_OK:
         raise errors.error_from_result(results[0], encoding=conn.info.encoding)
+
+
+def quoted_marker(null_marker: str) -> bytes:
+    """How COPY (FORMAT csv) shows a value equal to its NULL string: quoted. COPY quotes any
+    such value, text or not, so that it is not read back as NULL: a quoted marker is the only
+    way such a value can appear in a line. https://www.postgresql.org/docs/current/sql-copy.html"""
+    return ('"' + null_marker.replace('"', '""') + '"').encode("utf-8")
+
+
+def marker_column(line: bytes, null_marker: str) -> int | None:
+    """The position of the first cell of a COPY CSV line that is the null marker quoted (a
+    value equal to the marker), or None."""
+    record = line.decode("utf-8").rstrip("\n")
+    for position, (text, quoted) in enumerate(_cells(record)):
+        if quoted and text == null_marker:
+            return position
+    return None
+
+
+def _cells(line: str) -> Iterator[tuple[str, bool]]:
+    """(text, was_quoted) for each cell of one CSV record."""
+    i, n = 0, len(line)
+    while i <= n:
+        if i < n and line[i] == '"':
+            j, parts = i + 1, []
+            while True:
+                k = line.index('"', j)
+                parts.append(line[j:k])
+                if k + 1 < n and line[k + 1] == '"':
+                    parts.append('"')
+                    j = k + 2
+                    continue
+                i = k + 1
+                break
+            yield "".join(parts), True
+        else:
+            k = line.find(",", i)
+            k = n if k < 0 else k
+            yield line[i:k], False
+            i = k
+        i += 1  # skip the comma

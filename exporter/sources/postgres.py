@@ -6,17 +6,18 @@ SQL text lives in postgres_sql.py.
 from __future__ import annotations
 
 import contextlib
+import functools
 from collections.abc import Callable, Generator, Iterator
 from typing import Any, ClassVar
 from urllib.parse import quote, urlencode
 
-from exporter.errors import POSTGRES_HINTS, ExporterError, SourceError
+from exporter.errors import ExporterError, SourceError
 from exporter.model import Chunk, ChunkBounds, TablePlan, TableRef
 from exporter.sources import register
-from exporter.sources.base import BulkOptions, DbConn, Query, RowBatches, Source
-from exporter.sources.pg_copy import copy_batches
+from exporter.sources.base import BulkLines, BulkOptions, DbConn, Query, RowBatches, Source
+from exporter.sources.pg_copy import copy_batches, marker_column, quoted_marker
 from exporter.sources.postgres_sql import SESSION_SETTINGS, PostgresDialect
-from exporter.splitting import split_int_range
+from exporter.sources.ranges import split_int_range
 
 # Target size of one Arrow record batch (ADBC's batch_size_hint_bytes): a worker holds one
 # batch and its formatted text, a few times this, whatever the table's size.
@@ -161,7 +162,7 @@ class PostgresSource(Source):
             state = "08006"
         if state is None and "connection" in text.lower():
             state = "08001"
-        hint = POSTGRES_HINTS.get(state or "")
+        hint = self.dialect.error_hints.get(state or "")
         return SourceError(f"{self.describe_target()}: {text}", db_code=state, hint=hint)
 
     def physical_ranges(
@@ -206,7 +207,7 @@ class PostgresSource(Source):
 
     def arrow_batches(
         self, conn: DbConn, query: Query, snapshot: str | None
-    ) -> Generator[Any, None, None] | None:
+    ) -> Generator[Any, None, None]:
         # ADBC reads the query with COPY ... (FORMAT binary) into Arrow batches of about
         # ARROW_BATCH_BYTES. https://arrow.apache.org/adbc/current/driver/postgresql.html
         # Bound parameters would make the driver give up COPY and buffer the whole result,
@@ -255,7 +256,7 @@ class PostgresSource(Source):
 
     def bulk_csv(
         self, conn: DbConn, plan: TablePlan, chunk: Chunk, options: BulkOptions
-    ) -> Generator[list[bytes], None, None] | None:
+    ) -> BulkLines:
         query = self.dialect.copy_chunk(plan, chunk, options)
         raw = _raw(conn)
 
@@ -265,4 +266,7 @@ class PostgresSource(Source):
             with raw.cursor() as cur, cur.copy(query.sql, query.params) as copy:
                 yield from copy_batches(copy, raw)
 
-        return batches()
+        marker = options.null_marker
+        return BulkLines(
+            batches(), quoted_marker(marker), functools.partial(marker_column, null_marker=marker)
+        )

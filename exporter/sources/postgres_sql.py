@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from exporter.model import Chunk, Column, ColumnKind, TablePlan, TableRef
-from exporter.sources.base import BulkOptions, Dialect, Query, range_where
+from exporter.sources.base import BulkOptions, Dialect, Query
 
 _SIGNED_INTS = frozenset({"int2", "int4", "int8"})
 
@@ -40,6 +40,18 @@ _KINDS: dict[str, ColumnKind] = {
 _COPY_AS_IS = frozenset({"int2", "int4", "int8", "text", "varchar", "float8"})
 _COPY_CHECKED = frozenset({"numeric", "date", "timestamp"})
 
+# PostgreSQL SQLSTATEs users meet most. Source:
+# https://www.postgresql.org/docs/current/errcodes-appendix.html
+ERROR_HINTS: dict[str, str] = {
+    "28P01": "password authentication failed: check source.user and the password variable",
+    "28000": "the server rejected this login: check source.user and pg_hba.conf",
+    "3D000": "the database does not exist: check source.database",
+    "42P01": "the table is not visible: check grants or export.schemas",
+    "42501": "permission denied: GRANT SELECT on the table to the export user",
+    "08001": "no server answered: check source.host and source.port",
+    "08006": "the connection was lost: check the server and re-run to resume",
+}
+
 # Session settings that decide the text of values. https://www.postgresql.org/docs/current/
 # runtime-config-client.html: DateStyle ISO prints `2024-01-02 03:04:05.5`; extra_float_digits
 # 1 (PG 12+) prints the shortest round-trip digits.
@@ -61,6 +73,14 @@ class PostgresDialect(Dialect):
     supports_physical_split = True
     supports_snapshot_export = True
     supports_db_row_hash = True
+    supports_bulk_csv = True
+    supports_arrow_batches = True
+    bind_style = "%({})s"
+    # TID Range Scan (PostgreSQL 14+) reads only the blocks in range.
+    # https://www.postgresql.org/docs/current/datatype-oid.html (tid), release notes 14
+    physical_locator = "ctid"
+    physical_bind = "CAST({} AS tid)"
+    error_hints = ERROR_HINTS
 
     def quote(self, identifier: str) -> str:
         """`"a""b"`, with '%' doubled: psycopg reads `%` as a placeholder whenever parameters
@@ -147,25 +167,16 @@ class PostgresDialect(Dialect):
             self._regclass(table),
         )
 
-    def _where(self, plan: TablePlan, chunk: Chunk) -> tuple[str, dict[str, object]]:
-        bounds = chunk.bounds
-        if bounds.kind == "whole":
-            return "", {}
-        if bounds.kind == "physical":
-            # TID Range Scan (PostgreSQL 14+): reads only the blocks in range.
-            # https://www.postgresql.org/docs/current/datatype-oid.html (tid), release notes 14
-            lower = None if bounds.lower is None else f"({bounds.lower},0)"
-            upper = None if bounds.upper is None else f"({bounds.upper},0)"
-            return range_where("ctid", lower, upper, "CAST(%({})s AS tid)")
-        locator = self.quote(plan.split_column or "")
-        return range_where(locator, bounds.lower, bounds.upper, "%({})s")
+    def physical_value(self, bound: int | str) -> object:
+        """A block number as the first tuple id of that block, `(block,0)`."""
+        return f"({bound},0)"
 
     def select_chunk(self, plan: TablePlan, chunk: Chunk) -> Query:
         # Generic path (Python rows or Arrow batches): values in their own types, except
         # text-like columns (read as their text output), floats (widened to float8, as the
         # bulk path prints them) and oid (unsigned 32-bit, which Arrow would read as a
         # signed int32: widened to int8).
-        where, params = self._where(plan, chunk)
+        where, params = self.chunk_where(plan, chunk)
         exprs = []
         for column in plan.columns:
             col = self.quote(column.name)
@@ -291,7 +302,7 @@ class PostgresDialect(Dialect):
 
     def copy_chunk(self, plan: TablePlan, chunk: Chunk, options: BulkOptions) -> Query:
         """COPY (SELECT formatted cells) TO STDOUT as CSV, text cells always quoted."""
-        where, params = self._where(plan, chunk)
+        where, params = self.chunk_where(plan, chunk)
         exprs = [f"{self.copy_expression(c)} AS c{i}" for i, c in enumerate(plan.columns)]
         if options.row_hash_in_db:
             exprs.append(f"md5({self.record_expression(plan.columns)}) AS row_hash")

@@ -15,8 +15,8 @@ from typing import Any, ClassVar
 from exporter.errors import ExporterError, SourceError
 from exporter.model import Chunk, ChunkBounds, Column, ColumnKind, TablePlan, TableRef
 from exporter.sources import register
-from exporter.sources.base import DbConn, Dialect, Query, RowBatches, Source, range_where
-from exporter.splitting import split_int_range
+from exporter.sources.base import DbConn, Dialect, Query, RowBatches, Source
+from exporter.sources.ranges import split_int_range
 
 # SQLite's names for the rowid, in the order tried. https://www.sqlite.org/lang_createtable.html
 ROWID_NAMES = ("_rowid_", "rowid", "oid")
@@ -29,6 +29,7 @@ class SqliteDialect(Dialect):
     sqlglot_dialect = "sqlite"
     supports_physical_split = True
     default_schemas = ("main",)
+    bind_style = ":{}"
 
     def list_tables(self, schema: str | None) -> Query:
         # sqlite_schema lists tables; sqlite_% are internal. https://www.sqlite.org/schematab.html
@@ -85,18 +86,13 @@ class SqliteDialect(Dialect):
         """One row (min rowid, max rowid); `rowid` is a name from `rowid_name`."""
         return Query(f"SELECT MIN({rowid}), MAX({rowid}) FROM {self.qualified(table)}")
 
+    def locator_for(self, plan: TablePlan) -> str:
+        return self.rowid_name(c.name for c in plan.columns) or "_rowid_"
+
     def select_chunk(self, plan: TablePlan, chunk: Chunk) -> Query:
         columns = ", ".join(self.quote(c.name) for c in plan.columns)
-        sql = f"SELECT {columns} FROM {self.qualified(plan.table)}"
-        bounds = chunk.bounds
-        if bounds.kind == "whole":
-            return Query(sql)
-        if bounds.kind == "physical":
-            locator = self.rowid_name(c.name for c in plan.columns) or "_rowid_"
-        else:
-            locator = self.quote(plan.split_column or "")
-        where, params = range_where(locator, bounds.lower, bounds.upper, ":{}")
-        return Query(sql + where, params)
+        where, params = self.chunk_where(plan, chunk)
+        return Query(f"SELECT {columns} FROM {self.qualified(plan.table)}{where}", params)
 
     def column_kind(self, native_type: str, precision: int | None, scale: int | None) -> ColumnKind:
         declared = native_type.upper()

@@ -15,13 +15,14 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from exporter.float_sum import float_total
+from exporter.errors import ExporterError
 from exporter.layout import ExportLayout
-from exporter.model import ChunkStats, TablePlan
-from exporter.readback import read_chunk_figures
+from exporter.model import ChunkStats, TablePlan, TableRef
 from exporter.sources.base import Source
-from exporter.sums import EXACT
+from exporter.validation.float_sum import float_total
+from exporter.validation.readback import read_chunk_figures
 from exporter.validation.readers import ChunkReaders
+from exporter.validation.sums import EXACT
 
 FLOAT_REL_TOLERANCE = 1e-12
 
@@ -136,3 +137,23 @@ def validate_table(
     for name, parts in file_floats.items():
         verdict.sums.append(ColumnCheck(name, None, repr(float_total(parts)), None))
     return verdict
+
+
+def validate_tables(
+    source: Source,
+    tables: Sequence[tuple[TablePlan, Sequence[ChunkStats]]],
+    layout: ExportLayout,
+    snapshot: str | None,
+    readers: ChunkReaders,
+) -> dict[TableRef, TableVerdict | ExporterError]:
+    """The verdict of every fully written table (plan, and its workers' figures), or the error
+    that kept it from being checked. Every file is handed to `readers` first, so that they
+    read while the source is queried, table after table."""
+    readers.submit_all(plan for plan, _stats in tables)
+    verdicts: dict[TableRef, TableVerdict | ExporterError] = {}
+    for plan, stats in tables:
+        try:
+            verdicts[plan.table] = validate_table(source, plan, stats, layout, snapshot, readers)
+        except ExporterError as exc:
+            verdicts[plan.table] = exc
+    return verdicts

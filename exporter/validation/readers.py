@@ -9,6 +9,7 @@ counts and sums; each table's check then collects its own files' figures.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable
 from concurrent.futures import Future
 from pathlib import Path
@@ -17,8 +18,8 @@ from types import TracebackType
 from exporter.errors import ValidationFailed
 from exporter.layout import ExportLayout
 from exporter.model import TablePlan, TableRef
-from exporter.pool import create_executor
-from exporter.readback import FileFigures, read_chunk_figures
+from exporter.runtime.executors import ExecutorKind, open_executor
+from exporter.validation.readback import FileFigures, read_chunk_figures
 
 # What a reader process sends back: the figures, or the (message, hint) of the failure;
 # the exception itself is not sent, since its keyword arguments would not survive pickling.
@@ -49,7 +50,9 @@ class ChunkReaders:
         self.layout = layout
         serial = inline or workers <= 1
         # The export's pool settings: spawned, dying with the coordinator, Ctrl-C ignored.
-        self._executor = create_executor("inline" if serial else "process", workers)
+        self._stack = contextlib.ExitStack()
+        kind: ExecutorKind = "inline" if serial else "process"
+        self._executor = self._stack.enter_context(open_executor(kind, workers))
         self._futures: dict[tuple[TableRef, int], Future[_Outcome]] = {}
         if not serial:
             for _ in range(workers):
@@ -88,4 +91,4 @@ class ChunkReaders:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        self._executor.shutdown(wait=True, cancel_futures=True)
+        self._stack.__exit__(exc_type, exc, tb)

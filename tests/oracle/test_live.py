@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from exporter.coordinator import run_export
+from exporter.export.run import run_export
 from exporter.sources.oracle_sql import OracleDialect
 from tests.conftest import make_config
 from tests.csvcheck import table_rows

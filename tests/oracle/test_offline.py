@@ -168,7 +168,7 @@ def test_types_without_a_csv_form_are_refused(native: str, supported: bool) -> N
 
 def test_dsn_from_host_port_service_or_as_given() -> None:
     base = {"engine": "oracle", "user": "U", "password_env": "X"}
-    from exporter.config.models import OracleSourceConfig
+    from exporter.sources.configs import OracleSourceConfig
 
     parts = OracleSourceConfig(**base, host="db", port=1522, service="PDB1")  # type: ignore[arg-type]
     assert connect_dsn(parts) == "db:1522/PDB1"
@@ -261,7 +261,7 @@ class _Raw:
 
 
 def _oracle_source() -> OracleSource:
-    from exporter.config.models import OracleSourceConfig
+    from exporter.sources.configs import OracleSourceConfig
 
     config = OracleSourceConfig(engine="oracle", host="db", service="PDB1", user="U")  # type: ignore[arg-type]
     source = get_source(config)
@@ -286,8 +286,8 @@ def test_a_session_left_in_flashback_mode_is_not_reused(fail_disable: bool) -> N
 def test_the_worker_replaces_a_cached_connection_that_is_not_reusable(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from exporter import worker
-    from exporter.plain_settings import PlainSettings
+    from exporter.config.plain import PlainSettings
+    from exporter.runtime import connections
     from exporter.sources.oracle import OracleConn
 
     opened: list[_Raw] = []
@@ -297,13 +297,13 @@ def test_the_worker_replaces_a_cached_connection_that_is_not_reusable(
         return OracleConn(opened[-1])
 
     monkeypatch.setattr(OracleSource, "open", fake_open)
-    monkeypatch.setattr(worker, "_connections", {})
+    monkeypatch.setattr(connections, "_cache", {})
     settings = PlainSettings(
         {"engine": "oracle", "host": "db", "port": 1521, "service": "PDB1", "user": "U"}
     )
-    _source, first = worker._connection(settings)
-    assert worker._connection(settings)[1] is first  # reused while usable
+    _source, first = connections.cached_connection(settings)
+    assert connections.cached_connection(settings)[1] is first  # reused while usable
     assert isinstance(first, OracleConn)
     first.in_flashback = True  # as after a failed DISABLE
-    _source, second = worker._connection(settings)
+    _source, second = connections.cached_connection(settings)
     assert second is not first and opened[0].closed and len(opened) == 2

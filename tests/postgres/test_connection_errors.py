@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from exporter.coordinator import run_export
 from exporter.errors import SourceError
+from exporter.export.run import run_export
 from tests.conftest import make_config, pg_source
 
 pytestmark = pytest.mark.postgres

@@ -9,8 +9,8 @@ from typing import Any
 import psycopg
 import pytest
 
-from exporter import worker
 from exporter.config.loader import parse_config
+from exporter.runtime import connections
 from exporter.sources import get_source
 from exporter.sources.base import Query
 from tests.conftest import PG, pg_source
@@ -43,16 +43,16 @@ def test_postgres_connection_is_reusable_only_when_open_and_idle(pg_available: N
 def test_a_worker_drops_a_connection_that_is_not_reusable(pg_available: None) -> None:
     source = _source()
     conn = source.open()
-    worker._connections["key"] = (source, conn)
+    connections._cache["key"] = (source, conn)
     try:
-        worker._drop_if_broken(conn)
-        assert worker._connections, "a usable connection is kept for the next chunk"
+        connections.drop_if_broken(conn)
+        assert connections._cache, "a usable connection is kept for the next chunk"
         conn.raw.execute("BEGIN")
-        worker._drop_if_broken(conn)
-        assert not worker._connections
+        connections.drop_if_broken(conn)
+        assert not connections._cache
         assert conn.raw.closed
     finally:
-        worker.close_connections()
+        connections.close_connections()
 
 
 def test_a_server_lost_mid_arrow_stream_is_a_source_error(pg: Any) -> None:

@@ -21,7 +21,7 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from exporter.encode import format_float
+from exporter.canonical.cells import format_float
 from exporter.sources import get_source
 from exporter.sources.base import Query
 from exporter.sources.postgres_sql import SESSION_SETTINGS

@@ -12,10 +12,10 @@ from typing import Any
 
 import pytest
 
-from exporter.coordinator import run_export
+from exporter.export.planner import plan_export
+from exporter.export.run import run_export
 from exporter.layout import ExportLayout
 from exporter.model import ColumnKind, TableRef
-from exporter.planner import plan_export
 from exporter.sources import get_source
 from tests.conftest import make_config, pg_source
 from tests.csvcheck import table_rows

@@ -19,10 +19,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from exporter.arrow_encode import ArrowEncoder, record_lines
-from exporter.encode import BatchEncoder, format_float
+from exporter.canonical.arrow import ArrowEncoder, record_lines
+from exporter.canonical.cells import format_float
+from exporter.canonical.rowhash import csv_lines
+from exporter.canonical.rows import BatchEncoder
 from exporter.errors import DataError
-from exporter.hashing import csv_lines
 from exporter.model import Column, ColumnKind
 
 UTC = dt.timezone.utc
@@ -230,7 +231,7 @@ def test_other_zones_are_written_in_utc() -> None:
 
 def test_common_values_are_formatted_without_python(monkeypatch: pytest.MonkeyPatch) -> None:
     """The hot loop stays in Arrow: no per-value Python for typical values of each kind."""
-    import exporter.arrow_text as arrow_text
+    import exporter.canonical.arrow_text as arrow_text
 
     def refuse(*_args: object) -> list[str]:
         raise AssertionError("per-value Python was used")

@@ -12,9 +12,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from exporter.config import load_config, parse_config
-from exporter.config.models import PostgresSourceConfig, SqliteSourceConfig
 from exporter.errors import ConfigError
-from exporter.pool import worker_count
+from exporter.runtime.executors import worker_count
+from exporter.sources.configs import PostgresSourceConfig, SqliteSourceConfig
 
 REPO = Path(__file__).resolve().parents[2]
 SECRET = "s3cr3t-Pa55w0rd-xyzzy"

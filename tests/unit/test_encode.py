@@ -1,4 +1,5 @@
-"""exporter/encode.py: float layout, CSV cells per column kind, NULL marker rules, header.
+"""exporter/canonical (cells.py, rows.py): float layout, CSV cells per column kind, NULL
+marker rules, header.
 
 The round-trip property parses what BatchEncoder writes twice: with Python's csv module, and
 with a small quote-aware parser (below) that also reports whether each field was quoted, which
@@ -22,14 +23,14 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from exporter.encode import (
-    BatchEncoder,
+from exporter.canonical.cells import (
     format_datetime,
     format_float,
     format_timestamp,
     header_record,
     quote_text,
 )
+from exporter.canonical.rows import BatchEncoder
 from exporter.errors import DataError
 from exporter.model import Column, ColumnKind
 from tests.csvcheck import parse_quoted

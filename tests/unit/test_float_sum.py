@@ -10,7 +10,7 @@ import pyarrow as pa
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from exporter.float_sum import ExactFloatSum, float_total, scaled
+from exporter.validation.float_sum import ExactFloatSum, float_total, scaled
 
 # Every kind of double: normal, subnormal, zeros of both signs, the extremes, and values
 # whose sum cancels or overflows.
@@ -121,7 +121,7 @@ def test_python_floats_alone_never_import_pyarrow() -> None:
 
     code = (
         "import sys\n"
-        "from exporter.float_sum import ExactFloatSum, float_total\n"
+        "from exporter.validation.float_sum import ExactFloatSum, float_total\n"
         "s = ExactFloatSum(); s.add_values([1.5, 1e300, -1e300]); assert s.total() == 1.5\n"
         "assert float_total([0.1] * 10) == 1.0\n"
         "assert 'pyarrow' not in sys.modules, 'pyarrow imported'\n"

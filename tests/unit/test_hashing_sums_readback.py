@@ -15,10 +15,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from exporter.encode import BatchEncoder, header_record
+from exporter.canonical.cells import header_record
+from exporter.canonical.rowhash import ROW_HASH_COLUMN, csv_lines, hashed_lines, row_hash
+from exporter.canonical.rows import BatchEncoder
 from exporter.errors import ValidationFailed
-from exporter.float_sum import float_total
-from exporter.hashing import ROW_HASH_COLUMN, csv_lines, hashed_lines, row_hash
+from exporter.export.writer import CsvGzipWriter
 from exporter.model import (
     Chunk,
     ChunkBounds,
@@ -28,9 +29,9 @@ from exporter.model import (
     TablePlan,
     TableRef,
 )
-from exporter.readback import read_chunk_figures
-from exporter.sums import ColumnSums
-from exporter.writer import CsvGzipWriter
+from exporter.validation.float_sum import float_total
+from exporter.validation.readback import read_chunk_figures
+from exporter.validation.sums import ColumnSums
 
 MARKER = "\\N"
 BIG = Decimal("9" * 38)  # NUMBER(38) at its maximum
@@ -371,7 +372,7 @@ def test_extreme_doubles_export_and_validate(tmp_path: Path) -> None:
     import sqlite3
 
     from exporter.config import parse_config
-    from exporter.coordinator import run_export
+    from exporter.export.run import run_export
 
     db = tmp_path / "f.sqlite"
     con = sqlite3.connect(db)
@@ -416,7 +417,7 @@ def test_multibyte_text_across_read_blocks_is_valid_and_bad_bytes_are_not(
 ) -> None:
     """Only numeric columns are converted on read-back; the text of the others is checked as
     UTF-8 block by block, with characters split between blocks (200-byte blocks here)."""
-    from exporter.readback import _read_figures
+    from exporter.validation.readback import _read_figures
 
     names = header_record([c.name for c in COLUMNS]).encode() + b"\n"
     rows = [f'{i},1.00,0.5,"{"é日😀" * (i % 7)}",{i}\n'.encode() for i in range(300)]
@@ -446,14 +447,14 @@ def test_multibyte_text_across_read_blocks_is_valid_and_bad_bytes_are_not(
     ],
 )
 def test_complete_utf8_end_keeps_cut_characters_for_the_next_block(block: bytes, end: int) -> None:
-    from exporter.readback import _complete_utf8_end
+    from exporter.validation.readback import _complete_utf8_end
 
     assert _complete_utf8_end(block) == end
 
 
 @given(st.lists(st.binary(max_size=5000), max_size=20))
 def test_row_hashes_are_md5_whichever_implementation_computes_them(records: list[bytes]) -> None:
-    from exporter.hashing import hashed_records
+    from exporter.canonical.rowhash import hashed_records
 
     expected = [hashlib.md5(r).hexdigest() for r in records]
     assert [row_hash(r) for r in records] == expected

@@ -1,4 +1,4 @@
-"""exporter/plain_settings.py: workers get the source config as plain data, without pydantic,
+"""exporter/config/plain.py: workers get the source config as plain data, without pydantic,
 with the same attributes and password lookup as the config model."""
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from exporter.config.loader import parse_config
+from exporter.export.task import ChunkTask, WriteOptions
 from exporter.model import Chunk, ChunkBounds, FileFormat, TablePlan, TableRef
-from exporter.worker import ChunkTask, WriteOptions
 
 
 def _source(**extra: object) -> dict[str, object]:
@@ -55,7 +55,7 @@ def test_a_worker_unpickles_its_task_without_importing_pydantic() -> None:
     task = ChunkTask(model.plain(), plan, plan.chunks[0], "/tmp/out", options)
     code = (
         "import pickle, sys\n"
-        "import exporter.worker\n"
+        "import exporter.export.task\n"
         "task = pickle.loads(sys.stdin.buffer.read())\n"
         "assert task.source.host == 'db.example', task.source\n"
         "assert 'pydantic' not in sys.modules, 'pydantic imported'\n"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import multiprocessing
 from typing import Any
 
-from exporter.progress import Progress, QueueDrainer
+from exporter.runtime.progress import Progress, QueueDrainer
 
 
 class _Counting(Progress):

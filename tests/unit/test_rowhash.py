@@ -1,5 +1,5 @@
-"""exporter/_rowhash.c (MD5 of many records in SIMD lanes) against hashlib, and
-exporter/hashing.py's choice between it and its Python code."""
+"""exporter/canonical/_rowhash.c (MD5 of many records in SIMD lanes) against hashlib, and
+exporter/canonical/rowhash.py's choice between it and its Python code."""
 
 from __future__ import annotations
 
@@ -14,10 +14,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import exporter
-from exporter import hashing
+import exporter.canonical
+from exporter.canonical import rowhash as hashing
 
-rowhash = pytest.importorskip("exporter._rowhash", reason="the C extension was not built")
+rowhash = pytest.importorskip("exporter.canonical._rowhash", reason="the C extension was not built")
 
 # Records of every length around MD5's block edges (one or two padding blocks, whole blocks)
 # and long ones, in orders that make lanes finish at different blocks and take new records.
@@ -154,9 +154,9 @@ def test_without_the_extension_check_says_how_to_build_it() -> None:
 def test_an_extension_failing_its_self_test_is_not_used(
     fake: object, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    module = types.ModuleType("exporter._rowhash")
+    module = types.ModuleType("exporter.canonical._rowhash")
     module.hex_digests = fake  # type: ignore[attr-defined]
-    monkeypatch.setattr(exporter, "_rowhash", module)
+    monkeypatch.setattr(exporter.canonical, "_rowhash", module)
     assert hashing._load_lanes() is None
-    monkeypatch.setattr(exporter, "_rowhash", rowhash)
+    monkeypatch.setattr(exporter.canonical, "_rowhash", rowhash)
     assert hashing._load_lanes() is rowhash

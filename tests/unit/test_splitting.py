@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from exporter.splitting import BYTES_PER_GB, BYTES_PER_MB, parts_for, split_int_range
+from exporter.sources.ranges import BYTES_PER_GB, BYTES_PER_MB, parts_for, split_int_range
 
 Range = tuple[int | None, int | None]
 

@@ -9,9 +9,9 @@ import math
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from exporter.float_sum import float_total
 from exporter.model import Column, ColumnKind
-from exporter.sums import ColumnSums
+from exporter.validation.float_sum import float_total
+from exporter.validation.sums import ColumnSums
 
 
 @given(
@@ -21,7 +21,7 @@ from exporter.sums import ColumnSums
 def test_arrow_exact_sum_of_64_bit_integers_is_exact(values: list[int], form: str) -> None:
     import pyarrow as pa
 
-    from exporter.sums import arrow_exact_sum
+    from exporter.validation.sums import arrow_exact_sum
 
     array = pa.array(values, pa.int64())
     if form == "text":
@@ -33,7 +33,7 @@ def test_arrow_exact_sum_of_64_bit_integers_is_exact(values: list[int], form: st
 def test_arrow_exact_sum_beyond_64_bits_uses_decimals() -> None:
     import pyarrow as pa
 
-    from exporter.sums import arrow_exact_sum
+    from exporter.validation.sums import arrow_exact_sum
 
     values = ["99999999999999999999999999999999999999", "-1", "18446744073709551616"]
     total = arrow_exact_sum(pa.array(values), pa.decimal256(76, 0))

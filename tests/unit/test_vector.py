@@ -9,9 +9,10 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from exporter.encode import BatchEncoder, _cell_function, format_float
+from exporter.canonical.cells import cell_function, format_float
+from exporter.canonical.columns import column_cells
+from exporter.canonical.rows import BatchEncoder
 from exporter.model import Column, ColumnKind
-from exporter.vector import column_cells
 
 MARKER = "\\N"
 ZONES = st.sampled_from(
@@ -43,7 +44,7 @@ VALUES: dict[ColumnKind, st.SearchStrategy[Any]] = {
 
 
 def reference(column: Column, values: list[Any]) -> list[str]:
-    cell = _cell_function(column)
+    cell = cell_function(column)
     return [MARKER if v is None else cell(v) for v in values]
 
 

@@ -8,7 +8,7 @@ import sys
 
 CHECK = (
     "import os, sys\n"
-    "from exporter.worker_setup import _die_with_parent\n"
+    "from exporter.runtime.worker_init import _die_with_parent\n"
     "_die_with_parent(int(sys.argv[1]) if sys.argv[1] != 'parent' else os.getppid())\n"
     "print('alive')\n"
 )

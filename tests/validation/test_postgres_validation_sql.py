@@ -8,7 +8,7 @@ from typing import Any
 import duckdb
 import pytest
 
-from exporter.coordinator import run_export
+from exporter.export.run import run_export
 from exporter.fsutil import read_json
 from exporter.layout import ExportLayout
 from exporter.model import TableRef

@@ -11,11 +11,11 @@ from typing import Any
 import pytest
 
 from exporter.config import ExportConfig, parse_config
-from exporter.coordinator import run_export
+from exporter.export.revalidate import validate_existing
+from exporter.export.run import run_export
 from exporter.fsutil import read_json
 from exporter.layout import ExportLayout
 from exporter.model import TableRef
-from exporter.revalidate import validate_existing
 
 TEMPLATE = Path(__file__).resolve().parents[2] / "summary_report.json.template"
 ORDERS = TableRef("main", "orders")

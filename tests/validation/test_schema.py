@@ -12,13 +12,8 @@ from pathlib import Path
 import pytest
 import sqlglot
 
-from exporter.config.models import BigQuerySettings
-from exporter.layout import ExportLayout
-from exporter.model import Chunk, ChunkBounds, Column, ColumnKind, FileFormat, TablePlan, TableRef
-from exporter.sums import EXACT
-from exporter.validation.bigquery_sql import render_validation_sql
-from exporter.validation.checks import ColumnCheck, TableVerdict
-from exporter.validation.schema import (
+from exporter.bigquery.load import load_script
+from exporter.bigquery.schema import (
     BIGNUMERIC_MAX,
     RESERVED_PREFIXES,
     bigquery_column_names,
@@ -26,9 +21,14 @@ from exporter.validation.schema import (
     bigquery_type,
     decimal_type,
     fits_bignumeric,
-    load_script,
     schema_fields,
 )
+from exporter.bigquery.validation_sql import render_validation_sql
+from exporter.config.models import BigQuerySettings
+from exporter.layout import ExportLayout
+from exporter.model import Chunk, ChunkBounds, Column, ColumnKind, FileFormat, TablePlan, TableRef
+from exporter.validation.checks import ColumnCheck, TableVerdict
+from exporter.validation.sums import EXACT
 
 
 def make_plan(columns: list[Column], *, row_hash: bool = True, marker: str = "\\N") -> TablePlan:

@@ -15,7 +15,7 @@ import pytest
 import sqlglot
 
 from exporter.config import ExportConfig, parse_config
-from exporter.coordinator import run_export
+from exporter.export.run import run_export
 from exporter.fsutil import read_json
 from exporter.layout import ExportLayout
 from exporter.model import TableRef

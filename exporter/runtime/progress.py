@@ -1,7 +1,10 @@
-"""Progress bars (tqdm): overall chunks, overall rows with rows/s, and one bar per active table.
+"""Progress: what tasks report, and the bars (tqdm) that show it.
 
-Bars are drawn only when stderr is a terminal; in logs and CI the run stays quiet apart from
-the log lines.
+A task, wherever it runs, calls `report_rows(table, rows)`; the executor decides where that
+goes (runtime/executors.py): straight to the bars when tasks run inline, through a queue
+drained by `QueueDrainer` when they run in worker processes. Bars (overall chunks, overall
+rows with rows/s, one per active table) are drawn only when stderr is a terminal; in logs and
+CI the run stays quiet apart from the log lines.
 """
 
 from __future__ import annotations
@@ -10,9 +13,26 @@ import contextlib
 import queue
 import sys
 import threading
+from collections.abc import Callable
 from typing import Any
 
-from tqdm import tqdm
+ProgressFn = Callable[[str, int], None]
+"""Where this process's reports go: fn(table, rows_since_last_report)."""
+
+_sink: ProgressFn | None = None
+
+
+def set_sink(sink: ProgressFn | None) -> ProgressFn | None:
+    """Send this process's reports to `sink` (None: nowhere); returns the previous sink."""
+    global _sink
+    previous, _sink = _sink, sink
+    return previous
+
+
+def report_rows(table: str, rows: int) -> None:
+    """Tell whoever shows progress that `rows` more rows of `table` were written."""
+    if _sink is not None and rows:
+        _sink(table, rows)
 
 
 class Progress:
@@ -21,6 +41,10 @@ class Progress:
     def __init__(
         self, total_chunks: int, total_rows: int | None, *, enabled: bool | None = None
     ) -> None:
+        # Imported here: worker processes report rows but never draw bars.
+        from tqdm import tqdm
+
+        self._tqdm = tqdm
         self.enabled = sys.stderr.isatty() if enabled is None else enabled
         disable = not self.enabled
         self.chunks = tqdm(
@@ -45,7 +69,7 @@ class Progress:
     def table_started(self, table: str, chunks: int) -> None:
         """Open a bar for a table about to run `chunks` chunks."""
         if table not in self._tables:
-            self._tables[table] = tqdm(
+            self._tables[table] = self._tqdm(
                 total=chunks,
                 desc=table[:40],
                 unit="chunk",

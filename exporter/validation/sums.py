@@ -15,8 +15,8 @@ from functools import partial
 from operator import is_not
 from typing import Any
 
-from exporter.float_sum import ExactFloatSum
 from exporter.model import Column, ColumnKind
+from exporter.validation.float_sum import ExactFloatSum
 
 _present = partial(is_not, None)
 

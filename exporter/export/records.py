@@ -1,4 +1,5 @@
-"""Per-table files beside the plan: metadata.json, schema.json, load_command.sh, validation.sql.
+"""The run's records: per table, the files beside the plan (metadata.json, and the BigQuery
+artefacts schema.json, load_command.sh, validation.sql); for the run, summary_report.json.
 
 They are written for every table that has a frozen plan, FAILED ones included (their
 metadata.json says FAILED and lists the errors), after export and after `validate`.
@@ -8,7 +9,7 @@ read the source's row count; otherwise an earlier one is left as it is.
 metadata.json holds: tool version, engine, schema, table, status, errors; the BigQuery
 destination and file names; columns (name, BigQuery name, source type, kind, precision, scale,
 nullable, BigQuery type, mode); the chunk plan (strategy, reason, split column, size) and every
-chunk's figures (index, bounds, file, rows, bytes, seconds, bulk/batch path, snapshot); the
+chunk's figures (index, bounds, file, rows, bytes, seconds, read path, snapshot); the
 snapshot; source and exported row counts; each exact column sum (source, exported, match);
 the row-hash settings; the null marker; timings.
 """
@@ -19,28 +20,26 @@ import datetime as dt
 import logging
 import os
 from collections.abc import Iterable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from exporter import __version__
+from exporter.bigquery.load import load_script
+from exporter.bigquery.schema import bigquery_column_names, destination, schema_fields
+from exporter.bigquery.validation_sql import render_validation_sql
+from exporter.canonical.rowhash import ALGORITHM, ROW_HASH_COLUMN
 from exporter.errors import OutputError
+from exporter.export.results import ExportRun, TableResult
 from exporter.fsutil import write_atomic, write_json
-from exporter.hashing import ALGORITHM, ROW_HASH_COLUMN
 from exporter.layout import ExportLayout
-from exporter.validation.bigquery_sql import render_validation_sql
-from exporter.validation.schema import (
-    bigquery_column_names,
-    destination,
-    load_script,
-    schema_fields,
-)
 
 if TYPE_CHECKING:
     from exporter.config.models import ExportConfig
-    from exporter.coordinator import TableResult
 
 log = logging.getLogger(__name__)
 
 METADATA_FORMAT_VERSION = 1
+REPORT_FORMAT_VERSION = 1
 
 CANONICAL_FORM = (
     "lowercase hex MD5 of the UTF-8 bytes of the row's CSV record exactly as written: the "
@@ -62,7 +61,7 @@ def _row_hash(result: TableResult, config: ExportConfig, db_row_hash: bool) -> d
     assert result.plan is not None
     wanted_db = not config.export.use_client_hash and db_row_hash
     # The database computes the hash only on the bulk path; the batch path always hashes here.
-    sides = {"database" if wanted_db and s.path == "bulk" else "client" for s in result.stats}
+    sides = {"database" if wanted_db and s.read_path == "bulk" else "client" for s in result.stats}
     return {
         "enabled": result.plan.file_format.row_hash,
         "column": ROW_HASH_COLUMN,
@@ -104,7 +103,7 @@ def build_metadata(
                 "rows": s.rows if s else None,
                 "bytes": s.bytes_written if s else None,
                 "seconds": s.seconds if s else None,
-                "path": s.path if s else None,
+                "path": s.read_path if s else None,
                 "snapshot": s.snapshot if s else None,
             }
         )
@@ -206,3 +205,63 @@ def write_table_files(
                 OutputError(f"{plan.table}: cannot write {exc.filename}: {exc.strerror}").one_line()
             )
         log.debug("wrote %s", layout.config_dir(plan.table))
+
+
+def _iso(ts: float) -> str:
+    return dt.datetime.fromtimestamp(ts, dt.timezone.utc).isoformat(timespec="seconds")
+
+
+def build_summary(run: ExportRun, layout: ExportLayout, config: ExportConfig) -> dict[str, Any]:
+    """The report as a dict (see summary_report.json.template)."""
+    tables = []
+    for r in run.results:
+        plan = r.plan
+        tables.append(
+            {
+                "schema": r.table.schema,
+                "table": r.table.name,
+                "status": r.status,
+                "strategy": plan.strategy if plan else None,
+                "chunks_planned": len(plan.chunks) if plan else 0,
+                "chunks_written": r.written,
+                "chunks_skipped": r.skipped,
+                "rows_exported": r.rows,
+                "bytes_written": sum(s.bytes_written for s in r.stats),
+                "validation": r.validation.to_json() if r.validation is not None else None,
+                "output_dir": str(layout.table_dir(r.table)),
+                "error": r.errors[0] if r.errors else None,
+                "errors": r.errors,
+            }
+        )
+    succeeded = sum(1 for t in tables if t["status"] == "SUCCEEDED")
+    verdicts = [r.validation for r in run.results if r.validation is not None]
+    return {
+        "format_version": REPORT_FORMAT_VERSION,
+        "tool_version": __version__,
+        "engine": config.source.engine,
+        "started_at": _iso(run.started),
+        "finished_at": _iso(run.finished),
+        "duration_seconds": round(run.finished - run.started, 3),
+        "workers": run.workers,
+        "snapshot": run.snapshot,
+        "validation_enabled": any(r.validation is not None for r in run.results),
+        "status": "SUCCEEDED" if run.ok else "FAILED",
+        "totals": {
+            "tables": len(tables),
+            "succeeded": succeeded,
+            "failed": len(tables) - succeeded,
+            # Tables whose validation ran: every check passed / some check failed.
+            "validated": sum(1 for v in verdicts if not v.failures),
+            "validation_failed": sum(1 for v in verdicts if v.failures),
+            "rows_exported": sum(t["rows_exported"] for t in tables),
+            "bytes_written": sum(t["bytes_written"] for t in tables),
+        },
+        "tables": tables,
+    }
+
+
+def write_summary_report(run: ExportRun, layout: ExportLayout, config: ExportConfig) -> Path:
+    """Write export_data/summary_report.json atomically; returns its path."""
+    path = layout.summary_report()
+    write_json(path, build_summary(run, layout, config))
+    return path

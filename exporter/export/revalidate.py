@@ -1,5 +1,5 @@
 """`validate`: check the files already on disk against the source as it is now, without
-exporting anything (the export itself validates at its snapshot: coordinator.py)."""
+exporting anything (the export itself validates at its snapshot: run.py)."""
 
 from __future__ import annotations
 
@@ -9,11 +9,14 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from exporter.config.models import ExportConfig
-from exporter.coordinator import ExportRun, TableResult, collect_stats, readers_for, validate_all
+from exporter.export.planner import plan_export
+from exporter.export.records import write_summary_report, write_table_files
+from exporter.export.results import ExportRun, TableResult
+from exporter.export.run import collect_stats, validate_results
 from exporter.layout import ExportLayout
-from exporter.planner import plan_export
-from exporter.pool import worker_count
+from exporter.runtime.executors import worker_count
 from exporter.sources import get_source
+from exporter.validation.readers import ChunkReaders
 
 log = logging.getLogger(__name__)
 
@@ -21,9 +24,6 @@ log = logging.getLogger(__name__)
 def validate_existing(config: ExportConfig, *, only: Sequence[str] = ()) -> ExportRun:
     """`validate`: check the files on disk against the source as it is now (the export's
     snapshot is gone, so the source should not have changed since)."""
-    from exporter.validation.metadata import write_table_files
-    from exporter.validation.report import write_summary_report
-
     started = time.time()
     source = get_source(config.source)
     layout = ExportLayout(Path(config.export.output_dir))
@@ -40,9 +40,8 @@ def validate_existing(config: ExportConfig, *, only: Sequence[str] = ()) -> Expo
         collect_stats(result, layout)
         results.append(result)
     workers = worker_count(config.export.cpu_percent, explicit=config.export.workers)
-    with readers_for(layout, workers, False, True) as readers:
-        assert readers is not None
-        validate_all(source, results, layout, None, readers)
+    with ChunkReaders(layout, workers, inline=False) as readers:
+        validate_results(source, results, layout, None, readers)
     db_row_hash = source.dialect.supports_db_row_hash
     write_table_files(results, layout, config, snapshot=None, db_row_hash=db_row_hash)
     run = ExportRun(results, started, time.time(), None, 0)

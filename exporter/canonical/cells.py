@@ -1,9 +1,10 @@
-"""Values -> CSV cells for BigQuery, one whole column at a time (docs/FORMAT.md).
+"""The reference rules of the canonical text: one value -> one CSV cell (docs/FORMAT.md in code).
 
-The rules produce exactly the text PostgreSQL's own output functions produce under the
-session settings the PostgreSQL source uses (DateStyle ISO, TimeZone UTC,
-extra_float_digits 1), so a chunk written by the bulk COPY path and one written here are
-byte-identical, and so are their row hashes.
+Every other encoder (whole columns: columns.py and rows.py; Arrow batches: arrow.py; a
+database's own bulk text, built by its dialect) is a fast path that must produce exactly these
+bytes, and tests compare each with these functions. The text is what PostgreSQL's own output
+functions print under DateStyle ISO, TimeZone UTC and extra_float_digits 1, which is what lets
+a database format cells itself on the bulk path.
 
 - NULL is the null marker, unquoted; STRING and JSON cells are always quoted, so '' is `""`.
 - INTEGER and DECIMAL: every digit, never an exponent (Decimal formatted with 'f'); a decimal
@@ -28,7 +29,6 @@ from typing import Any
 
 from exporter.errors import DataError
 from exporter.model import Column, ColumnKind
-from exporter.vector import column_cells
 
 _UTC = dt.timezone.utc
 
@@ -181,7 +181,7 @@ def _type_error(column: Column, value: object, why: str = "") -> DataError:
     )
 
 
-def _cell_function(column: Column) -> Callable[[Any], str]:
+def cell_function(column: Column) -> Callable[[Any], str]:
     """The function turning one non-NULL value of `column` into its CSV cell."""
     kind = column.kind
 
@@ -226,64 +226,13 @@ def _cell_function(column: Column) -> Callable[[Any], str]:
     )
 
 
-def _marker_error(column: Column, marker: str) -> DataError:
+def marker_error(column_name: str, marker: str) -> DataError:
+    """The error for a value whose cell would equal the null marker: it would load as NULL."""
     return DataError(
-        f"column {column.name!r} holds a value written as {marker!r}, which is the null marker",
+        f"column {column_name!r} holds a value written as {marker!r}, which is the null marker",
         hint="set export.null_marker to a string that no value equals (and delete the table's"
         " folder if some of its chunks were already written)",
     )
-
-
-class BatchEncoder:
-    """Turns batches of rows into CSV records (without line ends), a whole column at a time:
-    `vector.column_cells` where the column qualifies, else the checked per-cell functions."""
-
-    def __init__(self, columns: Sequence[Column], null_marker: str) -> None:
-        self.columns = tuple(columns)
-        self.null_marker = null_marker
-        self._cells = [_cell_function(c) for c in self.columns]
-
-    def encode(self, rows: Sequence[Sequence[object]]) -> list[str]:
-        """CSV records for `rows`; raises DataError for a value that cannot be written."""
-        return self.encode_columns(list(zip(*rows, strict=False))) if rows else []
-
-    def encode_columns(self, columns: Sequence[Sequence[object]]) -> list[str]:
-        """CSV records for a batch given column by column (`zip(*rows)`)."""
-        if not columns or not columns[0]:
-            return []
-        encoded = [
-            self._column(column, cell, values)
-            for column, cell, values in zip(self.columns, self._cells, columns, strict=True)
-        ]
-        return list(map(",".join, zip(*encoded, strict=True)))
-
-    def encode_column(self, position: int, values: Sequence[object]) -> list[str]:
-        """The cells of one column (the marker for NULL), for callers that hold columns."""
-        return self._column(self.columns[position], self._cells[position], values)
-
-    def marker_error(self, column: Column) -> DataError:
-        """The error for a value of `column` that would be written as the null marker."""
-        return _marker_error(column, self.null_marker)
-
-    def _column(
-        self, column: Column, cell: Callable[[Any], str], values: Sequence[object]
-    ) -> list[str]:
-        marker = self.null_marker
-        if column.kind.is_text and marker in values:
-            raise _marker_error(column, marker)
-        nulls = values.count(None)
-        present = [v for v in values if v is not None] if nulls else values
-        cells = column_cells(column.kind, present, format_float)
-        if cells is None:
-            cells = list(map(cell, present))
-        # A non-text cell can equal the marker too (marker '' and an empty BYTES value,
-        # or a marker such as "0"), which would load as NULL.
-        if not column.kind.is_text and marker in cells:
-            raise _marker_error(column, marker)
-        if nulls:
-            filled = iter(cells)
-            cells = [marker if v is None else next(filled) for v in values]
-        return cells
 
 
 def header_record(names: Sequence[str]) -> str:

@@ -25,10 +25,10 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from exporter.arrow_text import float_cells, trim_fraction
-from exporter.encode import BatchEncoder
+from exporter.canonical.arrow_text import float_cells, trim_fraction
+from exporter.canonical.rowhash import packed_hashed_lines
+from exporter.canonical.rows import BatchEncoder
 from exporter.errors import DataError
-from exporter.hashing import packed_hashed_lines
 from exporter.model import Column, ColumnKind
 
 _PLAIN_DECIMAL = r"^-?[0-9]+(\.[0-9]+)?$"

@@ -1,4 +1,4 @@
-"""The BigQuery side of a table's files: type mapping, schema.json, names, and the `bq load` script.
+"""BigQuery types and names for a table's CSV columns, and schema.json.
 
 schema.json is the JSON list `bq load --schema` reads: one {name, type, mode, description}
 per CSV column, in file order (https://cloud.google.com/bigquery/docs/schemas#specifying_a_json_schema_file).
@@ -10,15 +10,12 @@ and metadata.json records both names.
 from __future__ import annotations
 
 import re
-import shlex
 import unicodedata
 from decimal import Decimal
 from typing import Any
 
-from exporter import __version__
+from exporter.canonical.rowhash import ROW_HASH_COLUMN
 from exporter.config.models import BigQuerySettings
-from exporter.hashing import ROW_HASH_COLUMN
-from exporter.layout import ExportLayout
 from exporter.model import Column, ColumnKind, TablePlan, TableRef
 
 # Decimal types, https://cloud.google.com/bigquery/docs/reference/standard-sql/data-types#decimal_types:
@@ -33,7 +30,6 @@ INT64_SAFE_DIGITS = 18
 
 PROJECT_PLACEHOLDER = "YOUR_PROJECT"
 DATASET_PLACEHOLDER = "YOUR_DATASET"
-BUCKET_PLACEHOLDER = "YOUR_BUCKET"
 
 _SIMPLE_TYPES: dict[ColumnKind, str] = {
     ColumnKind.INTEGER: "INT64",
@@ -167,41 +163,3 @@ def destination(settings: BigQuerySettings, table: TableRef) -> tuple[str, str, 
         settings.dataset or DATASET_PLACEHOLDER,
         bigquery_table_name(settings, table),
     )
-
-
-def load_script(plan: TablePlan, layout: ExportLayout, settings: BigQuerySettings) -> str:
-    """load_command.sh: one `bq load` of every chunk file of the table, from Cloud Storage.
-
-    Flags (https://cloud.google.com/bigquery/docs/reference/bq-cli-reference#bq_load and
-    https://cloud.google.com/bigquery/docs/loading-data-cloud-storage-csv#csv-options):
-    --skip_leading_rows=1 skips each file's header; --allow_quoted_newlines because text may
-    hold newlines; --null_marker is the plan's marker, so NULL and '' stay apart;
-    --preserve_ascii_control_characters keeps control characters that would otherwise fail
-    the load; --replace so that running the script again does not double the rows that
-    validation.sql counts.
-    """
-    project, dataset, table = destination(settings, plan.table)
-    table_dir = layout.table_dir(plan.table)
-    wildcard = layout.chunk_wildcard(plan.table)
-    folder = wildcard.rsplit("/", 1)[0]
-    lines = [
-        "#!/bin/sh",
-        f"# Load {plan.table} into BigQuery (written by exporter {__version__}).",
-        "# 1. Copy the chunk files to Cloud Storage, keeping the folder layout, e.g.",
-        f"#      gcloud storage cp {shlex.quote(str(table_dir))}/data_chunk_*.csv.gz "
-        f"gs://$GCS_BUCKET/{shlex.quote(folder)}/",
-        "# 2. GCS_BUCKET=my-bucket sh load_command.sh",
-        "# 3. Run validation.sql (beside this file) in BigQuery: every *_ok column must be TRUE.",
-        "set -eu",
-        "bq load \\",
-        "  --source_format=CSV \\",
-        "  --skip_leading_rows=1 \\",
-        "  --allow_quoted_newlines \\",
-        f"  --null_marker={shlex.quote(plan.file_format.null_marker)} \\",
-        "  --preserve_ascii_control_characters \\",
-        "  --replace \\",
-        '  --schema="$(dirname "$0")/schema.json" \\',
-        f"  {shlex.quote(f'{project}:{dataset}.{table}')} \\",
-        f'  "gs://${{GCS_BUCKET:-{BUCKET_PLACEHOLDER}}}/"{shlex.quote(wildcard)}',
-    ]
-    return "\n".join(lines) + "\n"

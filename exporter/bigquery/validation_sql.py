@@ -25,14 +25,14 @@ from collections.abc import Iterable
 from decimal import Decimal, InvalidOperation
 
 from exporter import __version__
-from exporter.config.models import BigQuerySettings
-from exporter.model import ColumnKind, TablePlan
-from exporter.validation.checks import TableVerdict
-from exporter.validation.schema import (
+from exporter.bigquery.schema import (
     bigquery_column_names,
     destination,
     fits_bignumeric,
 )
+from exporter.config.models import BigQuerySettings
+from exporter.model import ColumnKind, TablePlan
+from exporter.validation.checks import TableVerdict
 
 ALIAS_NAME_MAX = 200  # keeps `sum_<name>_expected` under BigQuery's 300-character column names
 

@@ -1,4 +1,5 @@
-"""Pure range arithmetic for chunks: how many parts, and where their bounds fall. No I/O."""
+"""Pure range arithmetic for chunks: how many parts, where their bounds fall, and the one
+WHERE clause every dialect reads a half-open range with. No I/O."""
 
 from __future__ import annotations
 
@@ -31,3 +32,18 @@ def split_int_range(lo: int, hi: int, parts: int) -> list[tuple[int | None, int 
     lowers: list[int | None] = [None, *cuts]
     uppers: list[int | None] = [*cuts, None]
     return list(zip(lowers, uppers, strict=False))
+
+
+def range_where(
+    locator: str, lower: object, upper: object, placeholder: str
+) -> tuple[str, dict[str, object]]:
+    """` WHERE locator >= lower AND locator < upper` for the ends that are set (a chunk's
+    half-open range), with the values bound: `placeholder` formats a parameter name into the
+    engine's bind syntax, e.g. ":{}" or "CAST(%({})s AS tid)". ("", {}) when both are open."""
+    parts: list[str] = []
+    params: dict[str, object] = {}
+    for name, value, op in (("lower", lower, ">="), ("upper", upper, "<")):
+        if value is not None:
+            parts.append(f"{locator} {op} {placeholder.format(name)}")
+            params[name] = value
+    return (" WHERE " + " AND ".join(parts)) if parts else "", params

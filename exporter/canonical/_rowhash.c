@@ -439,7 +439,7 @@ static PyMethodDef rowhash_methods[] = {
 };
 
 static struct PyModuleDef rowhash_module = {
-    PyModuleDef_HEAD_INIT, "exporter._rowhash",
+    PyModuleDef_HEAD_INIT, "exporter.canonical._rowhash",
     "MD5 row hashes of many records at once, in SIMD lanes (see _rowhash.c).", -1,
     rowhash_methods,
 };

@@ -9,16 +9,16 @@ was frozen is reported (PlanMismatch), never silently re-planned over existing c
 from __future__ import annotations
 
 import datetime as dt
-import fnmatch
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from exporter import __version__
+from exporter.canonical.rowhash import ROW_HASH_COLUMN
 from exporter.config.models import ExportSettings
 from exporter.errors import ConfigError, DataError, ExporterError, PlanMismatch
+from exporter.export.selection import select_tables
 from exporter.fsutil import read_json, write_json
-from exporter.hashing import ROW_HASH_COLUMN
 from exporter.layout import ExportLayout
 from exporter.model import (
     BoundsKind,
@@ -31,7 +31,7 @@ from exporter.model import (
     TableRef,
 )
 from exporter.sources.base import DbConn, Source
-from exporter.splitting import BYTES_PER_GB, BYTES_PER_MB, parts_for
+from exporter.sources.ranges import BYTES_PER_GB, BYTES_PER_MB, parts_for
 
 log = logging.getLogger(__name__)
 
@@ -52,34 +52,6 @@ def file_format_for(settings: ExportSettings, source: Source) -> FileFormat:
     if marker is None:
         marker = "" if source.dialect.empty_string_is_null else "\\N"
     return FileFormat(null_marker=marker, row_hash=settings.enable_row_hash)
-
-
-def _matches(table: TableRef, patterns: Sequence[str]) -> bool:
-    name = table.qualified.lower()
-    return any(fnmatch.fnmatchcase(name, p.lower()) for p in patterns)
-
-
-def select_tables(
-    found: Sequence[TableRef], settings: ExportSettings, only: Sequence[str] = ()
-) -> list[TableRef]:
-    """Tables passing include/exclude (case-insensitive globs on SCHEMA.TABLE), narrowed to
-    `only` (exact SCHEMA.TABLE names from --table) when given; an unknown name is an error."""
-    chosen = [
-        t for t in found if _matches(t, settings.include) and not _matches(t, settings.exclude)
-    ]
-    if not only:
-        return chosen
-    by_name = {t.qualified.lower(): t for t in chosen}
-    picked = []
-    for name in only:
-        if name.lower() not in by_name:
-            raise ConfigError(
-                f"table {name} is not among the selected tables",
-                key="--table",
-                hint="check the name (SCHEMA.TABLE) and export.schemas/include/exclude",
-            )
-        picked.append(by_name[name.lower()])
-    return picked
 
 
 def _size_text(size: float) -> str:

@@ -33,10 +33,11 @@ except (ImportError, TypeError, ValueError):  # built without it (some FIPS buil
 def implementation() -> str:
     """Which code computes row hashes here, for `check` to show."""
     if _lanes is not None:
-        return "C extension exporter._rowhash (16 records at once in SIMD lanes)"
+        return "C extension exporter.canonical._rowhash (16 records at once in SIMD lanes)"
     return (
-        "hashlib (the C extension exporter._rowhash is not built, about 6x slower: reinstall"
-        " with a C compiler and the Python headers, e.g. delete .venv and run ./run.sh again)"
+        "hashlib (the C extension exporter.canonical._rowhash is not built, about 6x slower:"
+        " reinstall with a C compiler and the Python headers, e.g. delete .venv and run"
+        " ./run.sh again)"
     )
 
 
@@ -112,12 +113,12 @@ def _py_hashed_records(records: Sequence[bytes]) -> bytes:
 
 
 def _load_lanes() -> _Lanes | None:
-    """The C extension `exporter._rowhash` (MD5 of many records at once in SIMD lanes, 6-10x
-    faster than the code above, docs/BENCHMARKS.md) if it was built and gives hashlib's
+    """The C extension `exporter.canonical._rowhash` (MD5 of many records at once in SIMD
+    lanes, 6-10x faster than the code above, docs/BENCHMARKS.md) if it was built and gives hashlib's
     digests on records that cover every way a message ends (1 or 2 padding blocks, whole
     blocks, empty); None otherwise, and the Python code is used."""
     try:
-        from exporter import _rowhash
+        from exporter.canonical import _rowhash
     except ImportError:  # not compiled: a platform without a C compiler at install time
         return None
     probe = [bytes(range(n)) for n in range(130)]

@@ -24,10 +24,10 @@ from typing import IO, Any
 
 from isal import igzip
 
+from exporter.canonical.rowhash import ROW_HASH_COLUMN
 from exporter.errors import ValidationFailed
-from exporter.hashing import ROW_HASH_COLUMN
 from exporter.model import ColumnKind, TablePlan
-from exporter.sums import ColumnSums, arrow_exact_sum, arrow_exact_type
+from exporter.validation.sums import ColumnSums, arrow_exact_sum, arrow_exact_type
 
 READ_BLOCK_BYTES = 1 << 20  # CSV bytes parsed per batch: memory flat whatever the chunk size
 MAX_RECORD_BYTES = 256 << 20  # blocks grow to this for long records (BigQuery's limit: 100 MB)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from exporter.encode import format_float
+from exporter.canonical.cells import format_float
 
 # Fixed notation in PostgreSQL's float8out: decimal exponents in [-4, 15).
 _FIXED_LOW, _FIXED_HIGH = 1e-4, 1e15

@@ -12,7 +12,7 @@ import logging
 from exporter.fsutil import read_json, write_json
 from exporter.layout import ExportLayout
 from exporter.model import Chunk, ChunkStats, TablePlan
-from exporter.readback import read_chunk_figures
+from exporter.validation.readback import read_chunk_figures
 
 log = logging.getLogger(__name__)
 

@@ -38,7 +38,7 @@ def init_worker(queue: Any, debug: bool, parent_pid: int | None = None) -> None:
     then set up logging, progress reports and the closing of connections at exit."""
     _die_with_parent(parent_pid)
     # Ctrl-C goes to the whole process group: the coordinator decides, workers carry on.
-    # The pool starts workers with SIGINT blocked (pool.py); ignored now, it can be let in.
+    # The pool starts workers with SIGINT blocked (executors.py); ignored now, it can be let in.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     if hasattr(signal, "pthread_sigmask"):
         signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
@@ -46,10 +46,11 @@ def init_worker(queue: Any, debug: bool, parent_pid: int | None = None) -> None:
         level=logging.DEBUG if debug else logging.WARNING,
         format="%(asctime)s %(levelname)-5s [worker] %(message)s",
     )
-    from exporter import worker  # the heavy part, once the signals are set
+    # The heavier part, once the signals are set.
+    from exporter.runtime import connections, progress
 
     # Close the cached connections while the interpreter is whole: left to garbage
     # collection at shutdown, a driver's finaliser can fail noisily (ADBC's does).
-    atexit.register(worker.close_connections)
+    atexit.register(connections.close_connections)
     if queue is not None:
-        worker.set_progress(lambda table, rows: queue.put((table, rows)))
+        progress.set_sink(lambda table, rows: queue.put((table, rows)))

@@ -1,7 +1,7 @@
 """A validated source config as plain data, for worker processes.
 
 A worker process does not import pydantic: that cost every worker about 0.09 s at its start,
-on the critical path of every run (`import exporter.worker` takes 0.06 s alone and 0.15 s
+on the critical path of every run (`import exporter.export.task` takes 0.06 s alone and 0.15 s
 with the config models). The coordinator hands each task `PlainSettings` instead of the
 config model: the same attributes, and `read_password()`, which still reads the password
 from its source (environment variable, file) only when a connection is opened.

@@ -1,0 +1,89 @@
+"""The library API, one function per command: plan, check, export, validate. cli.py only
+parses arguments, calls these and prints what they return; a program can call them the same
+way (`import exporter; exporter.export(exporter.load_config("config.yaml"))`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from exporter.config.models import ExportConfig
+from exporter.export.planner import PlannedTable, plan_export
+from exporter.export.results import ExportRun
+from exporter.layout import ExportLayout
+from exporter.sources import get_source
+
+
+@dataclass(frozen=True)
+class CheckReport:
+    """What `check` found: where it connected, the server's version, which code computes
+    row hashes here, and what an export would do with each selected table."""
+
+    target: str
+    server_version: str
+    row_hash_code: str
+    tables: list[PlannedTable]
+
+
+def plan(config: ExportConfig, only: Sequence[str] = ()) -> list[PlannedTable]:
+    """Each selected table's plan (a stored one where the table was planned before), or the
+    error that keeps it from being exported; nothing is written."""
+    source = get_source(config.source)
+    source.prepare()
+    layout = ExportLayout(Path(config.export.output_dir))
+    return plan_export(source, config.export, layout, only, write=False)
+
+
+def check(config: ExportConfig, only: Sequence[str] = ()) -> CheckReport:
+    """Connect, read the server's version, and plan every selected table without writing."""
+    from exporter.canonical import rowhash
+
+    source = get_source(config.source)
+    source.prepare()
+    with source.session() as conn:
+        version = source.server_version(conn)
+    return CheckReport(
+        target=source.describe_target(),
+        server_version=version,
+        row_hash_code=rowhash.implementation(),
+        tables=plan(config, only),
+    )
+
+
+def export(
+    config: ExportConfig,
+    *,
+    only: Sequence[str] = (),
+    workers: int | None = None,
+    inline: bool = False,
+    validate: bool | None = None,
+    show_progress: bool | None = None,
+    debug: bool = False,
+) -> ExportRun:
+    """Export every selected table, then (unless `validate` is False, or the config turns it
+    off) validate it; the run's records are on disk when this returns."""
+    from exporter.export.run import run_export
+
+    return run_export(
+        config,
+        only=only,
+        workers=workers,
+        inline=inline,
+        validate=validate,
+        show_progress=show_progress,
+        debug=debug,
+    )
+
+
+def validate(config: ExportConfig, *, only: Sequence[str] = ()) -> ExportRun:
+    """Check the files on disk against the source as it is now, and rewrite the records."""
+    from exporter.export.revalidate import validate_existing
+
+    return validate_existing(config, only=only)
+
+
+def summary_report_path(config: ExportConfig) -> Path:
+    """Where `export` and `validate` write summary_report.json for this config."""
+    return ExportLayout(Path(config.export.output_dir)).summary_report()

@@ -1,0 +1,221 @@
+"""The export run: prepare, plan, hold a snapshot, run the chunk tasks on an executor, collect
+their results, validate, and write the records (metadata.json per table, the summary report).
+Records are written only here and by the `validate` command (revalidate.py), never by tasks.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import time
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Executor, Future, as_completed
+from pathlib import Path
+
+from exporter.config.models import ExportConfig
+from exporter.errors import ConfigError, ExporterError, OutputError
+from exporter.export.planner import PlannedTable, plan_export
+from exporter.export.records import write_summary_report, write_table_files
+from exporter.export.results import ExportRun, TableResult
+from exporter.export.resume import chunk_stats, pending_chunks, unexpected_chunk_files
+from exporter.export.task import ChunkOutcome, ChunkTask, WriteOptions, export_chunk
+from exporter.fsutil import sweep_partials
+from exporter.layout import ExportLayout
+from exporter.model import TablePlan, TableRef
+from exporter.runtime.executors import ExecutorKind, open_executor, worker_count
+from exporter.runtime.progress import Progress
+from exporter.sources import get_source
+from exporter.sources.base import Source
+from exporter.validation.checks import validate_tables
+from exporter.validation.readers import ChunkReaders
+
+log = logging.getLogger(__name__)
+
+
+def _options(config: ExportConfig) -> WriteOptions:
+    s = config.export
+    return WriteOptions(
+        compression_level=s.compression_level,
+        fetch_rows=s.fetch_rows,
+        client_hash=s.use_client_hash,
+        fetch_path=s.fetch_path,
+    )
+
+
+def chunk_tasks(
+    config: ExportConfig,
+    planned: Sequence[PlannedTable],
+    layout: ExportLayout,
+    results: dict[TableRef, TableResult],
+    snapshot: str | None,
+) -> list[ChunkTask]:
+    """A task for every chunk of the planned tables without a file yet, largest table first;
+    chunks already on disk are counted as skipped, and a table whose folder holds chunk files
+    its plan does not have gets no task but an error."""
+    tasks: list[ChunkTask] = []
+    options = _options(config)
+    settings = config.source.plain()  # workers need no pydantic (config/plain.py)
+    plans = [p.plan for p in planned if p.plan is not None]
+    for plan in sorted(plans, key=lambda p: -p.size_bytes):
+        stray = unexpected_chunk_files(plan, layout)
+        if stray:
+            results[plan.table].errors.append(
+                OutputError(
+                    f"{plan.table}: chunk files {stray} are not in the frozen plan",
+                    hint=f"delete {layout.table_dir(plan.table)}/ to re-export the table",
+                ).one_line()
+            )
+            continue
+        pending = pending_chunks(plan, layout)
+        for chunk in pending:
+            tasks.append(ChunkTask(settings, plan, chunk, str(layout.root), options, snapshot))
+        results[plan.table].skipped = len(plan.chunks) - len(pending)
+    return tasks
+
+
+def run_tasks(
+    executor: Executor,
+    tasks: Sequence[ChunkTask],
+    results: dict[TableRef, TableResult],
+    progress: Progress,
+    on_written: Callable[[TablePlan, int], None] | None = None,
+) -> None:
+    """Run every task on `executor`, recording each outcome in `results` as it finishes;
+    `on_written(plan, index)` is told of each chunk file as soon as it is published."""
+    futures: dict[Future[ChunkOutcome], ChunkTask] = {}
+    for task in tasks:
+        table = task.plan.table
+        progress.table_started(table.qualified, sum(1 for t in tasks if t.plan.table == table))
+        futures[executor.submit(export_chunk, task)] = task
+    for future in as_completed(futures):
+        task = futures[future]
+        result = results[task.plan.table]
+        try:
+            outcome = future.result()
+        except Exception as exc:  # a worker process died (killed, out of memory)
+            outcome = ChunkOutcome(
+                task.plan.table, task.chunk.index, error=f"worker failed: {exc!r}"
+            )
+        if outcome.error:
+            result.errors.append(outcome.error)
+            log.error("%s chunk %d: %s", task.plan.table, task.chunk.index, outcome.error)
+        elif outcome.skipped:
+            result.skipped += 1
+        else:
+            result.written += 1
+            if on_written is not None:
+                on_written(task.plan, task.chunk.index)
+        progress.chunk_done(task.plan.table.qualified)
+
+
+def collect_stats(result: TableResult, layout: ExportLayout) -> None:
+    """Fill `result.stats` from the per-chunk records on disk (a table with errors, or
+    without a plan, is left as it is)."""
+    plan = result.plan
+    if plan is None or result.errors:
+        return
+    missing = [c.index for c in pending_chunks(plan, layout)]
+    if missing:
+        result.errors.append(f"chunks {missing} were not written")
+        return
+    try:
+        result.stats = [chunk_stats(plan, layout, c.index) for c in plan.chunks]
+    except ExporterError as exc:
+        result.errors.append(exc.one_line())
+
+
+def validate_results(
+    source: Source,
+    results: Iterable[TableResult],
+    layout: ExportLayout,
+    snapshot: str | None,
+    readers: ChunkReaders,
+) -> None:
+    """Validate every table that was fully written, recording verdicts and failures."""
+    ready = [r for r in results if r.plan is not None and not r.errors]
+    tables = [(r.plan, r.stats) for r in ready if r.plan is not None]
+    verdicts = validate_tables(source, tables, layout, snapshot, readers)
+    for result in ready:
+        verdict = verdicts[result.table]
+        if isinstance(verdict, ExporterError):
+            result.errors.append(verdict.one_line())
+        else:
+            result.validation = verdict
+            result.errors.extend(verdict.failures)
+
+
+def run_export(
+    config: ExportConfig,
+    *,
+    only: Sequence[str] = (),
+    workers: int | None = None,
+    inline: bool = False,
+    validate: bool | None = None,
+    show_progress: bool | None = None,
+    debug: bool = False,
+) -> ExportRun:
+    """Export (and by default validate) every selected table; see DESIGN.md sections 2-4."""
+    started = time.time()
+    if config.executor.kind != "local":
+        raise ConfigError(
+            "only the local process pool is available in this version",
+            key="executor.kind",
+            hint="set executor.kind: local",
+        )
+    source: Source = get_source(config.source)
+    source.prepare()
+    layout = ExportLayout(Path(config.export.output_dir))
+    # Plan first: a bad --table name or an unreachable source then leaves no folder behind.
+    planned = plan_export(source, config.export, layout, only)
+    layout.root.mkdir(parents=True, exist_ok=True)
+    sweep_partials(layout.root)
+    results = {p.table: TableResult(p.table, p.plan) for p in planned}
+    for p in planned:
+        if p.error:
+            results[p.table].errors.append(p.error.one_line())
+    n_workers = worker_count(config.export.cpu_percent, explicit=workers or config.export.workers)
+    want_snapshot = config.export.consistent_snapshot and source.dialect.supports_snapshot_export
+    if config.export.consistent_snapshot and not source.dialect.supports_snapshot_export:
+        log.info(
+            "%s cannot share one snapshot between workers: chunks read independently",
+            source.dialect.name,
+        )
+    with source.exported_snapshot() if want_snapshot else contextlib.nullcontext() as snapshot:
+        if snapshot:
+            log.info("all chunks read snapshot %s", snapshot)
+        log.info("exporting with %d worker(s)%s", n_workers, " inline" if inline else "")
+        do_validate = config.validation.enabled if validate is None else validate
+        tasks = chunk_tasks(config, planned, layout, results, snapshot)
+        # Readers start with the export and read each chunk as soon as it is published.
+        readers = ChunkReaders(layout, n_workers, inline) if do_validate else None
+        with readers or contextlib.nullcontext():
+            if tasks:
+                progress = Progress(len(tasks), None, enabled=show_progress)
+                kind: ExecutorKind = "inline" if inline else "process"
+                try:
+                    workers_used = min(n_workers, len(tasks))
+                    with open_executor(
+                        kind, workers_used, progress=progress, debug=debug
+                    ) as executor:
+                        on_written = readers.submit if readers else None
+                        run_tasks(executor, tasks, results, progress, on_written)
+                finally:
+                    progress.close()
+            for result in results.values():
+                collect_stats(result, layout)
+            if readers:
+                validate_results(source, results.values(), layout, snapshot, readers)
+    db_row_hash = source.dialect.supports_db_row_hash
+    write_table_files(results.values(), layout, config, snapshot=snapshot, db_row_hash=db_row_hash)
+    run = ExportRun(list(results.values()), started, time.time(), snapshot, n_workers)
+    write_summary_report(run, layout, config)
+    for r in run.results:
+        log.info(
+            "%s %s: %d rows in %d chunk(s)%s",
+            r.status,
+            r.table,
+            r.rows,
+            len(r.stats),
+            f" - {r.errors[0]}" if r.errors else "",
+        )
+    return run

@@ -1,0 +1,158 @@
+"""One chunk: query, encode, write, measure, publish. Runs in a worker process (or inline).
+
+`export_chunk` is a module-level function on a plain, picklable `ChunkTask`, so any executor
+can run it. The connection comes from the worker's cache (runtime/connections.py) and is
+reused across chunks. The statistics sidecar is written before the chunk file is published:
+a published chunk file therefore always has its figures beside it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from exporter.canonical.cells import header_record
+from exporter.canonical.rowhash import ROW_HASH_COLUMN
+from exporter.config.plain import PlainSettings
+from exporter.errors import ExporterError, OutputError
+from exporter.export.read_paths import write_arrow_batches, write_bulk_lines, write_row_batches
+from exporter.export.writer import CsvGzipWriter
+from exporter.fsutil import write_json
+from exporter.layout import ExportLayout
+from exporter.model import Chunk, ChunkStats, ReadPath, TablePlan, TableRef
+from exporter.runtime.connections import cached_connection, close_connections, drop_if_broken
+from exporter.sources.base import BulkOptions, DbConn, Source
+from exporter.validation.sums import ColumnSums
+
+if TYPE_CHECKING:  # only a type here: pydantic's models are slow to import in a worker
+    from exporter.config.models import FetchPath
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class WriteOptions:
+    """Run-wide settings a worker needs besides the plan."""
+
+    compression_level: int | None
+    fetch_rows: int
+    client_hash: bool
+    fetch_path: FetchPath
+
+
+@dataclass(frozen=True)
+class ChunkTask:
+    """Everything one chunk needs; plain data, so it pickles to a spawned process."""
+
+    source: PlainSettings  # the validated source config, as plain data
+    plan: TablePlan
+    chunk: Chunk
+    root: str
+    options: WriteOptions
+    snapshot: str | None = None
+
+
+@dataclass(frozen=True)
+class ChunkOutcome:
+    """A worker's answer for one chunk: stats when written or skipped, else an error line."""
+
+    table: TableRef
+    index: int
+    stats: ChunkStats | None = None
+    skipped: bool = False
+    error: str | None = None
+    error_code: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def export_chunk(task: ChunkTask) -> ChunkOutcome:
+    """Write one chunk file unless it exists; never raises for a chunk's own failure."""
+    plan, chunk = task.plan, task.chunk
+    layout = ExportLayout(Path(task.root))
+    final = layout.chunk_file(plan.table, chunk.index)
+    if final.exists():
+        return ChunkOutcome(plan.table, chunk.index, skipped=True)
+    source: Source | None = None
+    conn: DbConn | None = None
+    try:
+        source, conn = cached_connection(task.source)
+        stats = _write_chunk(source, conn, task, layout, final)
+        return ChunkOutcome(plan.table, chunk.index, stats=stats)
+    except ExporterError as exc:
+        drop_if_broken(conn)
+        return ChunkOutcome(plan.table, chunk.index, error=exc.one_line(), error_code=exc.code)
+    except OSError as exc:  # the output side: disk full, permissions (drivers raise their own)
+        drop_if_broken(conn)
+        failure = OutputError(
+            f"{final}: {exc.strerror or exc}",
+            hint="free disk space or fix export.output_dir's permissions, then re-run to resume",
+        )
+        return ChunkOutcome(
+            plan.table, chunk.index, error=failure.one_line(), error_code=failure.code
+        )
+    except Exception as exc:
+        # The connection may be unusable after a driver error: drop it, reconnect next time.
+        close_connections()
+        err = source.explain_error(exc) if source else ExporterError(str(exc))
+        log.debug("chunk %s/%d failed", plan.table, chunk.index, exc_info=True)
+        return ChunkOutcome(plan.table, chunk.index, error=err.one_line(), error_code=err.code)
+
+
+def _read_path(source: Source, task: ChunkTask) -> ReadPath:
+    """The engine's bulk CSV where asked for (`auto`) and offered, else Arrow batches unless
+    rows are asked for, else Python rows."""
+    abilities, wanted = source.dialect, task.options.fetch_path
+    if wanted == "auto" and abilities.supports_bulk_csv:
+        return "bulk"
+    if wanted != "rows" and abilities.supports_arrow_batches:
+        return "arrow"
+    return "rows"
+
+
+def _write_chunk(
+    source: Source, conn: DbConn, task: ChunkTask, layout: ExportLayout, final: Path
+) -> ChunkStats:
+    plan, chunk, opts = task.plan, task.chunk, task.options
+    fmt = plan.file_format
+    names = [c.name for c in plan.columns] + ([ROW_HASH_COLUMN] if fmt.row_hash else [])
+    started = time.monotonic()
+    read_path = _read_path(source, task)
+    with CsvGzipWriter(final, header_record(names), level=opts.compression_level) as writer:
+        sums: ColumnSums | None = None
+        # Closing a generator early ends the driver's query even when a check raises
+        # midway; left suspended it would hold the connection and block ROLLBACK. It is
+        # closed before the transaction ends (`with` exits right to left).
+        if read_path == "bulk":
+            in_db = fmt.row_hash and not opts.client_hash and source.dialect.supports_db_row_hash
+            bulk = source.bulk_csv(conn, plan, chunk, BulkOptions(fmt.null_marker, in_db))
+            with source.chunk_transaction(conn, task.snapshot), contextlib.closing(bulk.batches):
+                write_bulk_lines(bulk, writer, plan, fmt.row_hash and not in_db)
+        elif read_path == "arrow":
+            query = source.dialect.select_chunk(plan, chunk)
+            batches = source.arrow_batches(conn, query, task.snapshot)
+            with contextlib.closing(batches):  # read in the source's own snapshot transaction
+                sums = write_arrow_batches(batches, writer, plan, chunk)
+        else:
+            with source.chunk_transaction(conn, task.snapshot):
+                rows = conn.stream(source.dialect.select_chunk(plan, chunk), opts.fetch_rows)
+                with contextlib.closing(rows):
+                    sums = write_row_batches(rows, writer, plan, chunk)
+        size = writer.finish()
+        stats = ChunkStats(
+            index=chunk.index,
+            file_name=final.name,
+            rows=writer.rows,
+            bytes_written=size,
+            seconds=round(time.monotonic() - started, 3),
+            sums=sums.exact_json() if sums else None,
+            float_sums=sums.float_json() if sums else None,
+            snapshot=task.snapshot,
+            read_path=read_path,
+        )
+        write_json(layout.chunk_stats_file(plan.table, chunk.index), stats.to_json())
+        writer.publish()
+    return stats

@@ -1,0 +1,54 @@
+"""The connections a worker process keeps between tasks: one per source config, reused by
+every task that reads the same database while it stays usable, closed at exit.
+
+Any pipeline's task asks `cached_connection(settings)`; what a connection keeps beside it
+(a second driver's connection, a session state) is the source's business.
+"""
+
+from __future__ import annotations
+
+import contextlib
+
+from exporter.config.plain import PlainSettings
+from exporter.sources import get_source
+from exporter.sources.base import DbConn, Source
+
+_cache: dict[str, tuple[Source, DbConn]] = {}
+
+
+def cached_connection(settings: PlainSettings) -> tuple[Source, DbConn]:
+    """This process's Source and open connection for `settings`, opened on first use and
+    replaced when it can no longer be used (closed, left in a transaction or another session
+    state a task sets)."""
+    key = settings.cache_key()
+    cached = _cache.get(key)
+    if cached is not None and not still_usable(cached[1]):
+        close_connections()  # e.g. an Oracle session left in flashback mode
+    if key not in _cache:
+        source = get_source(settings)
+        _cache[key] = (source, source.open())
+    return _cache[key]
+
+
+def still_usable(conn: DbConn) -> bool:
+    """`conn.reusable()`, false when the connection cannot even say."""
+    try:
+        return conn.reusable()
+    except Exception:  # noqa: BLE001 - a connection that cannot say is not reused
+        return False
+
+
+def drop_if_broken(conn: DbConn | None) -> None:
+    """After a task failed on our side (bad data, a full disk), the source may have failed
+    too, e.g. the connection lost while a COPY was being cancelled: the next task must not
+    inherit a dead connection."""
+    if conn is None or not still_usable(conn):
+        close_connections()
+
+
+def close_connections() -> None:
+    """Close this process's cached connections (best effort: a broken one may refuse)."""
+    while _cache:
+        _key, (_source, conn) = _cache.popitem()
+        with contextlib.suppress(Exception):
+            conn.close()
