@@ -17,7 +17,15 @@ from typing import TYPE_CHECKING
 
 from exporter import __version__
 from exporter.config import load_config
-from exporter.errors import EXIT_OK, EXIT_TABLE_FAILED, EXIT_USAGE, ExporterError
+from exporter.errors import (
+    ERR_NOT_AVAILABLE,
+    ERR_UNEXPECTED,
+    EXIT_OK,
+    EXIT_TABLE_FAILED,
+    EXIT_USAGE,
+    ExporterError,
+    error,
+)
 from exporter.logs import setup_logging
 
 if TYPE_CHECKING:
@@ -89,9 +97,8 @@ def _run(args: argparse.Namespace) -> int:
 
     config = load_config(args.config)
     if args.command == "compare":
-        raise ExporterError(
-            "the comparator is not available in this version yet",
-            hint="use ./run.sh export; see README.md",
+        raise error(
+            ERR_NOT_AVAILABLE, what="the comparator", hint="use ./run.sh export; see README.md"
         )
     if args.command in ("plan", "check"):
         if args.command == "check":
@@ -145,9 +152,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:  # a bug: say so in one line unless --debug
         if args.debug:
             raise
-        print(
-            f"error EXP-0001: unexpected {type(exc).__name__}: {exc} "
-            "(re-run with --debug for the traceback and report it)",
-            file=sys.stderr,
-        )
-        return EXIT_TABLE_FAILED
+        bug = error(ERR_UNEXPECTED, kind=type(exc).__name__, detail=exc)
+        print(bug.one_line(), file=sys.stderr)
+        return bug.exit_code

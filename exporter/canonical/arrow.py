@@ -28,7 +28,16 @@ import pyarrow.compute as pc
 from exporter.canonical.arrow_text import float_cells, trim_fraction
 from exporter.canonical.rowhash import packed_hashed_lines
 from exporter.canonical.rows import BatchEncoder
-from exporter.errors import DataError
+from exporter.errors import (
+    ERR_BATCH_WIDTH,
+    ERR_BELOW_MICROSECOND,
+    ERR_OUT_OF_RANGE,
+    ERR_TEXT_NOT_A_NUMBER,
+    ERR_TIME_IN_DATE,
+    ERR_ZONE_IN_DATETIME,
+    ExporterError,
+    error,
+)
 from exporter.model import Column, ColumnKind
 
 _PLAIN_DECIMAL = r"^-?[0-9]+(\.[0-9]+)?$"
@@ -52,7 +61,7 @@ class ArrowEncoder:
     def records_of(self, arrays: list[pa.Array]) -> pa.Array:
         """`records` for a batch's columns already made plain by `plain_columns`."""
         if len(arrays) != len(self.columns):
-            raise DataError(f"expected {len(self.columns)} columns, got {len(arrays)}")
+            raise error(ERR_BATCH_WIDTH, expected=len(self.columns), got=len(arrays))
         cells = [
             self._cells(position, column, arrays[position])
             for position, column in enumerate(self.columns)
@@ -131,10 +140,7 @@ def _vector_cells(column: Column, values: pa.Array) -> pa.Array | None:
         try:
             days = pc.cast(values, pa.date32())
         except pa.ArrowInvalid:  # a date64 holding a time of day
-            raise DataError(
-                f"column {column.name!r} ({column.native_type}) holds a time of day in a date",
-                hint="cast the column to a date, or export it as a timestamp",
-            ) from None
+            raise _column_error(ERR_TIME_IN_DATE, column) from None
         _check_years(column, pc.cast(days, pa.int32()), _DAY_ONE, _DAY_LAST)
         return pc.cast(days, pa.string())
     if kind in (ColumnKind.DATETIME, ColumnKind.TIMESTAMP) and pa.types.is_timestamp(kind_type):
@@ -151,9 +157,7 @@ def _python_values(column: Column, values: pa.Array) -> list[Any]:
         try:
             return [None if v is None else Decimal(v) for v in python]
         except InvalidOperation:
-            raise DataError(
-                f"column {column.name!r} ({column.native_type}) holds text that is not a number"
-            ) from None
+            raise _column_error(ERR_TEXT_NOT_A_NUMBER, column) from None
     return python
 
 
@@ -174,10 +178,7 @@ def _decimal_cells(values: pa.Array) -> pa.Array | None:
 def _timestamp_cells(column: Column, values: pa.Array) -> pa.Array:
     zone = values.type.tz
     if column.kind is ColumnKind.DATETIME and zone is not None:
-        raise DataError(
-            f"column {column.name!r} ({column.native_type}) holds values with a time zone",
-            hint="cast the column to a timestamp without time zone in the source",
-        )
+        raise _column_error(ERR_ZONE_IN_DATETIME, column)
     try:
         micros = pc.cast(values, pa.timestamp("us", zone))  # refuses to drop nanoseconds
     except pa.ArrowInvalid:
@@ -204,12 +205,12 @@ def _time_cells(column: Column, values: pa.Array) -> pa.Array:
     return trim_fraction(pc.cast(micros, pa.string()))
 
 
-def _sub_microsecond(column: Column) -> DataError:
-    return DataError(
-        f"column {column.name!r} ({column.native_type}) holds a value that microseconds "
-        "cannot express (a fraction of a microsecond, or a year far outside 1-9999)",
-        hint="round the column to microseconds in the source (e.g. CAST AS TIMESTAMP(6))",
-    )
+def _column_error(number: int, column: Column, what: str = "") -> ExporterError:
+    return error(number, column=column.name, native_type=column.native_type, what=what)
+
+
+def _sub_microsecond(column: Column) -> ExporterError:
+    return _column_error(ERR_BELOW_MICROSECOND, column)
 
 
 def _check_years(column: Column, numbers: pa.Array, low: int, high: int) -> None:
@@ -222,9 +223,4 @@ def _check_range(column: Column, numbers: pa.Array, low: int, high: int, what: s
     if bounds["min"] is None:
         return
     if bounds["min"] < low or bounds["max"] > high:
-        raise DataError(
-            f"column {column.name!r} ({column.native_type}) holds a value {what}, "
-            "which BigQuery cannot hold",
-            hint="filter or fix such values in the source (infinities, dates before year 1, "
-            "times of 24:00:00)",
-        )
+        raise _column_error(ERR_OUT_OF_RANGE, column, what=what)

@@ -27,7 +27,7 @@ from collections.abc import Callable, Sequence
 from decimal import Context, Decimal
 from typing import Any
 
-from exporter.errors import DataError
+from exporter.errors import ERR_VALUE_IS_NULL_MARKER, ERR_VALUE_NOT_WRITABLE, ExporterError, error
 from exporter.model import Column, ColumnKind
 
 _UTC = dt.timezone.utc
@@ -173,11 +173,14 @@ def _float_cell(value: float | int | Decimal) -> str:
     return format_float(number)
 
 
-def _type_error(column: Column, value: object, why: str = "") -> DataError:
-    return DataError(
-        f"column {column.name!r} ({column.native_type}) holds a {type(value).__name__} value, "
-        f"which cannot be written as {column.kind.value}" + (f": {why}" if why else ""),
-        hint="fix the value or cast the column in the source",
+def _type_error(column: Column, value: object, why: str = "") -> ExporterError:
+    return error(
+        ERR_VALUE_NOT_WRITABLE,
+        column=column.name,
+        native_type=column.native_type,
+        value_type=type(value).__name__,
+        kind=column.kind.value,
+        why=f": {why}" if why else "",
     )
 
 
@@ -226,13 +229,9 @@ def cell_function(column: Column) -> Callable[[Any], str]:
     )
 
 
-def marker_error(column_name: str, marker: str) -> DataError:
+def marker_error(column_name: str, marker: str) -> ExporterError:
     """The error for a value whose cell would equal the null marker: it would load as NULL."""
-    return DataError(
-        f"column {column_name!r} holds a value written as {marker!r}, which is the null marker",
-        hint="set export.null_marker to a string that no value equals (and delete the table's"
-        " folder if some of its chunks were already written)",
-    )
+    return error(ERR_VALUE_IS_NULL_MARKER, column=column_name, marker=marker)
 
 
 def header_record(names: Sequence[str]) -> str:

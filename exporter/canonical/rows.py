@@ -12,7 +12,7 @@ from typing import Any
 
 from exporter.canonical.cells import cell_function, format_float, marker_error
 from exporter.canonical.columns import column_cells
-from exporter.errors import DataError
+from exporter.errors import ExporterError
 from exporter.model import Column
 
 
@@ -43,7 +43,7 @@ class BatchEncoder:
         """The cells of one column (the marker for NULL), for callers that hold columns."""
         return self._column(self.columns[position], self._cells[position], values)
 
-    def marker_error(self, column: Column) -> DataError:
+    def marker_error(self, column: Column) -> ExporterError:
         """The error for a value of `column` that would be written as the null marker."""
         return marker_error(column.name, self.null_marker)
 

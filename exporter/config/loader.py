@@ -14,7 +14,14 @@ from pydantic import ValidationError
 
 from exporter.config.base import PasswordSource
 from exporter.config.models import ExportConfig
-from exporter.errors import ConfigError
+from exporter.errors import (
+    ERR_CONFIG_FILE_MISSING,
+    ERR_CONFIG_FILE_UNREADABLE,
+    ERR_CONFIG_NOT_YAML,
+    ERR_SETTING,
+    ExporterError,
+    error,
+)
 from exporter.sources import known_engines
 
 log = logging.getLogger(__name__)
@@ -33,9 +40,9 @@ def _expand(value: Any, where: str) -> Any:
         def replace(match: re.Match[str]) -> str:
             name = match.group(1)
             if name not in os.environ:
-                raise ConfigError(
+                raise _setting(
+                    where,
                     f"environment variable {name} is not set",
-                    key=where,
                     hint=f"export {name}=... before running, or edit the config",
                 )
             return os.environ[name]
@@ -44,7 +51,12 @@ def _expand(value: Any, where: str) -> Any:
     return value
 
 
-def _first_error(exc: ValidationError) -> ConfigError:
+def _setting(key: str | None, problem: str, hint: str | None = None) -> ExporterError:
+    """EXP-1001: the config's value at `key` is wrong (`problem`)."""
+    return error(ERR_SETTING, key=key, problem=problem, hint=hint)
+
+
+def _first_error(exc: ValidationError) -> ExporterError:
     err = exc.errors()[0]
     # Drop the union tag pydantic inserts after `source` ("source.postgresql.port"), and
     # nowhere else: a stray top-level "postgresql:" block must still be named.
@@ -53,18 +65,17 @@ def _first_error(exc: ValidationError) -> ConfigError:
         del loc[1]
     key = ".".join(loc) or None
     if err["type"] == "extra_forbidden":
-        return ConfigError("unknown key", key=key, hint="check the spelling against README.md")
+        return _setting(key, "unknown key", hint="check the spelling against README.md")
     if err["type"] == "union_tag_invalid":
-        return ConfigError(
+        return _setting(
+            "source.engine",
             # err["input"] is the whole source block (password included): name the tag only.
             f"unknown engine {err.get('ctx', {}).get('tag')!r}",
-            key="source.engine",
             hint=f"use one of: {', '.join(known_engines())}",
         )
     if err["type"] == "missing":
-        return ConfigError("is required but missing", key=key)
-    message = err["msg"].removeprefix("Value error, ")
-    return ConfigError(message, key=key)
+        return _setting(key, "is required but missing")
+    return _setting(key, err["msg"].removeprefix("Value error, "))
 
 
 def _check_password(config: ExportConfig, where: str) -> None:
@@ -72,13 +83,13 @@ def _check_password(config: ExportConfig, where: str) -> None:
     if not isinstance(source, PasswordSource):
         return
     if source.password_env and source.password_env not in os.environ:
-        raise ConfigError(
+        raise _setting(
+            f"{where}.password_env",
             f"environment variable {source.password_env} is not set",
-            key=f"{where}.password_env",
             hint=f"export {source.password_env}=... before running",
         )
     if source.password_file and not source.password_file.is_file():
-        raise ConfigError(f"file {source.password_file} not found", key=f"{where}.password_file")
+        raise _setting(f"{where}.password_file", f"file {source.password_file} not found")
     if source.password:
         log.warning(
             "%s.password holds a literal password: prefer password_env or password_file", where
@@ -88,7 +99,7 @@ def _check_password(config: ExportConfig, where: str) -> None:
 def parse_config(data: Any, *, origin: str = "config") -> ExportConfig:
     """Validate already-parsed YAML (a dict) into an ExportConfig."""
     if not isinstance(data, dict):
-        raise ConfigError(f"{origin} must be a YAML mapping with a source: block")
+        raise _setting(None, f"{origin} must be a YAML mapping with a source: block")
     try:
         config = ExportConfig.model_validate(_expand(data, ""))
     except ValidationError as exc:
@@ -103,13 +114,13 @@ def load_config(path: str | Path) -> ExportConfig:
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise ConfigError(f"config file {path} not found", hint="check the --config path") from None
+        raise error(ERR_CONFIG_FILE_MISSING, path=path) from None
     except OSError as exc:
-        raise ConfigError(f"cannot read config file {path}: {exc.strerror}") from None
+        raise error(ERR_CONFIG_FILE_UNREADABLE, path=path, reason=exc.strerror) from None
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark else ""
-        raise ConfigError(f"{path} is not valid YAML{where}") from None
+        raise error(ERR_CONFIG_NOT_YAML, path=path, where=where) from None
     return parse_config(data, origin=str(path))

@@ -16,7 +16,17 @@ from dataclasses import dataclass
 from exporter import __version__
 from exporter.canonical.rowhash import ROW_HASH_COLUMN
 from exporter.config.models import ExportSettings
-from exporter.errors import ConfigError, DataError, ExporterError, PlanMismatch
+from exporter.errors import (
+    ERR_COLUMNS_CHANGED,
+    ERR_FORMAT_CHANGED,
+    ERR_NO_TABLE_MATCHES,
+    ERR_PLAN_MISSING,
+    ERR_ROW_HASH_COLUMN_TAKEN,
+    ERR_SETTING,
+    ExporterError,
+    PlanMismatch,
+    error,
+)
 from exporter.export.selection import select_tables
 from exporter.fsutil import read_json, write_json
 from exporter.layout import ExportLayout
@@ -103,16 +113,15 @@ def _compare(stored: TablePlan, columns: Sequence[Column], fmt: FileFormat, wher
         changes = [f"added {n}" for n in now if n not in before]
         changes += [f"removed {n}" for n in before if n not in now]
         changes += [f"changed {n}" for n in now if n in before and now[n] != before[n]]
-        raise PlanMismatch(
-            f"{stored.table}: columns changed since {where} was frozen "
-            f"({', '.join(changes) or 'column order changed'})",
-            hint=f"delete {where.rsplit('/config/', 1)[0]}/ to re-export the table",
+        raise error(
+            ERR_COLUMNS_CHANGED,
+            table=stored.table,
+            plan_file=where,
+            changes=", ".join(changes) or "column order changed",
+            folder=where.rsplit("/config/", 1)[0],
         )
     if stored.file_format != fmt:
-        raise PlanMismatch(
-            f"{stored.table}: export.null_marker or enable_row_hash differs from {where}",
-            hint="restore the old settings, or delete the table folder to re-export it",
-        )
+        raise error(ERR_FORMAT_CHANGED, table=stored.table, plan_file=where)
 
 
 def plan_table(
@@ -128,10 +137,7 @@ def plan_table(
     fmt = file_format_for(settings, source)
     columns = source.describe(conn, table)
     if fmt.row_hash and any(c.name.lower() == ROW_HASH_COLUMN for c in columns):
-        raise DataError(
-            f"{table} already has a column named {ROW_HASH_COLUMN}",
-            hint="set export.enable_row_hash: false or exclude the table",
-        )
+        raise error(ERR_ROW_HASH_COLUMN_TAKEN, table=table, name=ROW_HASH_COLUMN)
     plan_path = layout.plan_file(table)
     stored: TablePlan | None = None
     if plan_path.exists():
@@ -155,9 +161,8 @@ def plan_table(
         )
         return PlannedTable(table, stored, reused=True)
     if layout.existing_chunk_files(table):
-        raise PlanMismatch(
-            f"{table}: chunk files exist but {plan_path} is missing, so they cannot be trusted",
-            hint=f"delete {layout.table_dir(table)}/ to re-export the table",
+        raise error(
+            ERR_PLAN_MISSING, table=table, plan_file=plan_path, folder=layout.table_dir(table)
         )
     size = source.size_bytes(conn, table)
     strategy, reason, bounds, split_column = decide_chunks(
@@ -193,11 +198,7 @@ def plan_export(
     with source.session() as conn:
         tables = select_tables(source.list_tables(conn, settings.schemas), settings, only)
         if not tables:
-            raise ConfigError(
-                "no table matches",
-                key="export.schemas",
-                hint="check export.schemas, include and exclude against the catalog",
-            )
+            raise error(ERR_NO_TABLE_MATCHES, key="export.schemas")
         planned = []
         for table in tables:
             try:
@@ -206,9 +207,10 @@ def plan_export(
                 log.error("%s", exc.one_line())
                 planned.append(PlannedTable(table, error=exc))
             except OSError as exc:  # plan.json cannot be written: no table can be exported
-                raise ConfigError(
-                    f"cannot write {layout.plan_file(table)}: {exc.strerror or exc}",
+                raise error(
+                    ERR_SETTING,
                     key="export.output_dir",
+                    problem=f"cannot write {layout.plan_file(table)}: {exc.strerror or exc}",
                     hint="choose a folder this user can create and write",
                 ) from None
             except Exception as exc:  # a driver error on one table

@@ -44,8 +44,8 @@ def write_bulk_lines(
             for line in batch:
                 position = bulk.marker_column(line) if probe in line else None
                 if position is not None:
-                    error = marker_error(plan.columns[position].name, plan.file_format.null_marker)
-                    raise DataError(f"{plan.table}: {error.message}", hint=error.hint)
+                    column, marker = plan.columns[position].name, plan.file_format.null_marker
+                    raise marker_error(column, marker).within(str(plan.table))
         writer.write_bytes(data, len(batch))
         since_report += len(batch)
         if since_report >= PROGRESS_EVERY_ROWS:
@@ -69,7 +69,7 @@ def write_row_batches(
         try:
             records = encoder.encode_columns(columns)
         except DataError as exc:
-            raise DataError(f"{table} chunk {chunk.index}: {exc.message}", hint=exc.hint) from None
+            raise exc.within(f"{table} chunk {chunk.index}") from None
         writer.write_bytes(csv_lines(records, plan.file_format.row_hash), len(records))
         sums.add_columns(columns)
         report_rows(table, len(records))
@@ -91,7 +91,7 @@ def write_arrow_batches(
         try:
             records = encoder.records_of(columns)
         except DataError as exc:
-            raise DataError(f"{table} chunk {chunk.index}: {exc.message}", hint=exc.hint) from None
+            raise exc.within(f"{table} chunk {chunk.index}") from None
         writer.write_bytes(record_lines(records, plan.file_format.row_hash), batch.num_rows)
         sums.add_arrow_columns(columns)
         report_rows(table, batch.num_rows)

@@ -28,10 +28,11 @@ from exporter.bigquery.load import load_script
 from exporter.bigquery.schema import bigquery_column_names, destination, schema_fields
 from exporter.bigquery.validation_sql import render_validation_sql
 from exporter.canonical.rowhash import ALGORITHM, ROW_HASH_COLUMN
-from exporter.errors import OutputError
+from exporter.errors import ERR_WRITE, error
 from exporter.export.results import ExportRun, TableResult
 from exporter.fsutil import write_atomic, write_json
 from exporter.layout import ExportLayout
+from exporter.model import TableRef
 
 if TYPE_CHECKING:
     from exporter.config.models import ExportConfig
@@ -166,6 +167,11 @@ def build_metadata(
     }
 
 
+def _write_failure(table: TableRef, exc: OSError) -> str:
+    failure = error(ERR_WRITE, path=exc.filename, reason=exc.strerror or exc)
+    return failure.within(str(table)).one_line()
+
+
 def write_table_files(
     results: Iterable[TableResult],
     layout: ExportLayout,
@@ -192,18 +198,14 @@ def write_table_files(
                 )
                 write_atomic(layout.validation_sql_file(plan.table), sql)
         except OSError as exc:
-            result.errors.append(
-                OutputError(f"{plan.table}: cannot write {exc.filename}: {exc.strerror}").one_line()
-            )
+            result.errors.append(_write_failure(plan.table, exc))
         try:
             write_json(
                 layout.metadata_file(plan.table),
                 build_metadata(result, layout, config, snapshot=snapshot, db_row_hash=db_row_hash),
             )
         except OSError as exc:
-            result.errors.append(
-                OutputError(f"{plan.table}: cannot write {exc.filename}: {exc.strerror}").one_line()
-            )
+            result.errors.append(_write_failure(plan.table, exc))
         log.debug("wrote %s", layout.config_dir(plan.table))
 
 

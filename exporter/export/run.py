@@ -13,7 +13,13 @@ from concurrent.futures import Executor, Future, as_completed
 from pathlib import Path
 
 from exporter.config.models import ExportConfig
-from exporter.errors import ConfigError, ExporterError, OutputError
+from exporter.errors import (
+    ERR_CHUNKS_MISSING,
+    ERR_NOT_AVAILABLE,
+    ERR_STRAY_CHUNK_FILES,
+    ExporterError,
+    error,
+)
 from exporter.export.planner import PlannedTable, plan_export
 from exporter.export.records import write_summary_report, write_table_files
 from exporter.export.results import ExportRun, TableResult
@@ -59,12 +65,13 @@ def chunk_tasks(
     for plan in sorted(plans, key=lambda p: -p.size_bytes):
         stray = unexpected_chunk_files(plan, layout)
         if stray:
-            results[plan.table].errors.append(
-                OutputError(
-                    f"{plan.table}: chunk files {stray} are not in the frozen plan",
-                    hint=f"delete {layout.table_dir(plan.table)}/ to re-export the table",
-                ).one_line()
+            failure = error(
+                ERR_STRAY_CHUNK_FILES,
+                table=plan.table,
+                indexes=stray,
+                folder=layout.table_dir(plan.table),
             )
+            results[plan.table].errors.append(failure.one_line())
             continue
         pending = pending_chunks(plan, layout)
         for chunk in pending:
@@ -116,7 +123,7 @@ def collect_stats(result: TableResult, layout: ExportLayout) -> None:
         return
     missing = [c.index for c in pending_chunks(plan, layout)]
     if missing:
-        result.errors.append(f"chunks {missing} were not written")
+        result.errors.append(error(ERR_CHUNKS_MISSING, indexes=missing).one_line())
         return
     try:
         result.stats = [chunk_stats(plan, layout, c.index) for c in plan.chunks]
@@ -157,9 +164,10 @@ def run_export(
     """Export (and by default validate) every selected table; see DESIGN.md sections 2-4."""
     started = time.time()
     if config.executor.kind != "local":
-        raise ConfigError(
-            "only the local process pool is available in this version",
+        raise error(
+            ERR_NOT_AVAILABLE,
             key="executor.kind",
+            what=f"executor.kind: {config.executor.kind}",
             hint="set executor.kind: local",
         )
     source: Source = get_source(config.source)

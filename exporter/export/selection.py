@@ -6,7 +6,7 @@ import fnmatch
 from collections.abc import Sequence
 
 from exporter.config.models import ExportSettings
-from exporter.errors import ConfigError
+from exporter.errors import ERR_TABLE_NOT_SELECTED, error
 from exporter.model import TableRef
 
 
@@ -29,10 +29,6 @@ def select_tables(
     picked = []
     for name in only:
         if name.lower() not in by_name:
-            raise ConfigError(
-                f"table {name} is not among the selected tables",
-                key="--table",
-                hint="check the name (SCHEMA.TABLE) and export.schemas/include/exclude",
-            )
+            raise error(ERR_TABLE_NOT_SELECTED, key="--table", name=name)
         picked.append(by_name[name.lower()])
     return picked

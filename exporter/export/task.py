@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from exporter.canonical.cells import header_record
 from exporter.canonical.rowhash import ROW_HASH_COLUMN
 from exporter.config.plain import PlainSettings
-from exporter.errors import ExporterError, OutputError
+from exporter.errors import ERR_UNEXPECTED, ERR_WRITE, ExporterError, error
 from exporter.export.read_paths import write_arrow_batches, write_bulk_lines, write_row_batches
 from exporter.export.writer import CsvGzipWriter
 from exporter.fsutil import write_json
@@ -87,17 +87,18 @@ def export_chunk(task: ChunkTask) -> ChunkOutcome:
         return ChunkOutcome(plan.table, chunk.index, error=exc.one_line(), error_code=exc.code)
     except OSError as exc:  # the output side: disk full, permissions (drivers raise their own)
         drop_if_broken(conn)
-        failure = OutputError(
-            f"{final}: {exc.strerror or exc}",
-            hint="free disk space or fix export.output_dir's permissions, then re-run to resume",
-        )
+        failure = error(ERR_WRITE, path=final, reason=exc.strerror or exc)
         return ChunkOutcome(
             plan.table, chunk.index, error=failure.one_line(), error_code=failure.code
         )
     except Exception as exc:
         # The connection may be unusable after a driver error: drop it, reconnect next time.
         close_connections()
-        err = source.explain_error(exc) if source else ExporterError(str(exc))
+        err = (
+            source.explain_error(exc)
+            if source
+            else error(ERR_UNEXPECTED, kind=type(exc).__name__, detail=exc)
+        )
         log.debug("chunk %s/%d failed", plan.table, chunk.index, exc_info=True)
         return ChunkOutcome(plan.table, chunk.index, error=err.one_line(), error_code=err.code)
 

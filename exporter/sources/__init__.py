@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from exporter.errors import ConfigError
+from exporter.errors import ERR_ENGINE_UNKNOWN, error
 from exporter.sources.base import Source
 
 # engine name -> module defining it; modules are imported on first use.
@@ -35,10 +35,11 @@ def known_engines() -> tuple[str, ...]:
 def source_class(engine: str) -> type[Source]:
     """The Source class of an engine; a ConfigError naming the known engines otherwise."""
     if engine not in _MODULES:
-        raise ConfigError(
-            f"engine {engine!r} is not supported yet by this version",
+        raise error(
+            ERR_ENGINE_UNKNOWN,
             key="source.engine",
-            hint=f"use one of: {', '.join(known_engines())}",
+            engine=engine,
+            known=", ".join(known_engines()),
         )
     importlib.import_module(_MODULES[engine])
     return _REGISTRY[engine]

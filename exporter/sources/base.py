@@ -12,7 +12,7 @@ from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from exporter.errors import ExporterError, SourceError
+from exporter.errors import ERR_DATABASE, ExporterError, error
 from exporter.model import Chunk, ChunkBounds, Column, ColumnKind, TablePlan, TableRef
 from exporter.sources.ranges import range_where, split_int_range
 
@@ -222,7 +222,8 @@ class Source(ABC):
 
     def explain_error(self, exc: BaseException) -> ExporterError:
         """A driver error as one line with a likely fix."""
-        return SourceError(" ".join(str(exc).split()) or type(exc).__name__)
+        detail = " ".join(str(exc).split()) or type(exc).__name__
+        return error(ERR_DATABASE, target=self.describe_target(), detail=detail)
 
     def describe_target(self) -> str:
         """Where this source points, for messages (never includes a password)."""

@@ -17,7 +17,14 @@ import sys
 from collections.abc import Iterator, Mapping
 from typing import Any, ClassVar
 
-from exporter.errors import DataError, ExporterError, SourceError
+from exporter.errors import (
+    ERR_COLUMN_TYPE_UNSUPPORTED,
+    ERR_DATABASE,
+    ERR_SNAPSHOT,
+    ExporterError,
+    SourceError,
+    error,
+)
 from exporter.model import ChunkBounds, Column, TableRef
 from exporter.sources import register
 from exporter.sources.base import DbConn, Query, RowBatches, Source
@@ -191,8 +198,10 @@ class OracleSource(Source):
         text = " ".join(str(getattr(detail, "message", None) or exc).split())
         if code and text.startswith(f"{code}: "):
             text = text[len(code) + 2 :]  # SourceError puts the code in front itself
-        return SourceError(
-            f"{self.describe_target()}: {text or type(exc).__name__}",
+        return error(
+            ERR_DATABASE,
+            target=self.describe_target(),
+            detail=text or type(exc).__name__,
             db_code=code,
             hint=self.dialect.error_hints.get(code or ""),
         )
@@ -201,9 +210,11 @@ class OracleSource(Source):
         columns = super().describe(conn, table)
         for column in columns:
             if not self.dialect.supports(column.native_type):
-                raise DataError(
-                    f"{table}: column {column.name!r} is of type {column.native_type}, "
-                    "which has no CSV form here",
+                raise error(
+                    ERR_COLUMN_TYPE_UNSUPPORTED,
+                    table=table,
+                    column=column.name,
+                    native_type=column.native_type,
                     hint="exclude the table (export.exclude), or export a view that converts "
                     "the column to text (e.g. SDO_UTIL.TO_WKTGEOMETRY, VECTOR_SERIALIZE)",
                 )
@@ -245,8 +256,9 @@ class OracleSource(Source):
                 with self.chunk_transaction(conn, str(int(scn))):
                     pass
         except SourceError as exc:
-            raise SourceError(
-                f"taking the run's snapshot: {exc.message}",
+            raise error(
+                ERR_SNAPSHOT,
+                detail=exc.message,
                 hint=exc.hint
                 or "grant EXECUTE ON DBMS_FLASHBACK to the export user, or set "
                 "export.consistent_snapshot: false (chunks then read independently)",

@@ -11,7 +11,7 @@ from collections.abc import Callable, Generator, Iterator
 from typing import Any, ClassVar
 from urllib.parse import quote, urlencode
 
-from exporter.errors import ExporterError, SourceError
+from exporter.errors import ERR_DATABASE, ExporterError, error
 from exporter.model import Chunk, ChunkBounds, TablePlan, TableRef
 from exporter.sources import register
 from exporter.sources.base import BulkLines, BulkOptions, DbConn, Query, RowBatches, Source
@@ -163,7 +163,9 @@ class PostgresSource(Source):
         if state is None and "connection" in text.lower():
             state = "08001"
         hint = self.dialect.error_hints.get(state or "")
-        return SourceError(f"{self.describe_target()}: {text}", db_code=state, hint=hint)
+        return error(
+            ERR_DATABASE, target=self.describe_target(), detail=text, db_code=state, hint=hint
+        )
 
     def physical_ranges(
         self, conn: DbConn, table: TableRef, parts: int

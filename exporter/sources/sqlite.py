@@ -12,7 +12,7 @@ import sqlite3
 from collections.abc import Iterable, Sequence
 from typing import Any, ClassVar
 
-from exporter.errors import ExporterError, SourceError
+from exporter.errors import ERR_DATABASE, ERR_DATABASE_FILE_MISSING, ExporterError, error
 from exporter.model import Chunk, ChunkBounds, Column, ColumnKind, TablePlan, TableRef
 from exporter.sources import register
 from exporter.sources.base import DbConn, Dialect, Query, RowBatches, Source
@@ -161,8 +161,9 @@ class SqliteSource(Source):
     def connect(self) -> DbConn:
         path = self.config.path
         if not path.is_file():
-            raise SourceError(
-                f"SQLite database {path} not found",
+            raise error(
+                ERR_DATABASE_FILE_MISSING,
+                path=path,
                 hint="check source.path (or set source.create_demo: true for the demo)",
             )
         return SqliteConn(str(path))
@@ -174,7 +175,12 @@ class SqliteSource(Source):
         return f"SQLite {sqlite3.sqlite_version}"
 
     def explain_error(self, exc: BaseException) -> ExporterError:
-        return SourceError(f"SQLite: {exc}", hint="check source.path and the table names")
+        return error(
+            ERR_DATABASE,
+            target=self.describe_target(),
+            detail=exc,
+            hint="check source.path and the table names",
+        )
 
     def size_bytes(self, conn: DbConn, table: TableRef) -> int:
         try:

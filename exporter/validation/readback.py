@@ -25,7 +25,16 @@ from typing import IO, Any
 from isal import igzip
 
 from exporter.canonical.rowhash import ROW_HASH_COLUMN
-from exporter.errors import ValidationFailed
+from exporter.errors import (
+    ERR_CELL_NOT_A_NUMBER,
+    ERR_FIELD_COUNT,
+    ERR_FILE_UNREADABLE,
+    ERR_HEADER_MISMATCH,
+    ERR_RECORD_TOO_LONG,
+    ExporterError,
+    ValidationFailed,
+    error,
+)
 from exporter.model import ColumnKind, TablePlan
 from exporter.validation.sums import ColumnSums, arrow_exact_sum, arrow_exact_type
 
@@ -187,10 +196,8 @@ def read_chunk_figures(path: Path, plan: TablePlan) -> FileFigures:
             return _read_figures(path, plan, block)
         except _RecordTooLong:
             if block >= MAX_RECORD_BYTES:
-                raise ValidationFailed(
-                    f"{path}: a record is longer than {MAX_RECORD_BYTES >> 20} MiB",
-                    hint="BigQuery does not load CSV rows that long either: exclude the table"
-                    " or its largest columns",
+                raise error(
+                    ERR_RECORD_TOO_LONG, path=path, limit_mib=MAX_RECORD_BYTES >> 20
                 ) from None
             block *= 4
 
@@ -199,7 +206,7 @@ class _RecordTooLong(Exception):
     """A record straddles more than two of Arrow's blocks."""
 
 
-def _header_mismatch(path: Path, header: list[str], expected: list[str]) -> ValidationFailed:
+def _header_mismatch(path: Path, header: list[str], expected: list[str]) -> ExporterError:
     # Names only the position of the first difference: a damaged header line may be user
     # data (a lost header shows the first record), which never goes into a message.
     pairs = enumerate(zip(header, expected, strict=False))
@@ -208,10 +215,7 @@ def _header_mismatch(path: Path, header: list[str], expected: list[str]) -> Vali
         detail = f"{len(header)} fields, expected {len(expected)}"
     else:
         detail = f"field {where + 1} is not {expected[where]!r}"
-    return ValidationFailed(
-        f"{path}: the header does not match the plan's columns ({detail})",
-        hint="delete the file and re-run to export the chunk again",
-    )
+    return error(ERR_HEADER_MISMATCH, path=path, detail=detail)
 
 
 def _read_figures(path: Path, plan: TablePlan, block: int) -> FileFigures:
@@ -246,10 +250,7 @@ def _read_figures(path: Path, plan: TablePlan, block: int) -> FileFigures:
                         column = batch.column(at)
                         _add_column(sums, i, name, is_float, exact_type, column, marker)
                     except (ValueError, InvalidOperation, OverflowError):
-                        raise ValidationFailed(
-                            f"{path}: column {name!r} holds a cell that is not a number",
-                            hint="delete the file and re-run to export the chunk again",
-                        ) from None
+                        raise error(ERR_CELL_NOT_A_NUMBER, path=path, column=name) from None
     except ValidationFailed:
         raise
     except pa.ArrowInvalid as exc:
@@ -261,15 +262,16 @@ def _read_figures(path: Path, plan: TablePlan, block: int) -> FileFigures:
     return FileFigures(rows, sums.exact_json(), sums.float_json())
 
 
-def _unreadable(path: Path, exc: BaseException, rows: int, bad_rows: list[Any]) -> ValidationFailed:
-    hint = "delete the file and re-run to export the chunk again"
+def _unreadable(path: Path, exc: BaseException, rows: int, bad_rows: list[Any]) -> ExporterError:
     if bad_rows:
         bad = bad_rows[0]
-        return ValidationFailed(
-            f"{path}: a record after data row {rows} has {bad.actual_columns} fields, "
-            f"expected {bad.expected_columns}",
-            hint=hint,
+        return error(
+            ERR_FIELD_COUNT,
+            path=path,
+            rows=rows,
+            actual=bad.actual_columns,
+            expected=bad.expected_columns,
         )
     # Arrow's parse errors quote the record they stopped at: keep only the first line.
     reason = str(exc).split(":", 2)[:2] if isinstance(exc, ValueError) else [str(exc)]
-    return ValidationFailed(f"{path}: unreadable ({':'.join(reason)[:120]})", hint=hint)
+    return error(ERR_FILE_UNREADABLE, path=path, reason=":".join(reason)[:120])

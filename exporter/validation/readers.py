@@ -15,24 +15,23 @@ from concurrent.futures import Future
 from pathlib import Path
 from types import TracebackType
 
-from exporter.errors import ValidationFailed
+from exporter.errors import ERR_FILE_UNREADABLE, ExporterError, error
 from exporter.layout import ExportLayout
 from exporter.model import TablePlan, TableRef
 from exporter.runtime.executors import ExecutorKind, open_executor
 from exporter.validation.readback import FileFigures, read_chunk_figures
 
-# What a reader process sends back: the figures, or the (message, hint) of the failure;
-# the exception itself is not sent, since its keyword arguments would not survive pickling.
-_Outcome = FileFigures | tuple[str, "str | None"]
+# What a reader process sends back: the figures, or why the file could not be read.
+_Outcome = FileFigures | ExporterError
 
 
 def _read(path: str, plan: TablePlan) -> _Outcome:
     try:
         return read_chunk_figures(Path(path), plan)
-    except ValidationFailed as exc:
-        return (exc.message, exc.hint)
+    except ExporterError as exc:
+        return exc
     except Exception as exc:  # noqa: BLE001 - one bad file fails its own table, not the run
-        return (f"{path}: unreadable ({type(exc).__name__})", "delete the file and re-run")
+        return error(ERR_FILE_UNREADABLE, path=path, reason=type(exc).__name__)
 
 
 def _warm() -> None:
@@ -77,9 +76,8 @@ class ChunkReaders:
         if future is None:  # not submitted (a table outside `plans`): read it here
             return read_chunk_figures(self.layout.chunk_file(plan.table, index), plan)
         outcome = future.result()
-        if isinstance(outcome, tuple):
-            message, hint = outcome
-            raise ValidationFailed(message, hint=hint)
+        if isinstance(outcome, ExporterError):
+            raise outcome
         return outcome
 
     def __enter__(self) -> ChunkReaders:
