@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from exporter.api import check, export, plan, validate
     from exporter.config.loader import load_config
 
-__version__ = "0.1.0"
+from exporter.version import __version__
 
 __all__ = ["__version__", "check", "export", "load_config", "plan", "validate"]
 

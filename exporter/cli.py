@@ -15,7 +15,6 @@ import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from exporter import __version__
 from exporter.config import load_config
 from exporter.errors import (
     ERR_NOT_AVAILABLE,
@@ -27,6 +26,7 @@ from exporter.errors import (
     error,
 )
 from exporter.logs import setup_logging
+from exporter.version import __version__
 
 if TYPE_CHECKING:
     from exporter.export.planner import PlannedTable

@@ -29,7 +29,7 @@ _UNSAFE = re.compile(r"[/\\%\x00-\x1f\x7f]|^\.")
 def safe_component(name: str) -> str:
     """A catalog name as a directory name: '/', '\\', '%', control characters and a leading
     '.' are percent-encoded (`a/b` -> `a%2Fb`), so every name maps to one folder, reversibly.
-    The empty name (SQLite allows it) becomes a lone '%', which no encoded name can be."""
+    The empty name (some engines allow it) becomes a lone '%', which no encoded name can be."""
     if not name:
         return "%"
     return _UNSAFE.sub(lambda m: "".join(f"%{b:02X}" for b in m.group(0).encode()), name)

@@ -1,4 +1,4 @@
-"""Plain, frozen data shared by every stage: tables, columns, chunks, tasks and results.
+"""Plain, frozen data shared by every stage: tables, columns, chunks, plans and chunk figures.
 
 Everything here pickles, so the coordinator can hand it to worker processes, and converts
 to and from JSON, so plans and per-chunk statistics survive a crash.
@@ -80,8 +80,9 @@ class Column:
 class ChunkBounds:
     """A half-open range [lower, upper) on a physical locator or a key; None means unbounded.
 
-    `physical` bounds are engine locators (PostgreSQL block numbers, SQLite rowids, Oracle
-    ROWIDs); `key` bounds are values of the integer split column; `whole` reads everything.
+    `physical` bounds are values of the engine's physical locator (a block number, a rowid,
+    a ROWID: Dialect.physical_locator); `key` bounds are values of the integer split column;
+    `whole` reads everything.
     """
 
     kind: BoundsKind

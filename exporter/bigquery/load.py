@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import shlex
 
-from exporter import __version__
 from exporter.bigquery.schema import destination
 from exporter.config.models import BigQuerySettings
 from exporter.layout import ExportLayout
 from exporter.model import TablePlan
+from exporter.version import __version__
 
 BUCKET_PLACEHOLDER = "YOUR_BUCKET"
 

@@ -77,7 +77,7 @@ def bigquery_type(column: Column) -> str:
         and column.precision is not None
         and column.precision > INT64_SAFE_DIGITS
     ):
-        # e.g. Oracle NUMBER(38): integers, but wider than INT64.
+        # e.g. NUMBER(38): integers, but wider than INT64.
         return decimal_type(column.precision, 0)
     return _SIMPLE_TYPES[column.kind]
 

@@ -24,7 +24,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from decimal import Decimal, InvalidOperation
 
-from exporter import __version__
 from exporter.bigquery.schema import (
     bigquery_column_names,
     destination,
@@ -33,6 +32,7 @@ from exporter.bigquery.schema import (
 from exporter.config.models import BigQuerySettings
 from exporter.model import ColumnKind, TablePlan
 from exporter.validation.checks import TableVerdict
+from exporter.version import __version__
 
 ALIAS_NAME_MAX = 200  # keeps `sum_<name>_expected` under BigQuery's 300-character column names
 

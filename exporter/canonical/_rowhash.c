@@ -1,6 +1,6 @@
 /* Row hashes in bulk: the MD5 of many CSV records at once, sixteen records side by side.
  *
- * exporter/hashing.py defines the row hash (lowercase hex MD5 of the record's bytes without
+ * exporter/canonical/rowhash.py defines the row hash (lowercase hex MD5 of the record's bytes without
  * its line end, docs/FORMAT.md) and uses this module when it builds and passes its self-test;
  * otherwise it computes the same digests with hashlib. Both are checked against each other by
  * tests/unit/test_rowhash.py.

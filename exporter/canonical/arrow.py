@@ -1,9 +1,9 @@
 """Arrow record batches -> CSV lines, a whole column at a time inside Arrow (docs/FORMAT.md).
 
 The generic batch path reads a chunk as Arrow record batches where the source's driver can
-(today ADBC, for PostgreSQL; other sources read Python rows, encode.py) and formats every
+(Dialect.supports_arrow_batches; other sources read Python rows, rows.py) and formats every
 common type with Arrow compute kernels: no Python object per cell. The rules are exactly
-`encode.py`'s, and tests/unit/test_arrow_encode.py checks with random values that both write
+`cells.py`'s, and tests/unit/test_arrow_encode.py checks with random values that both write
 the same bytes and refuse the same values.
 
 Arrow's own text differs from BigQuery's (and PostgreSQL's) in a few places, handled here:
@@ -190,7 +190,7 @@ def _timestamp_cells(column: Column, values: pa.Array) -> pa.Array:
     text = trim_fraction(pc.cast(micros.view(pa.timestamp("us")), pa.string()))
     if column.kind is ColumnKind.DATETIME:
         return text
-    # A TIMESTAMP value without a zone is UTC already (dialects convert in SQL), as in encode.py.
+    # A TIMESTAMP value without a zone is UTC already (dialects convert in SQL), as in cells.py.
     return pc.binary_join_element_wise(text, "+00:00", "")
 
 

@@ -4,7 +4,7 @@ A database driver hands over a batch as row tuples of Python objects; converting
 cell at a time through checked closures costs a Python frame per cell. Here a column whose
 values all have the one expected type is converted by `map()` over a C function
 (`str`, `format`, `date.isoformat`, `str.replace`, ...), which produces exactly the text of
-the checked per-cell path in `encode.py` (a test compares the two on random values). Any
+the checked per-cell path in `cells.py` (a test compares the two on random values). Any
 column that does not qualify (mixed types, an aware value in a zone-less column, a value out
 of range) gets `None` back and takes the checked path, which names the offending value.
 """

@@ -1,9 +1,9 @@
 """The canonical row hash (docs/FORMAT.md).
 
 row_hash = lowercase hex MD5 of the UTF-8 bytes of the row's CSV record exactly as written:
-the cells of every exported column in column order, encoded by `encode.py` (NULL as the null
+the cells of every exported column in column order, encoded by `cells.py` (NULL as the null
 marker, text quoted), joined by commas, without the row_hash cell and without the line end.
-The PostgreSQL dialect builds the same text in SQL for database-side hashing.
+A dialect may build the same text in SQL for database-side hashing (use_client_hash: false).
 """
 
 from __future__ import annotations

@@ -13,7 +13,6 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from exporter import __version__
 from exporter.canonical.rowhash import ROW_HASH_COLUMN
 from exporter.config.models import ExportSettings
 from exporter.errors import (
@@ -42,6 +41,7 @@ from exporter.model import (
 )
 from exporter.sources.base import DbConn, Source
 from exporter.sources.ranges import BYTES_PER_GB, BYTES_PER_MB, parts_for
+from exporter.version import __version__
 
 log = logging.getLogger(__name__)
 

@@ -23,7 +23,6 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from exporter import __version__
 from exporter.bigquery.load import load_script
 from exporter.bigquery.schema import bigquery_column_names, destination, schema_fields
 from exporter.bigquery.validation_sql import render_validation_sql
@@ -33,6 +32,7 @@ from exporter.export.results import ExportRun, TableResult
 from exporter.fsutil import write_atomic, write_json
 from exporter.layout import ExportLayout
 from exporter.model import TableRef
+from exporter.version import __version__
 
 if TYPE_CHECKING:
     from exporter.config.models import ExportConfig

@@ -25,7 +25,8 @@ from exporter.fsutil import write_json
 from exporter.layout import ExportLayout
 from exporter.model import Chunk, ChunkStats, ReadPath, TablePlan, TableRef
 from exporter.runtime.connections import cached_connection, close_connections, drop_if_broken
-from exporter.sources.base import BulkOptions, DbConn, Source
+from exporter.sources.base import DbConn, Source
+from exporter.sources.dialect import BulkOptions
 from exporter.validation.sums import ColumnSums
 
 if TYPE_CHECKING:  # only a type here: pydantic's models are slow to import in a worker

@@ -23,7 +23,7 @@ def cached_connection(settings: PlainSettings) -> tuple[Source, DbConn]:
     key = settings.cache_key()
     cached = _cache.get(key)
     if cached is not None and not still_usable(cached[1]):
-        close_connections()  # e.g. an Oracle session left in flashback mode
+        close_connections()  # e.g. a session left in a snapshot state
     if key not in _cache:
         source = get_source(settings)
         _cache[key] = (source, source.open())

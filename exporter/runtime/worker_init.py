@@ -50,7 +50,7 @@ def init_worker(queue: Any, debug: bool, parent_pid: int | None = None) -> None:
     from exporter.runtime import connections, progress
 
     # Close the cached connections while the interpreter is whole: left to garbage
-    # collection at shutdown, a driver's finaliser can fail noisily (ADBC's does).
+    # collection at shutdown, a driver's finaliser can fail noisily (some do).
     atexit.register(connections.close_connections)
     if queue is not None:
         progress.set_sink(lambda table, rows: queue.put((table, rows)))

@@ -1,7 +1,6 @@
-"""The one interface every database engine implements.
-
-A `Dialect` builds SQL text only (pure, checked offline with sqlglot by tests/sql); a `Source`
-owns connections and streams rows. Callers read capability flags and never engine names.
+"""The one interface every database engine implements: a `Source` owns connections (`DbConn`)
+and reads the catalog and the rows, with the SQL text of its `Dialect` (dialect.py). Callers
+read the dialect's capability flags and never engine names.
 """
 
 from __future__ import annotations
@@ -9,31 +8,16 @@ from __future__ import annotations
 import contextlib
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from exporter.errors import ERR_DATABASE, ExporterError, error
-from exporter.model import Chunk, ChunkBounds, Column, ColumnKind, TablePlan, TableRef
-from exporter.sources.ranges import range_where, split_int_range
+from exporter.model import Chunk, ChunkBounds, Column, TablePlan, TableRef
+from exporter.sources.dialect import BulkOptions, Dialect, Query
+from exporter.sources.ranges import split_int_range
 
 # Batches of rows from a streaming query; a generator so callers can close it early.
 RowBatches = Generator[Sequence[tuple[Any, ...]], None, None]
-
-
-@dataclass(frozen=True)
-class Query:
-    """SQL text in the engine's parameter style, with its bound values."""
-
-    sql: str
-    params: Mapping[str, object] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class BulkOptions:
-    """How the bulk CSV path formats a chunk (the other paths read the same from the plan)."""
-
-    null_marker: str
-    row_hash_in_db: bool
 
 
 @dataclass(frozen=True)
@@ -48,109 +32,6 @@ class BulkLines:
     marker_column: Callable[[bytes], int | None]
     """The position of the first column whose value in a line equals the null marker (such a
     value would load as NULL), or None."""
-
-
-class Dialect(ABC):
-    """SQL text for one engine. No I/O: every method returns a `Query`."""
-
-    name: ClassVar[str]
-    """Engine name as written in `source.engine`."""
-    sqlglot_dialect: ClassVar[str]
-    """sqlglot dialect that parses this engine's SQL (used by tests/sql)."""
-    supports_physical_split: ClassVar[bool] = False
-    """Tables can be split on a physical locator (ROWID, ctid, rowid)."""
-    supports_snapshot_export: ClassVar[bool] = False
-    """One snapshot can be shared by every worker's connection."""
-    supports_db_row_hash: ClassVar[bool] = False
-    """The database can compute the canonical row hash itself (use_client_hash: false)."""
-    supports_bulk_csv: ClassVar[bool] = False
-    """The database formats a chunk as canonical CSV itself (`Source.bulk_csv`): the
-    fastest read path, taken with `fetch_path: auto`."""
-    supports_arrow_batches: ClassVar[bool] = False
-    """The driver delivers a chunk as Arrow record batches (`Source.arrow_batches`), taken
-    with `fetch_path: batch` (and `auto` where there is no bulk CSV); else Python rows."""
-    empty_string_is_null: ClassVar[bool] = False
-    """The engine stores '' as NULL, so the default null marker can be '' (BigQuery's own)."""
-    default_schemas: ClassVar[tuple[str, ...]] = ()
-    """Schemas read when export.schemas is empty (empty: every non-system schema)."""
-    bind_style: ClassVar[str] = ":{}"
-    """How a named bind parameter is written, `{}` standing for its name."""
-    physical_locator: ClassVar[str] = ""
-    """The pseudo-column physical ranges are taken on (ROWID, ctid, rowid)."""
-    physical_bind: ClassVar[str] = "{}"
-    """How a bound physical bound becomes a locator value, `{}` standing for the parameter."""
-    error_hints: ClassVar[Mapping[str, str]] = {}
-    """The engine's error codes users meet most -> the fix to suggest."""
-
-    def quote(self, identifier: str) -> str:
-        """A quoted identifier: `a"b` -> `"a""b"` (case preserved)."""
-        return '"' + identifier.replace('"', '""') + '"'
-
-    def qualified(self, table: TableRef) -> str:
-        """`"SCHEMA"."TABLE"`."""
-        return f"{self.quote(table.schema)}.{self.quote(table.name)}"
-
-    @abstractmethod
-    def list_tables(self, schema: str | None) -> Query:
-        """Rows (schema, table) of base tables in `schema` (None: every user schema)."""
-
-    @abstractmethod
-    def table_columns(self, table: TableRef) -> Query:
-        """Rows (name, native_type, precision, scale, not_null) in column order."""
-
-    @abstractmethod
-    def primary_key(self, table: TableRef) -> Query:
-        """Rows (column_name,) of the primary key, in key order."""
-
-    @abstractmethod
-    def table_size_bytes(self, table: TableRef) -> Query:
-        """One row (bytes,) with the table's storage size."""
-
-    def key_range(self, table: TableRef, column: str) -> Query:
-        """One row (min, max) of an integer column."""
-        col = self.quote(column)
-        return Query(f"SELECT MIN({col}), MAX({col}) FROM {self.qualified(table)}")
-
-    def physical_value(self, bound: int | str) -> object:
-        """A physical chunk bound as it is bound to the query (default: as stored)."""
-        return bound
-
-    def locator_for(self, plan: TablePlan) -> str:
-        """The physical locator of the planned table (default: `physical_locator`)."""
-        return self.physical_locator
-
-    def chunk_where(self, plan: TablePlan, chunk: Chunk) -> tuple[str, dict[str, object]]:
-        """` WHERE ...` selecting one chunk's half-open range (empty for a whole table), with
-        its bound values: on the physical locator, or on the plan's split column."""
-        bounds = chunk.bounds
-        if bounds.kind == "whole":
-            return "", {}
-        if bounds.kind == "physical":
-            lower, upper = (
-                None if b is None else self.physical_value(b) for b in (bounds.lower, bounds.upper)
-            )
-            placeholder = self.physical_bind.format(self.bind_style)
-            return range_where(self.locator_for(plan), lower, upper, placeholder)
-        column = self.quote(plan.split_column or "")
-        return range_where(column, bounds.lower, bounds.upper, self.bind_style)
-
-    @abstractmethod
-    def select_chunk(self, plan: TablePlan, chunk: Chunk) -> Query:
-        """The rows of one chunk, one value per exported column, for the batch path."""
-
-    def count_rows(self, table: TableRef) -> Query:
-        """One row (count,)."""
-        return Query(f"SELECT COUNT(*) FROM {self.qualified(table)}")
-
-    def count_and_sums(self, table: TableRef, columns: Sequence[Column]) -> Query:
-        """One row (count, sum of each column): the source side of validation. The columns
-        are integer or decimal, whose SUM the engine computes exactly."""
-        sums = "".join(f", SUM({self.quote(c.name)})" for c in columns)
-        return Query(f"SELECT COUNT(*){sums} FROM {self.qualified(table)}")
-
-    @abstractmethod
-    def column_kind(self, native_type: str, precision: int | None, scale: int | None) -> ColumnKind:
-        """How values of this native type are written."""
 
 
 class DbConn(ABC):

@@ -1,9 +1,10 @@
 """Oracle Database through python-oracledb: thin mode by default, thick mode when the config
 names it; one consistent image for every chunk through session flashback at one SCN.
 
-Values arrive as the Python types encode.py writes exactly: NUMBER as int (NUMBER(p<=18, 0))
-or decimal.Decimal (everything else: never a float), CLOB/NCLOB as str and BLOB as bytes
-(read inline, not as LOB locators), zoned timestamps already in UTC (see OracleDialect).
+Values arrive as the Python types canonical/cells.py writes exactly: NUMBER as int
+(NUMBER(p<=18, 0)) or decimal.Decimal (everything else: never a float), CLOB/NCLOB as str
+and BLOB as bytes (read inline, not as LOB locators), zoned timestamps already in UTC (see
+OracleDialect).
 Driver documentation: https://python-oracledb.readthedocs.io/en/latest/ (output type handlers
 in user_guide/sql_execution.html, LOBs in user_guide/lob_data.html, thick mode in
 user_guide/initialization.html).
@@ -27,7 +28,8 @@ from exporter.errors import (
 )
 from exporter.model import ChunkBounds, Column, TableRef
 from exporter.sources import register
-from exporter.sources.base import DbConn, Query, RowBatches, Source
+from exporter.sources.base import DbConn, RowBatches, Source
+from exporter.sources.dialect import Query
 from exporter.sources.oracle_sql import MAX_INTEGER_DIGITS, OracleDialect
 
 # Session settings that shape any text Oracle itself produces (TO_CHAR of intervals, error

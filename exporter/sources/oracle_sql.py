@@ -9,7 +9,7 @@ Reference for functions, https://docs.oracle.com/en/database/oracle/oracle-datab
 from __future__ import annotations
 
 from exporter.model import Chunk, Column, ColumnKind, TablePlan, TableRef
-from exporter.sources.base import Dialect, Query
+from exporter.sources.dialect import Dialect, Query
 
 # Oracle error codes users meet most, with the fix we suggest. Sources: python-oracledb
 # doc/src/user_guide/troubleshooting.rst and exception_handling.rst;
@@ -195,8 +195,8 @@ class OracleDialect(Dialect):
         return Query(f"SELECT {exprs} FROM {self.qualified(plan.table)}{where}", params)
 
     def read_expression(self, column: Column) -> str:
-        """How a column is read so that the driver returns the Python value encode.py writes:
-        zoned timestamps as UTC (SYS_EXTRACT_UTC, .../sqlrf/SYS_EXTRACT_UTC.html), JSON as
+        """How a column is read so that the driver returns the Python value canonical/cells.py
+        writes: zoned timestamps as UTC (SYS_EXTRACT_UTC, .../sqlrf/SYS_EXTRACT_UTC.html), JSON as
         its text (JSON_SERIALIZE, 19c+; JSON type 21c+), intervals as text (TO_CHAR)."""
         col = self.quote(column.name)
         native = base_type(column.native_type)

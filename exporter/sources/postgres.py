@@ -14,7 +14,8 @@ from urllib.parse import quote, urlencode
 from exporter.errors import ERR_DATABASE, ExporterError, error
 from exporter.model import Chunk, ChunkBounds, TablePlan, TableRef
 from exporter.sources import register
-from exporter.sources.base import BulkLines, BulkOptions, DbConn, Query, RowBatches, Source
+from exporter.sources.base import BulkLines, DbConn, RowBatches, Source
+from exporter.sources.dialect import BulkOptions, Query
 from exporter.sources.pg_copy import copy_batches, marker_column, quoted_marker
 from exporter.sources.postgres_sql import SESSION_SETTINGS, PostgresDialect
 from exporter.sources.ranges import split_int_range

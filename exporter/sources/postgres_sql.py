@@ -2,7 +2,7 @@
 is parsed with sqlglot by tests/sql.
 
 The bulk path formats values in the SELECT (https://www.postgresql.org/docs/current/
-sql-copy.html) so that COPY's CSV equals what encode.py writes on the other paths.
+sql-copy.html) so that COPY's CSV equals what canonical/cells.py writes on the other paths.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from exporter.model import Chunk, Column, ColumnKind, TablePlan, TableRef
-from exporter.sources.base import BulkOptions, Dialect, Query
+from exporter.sources.dialect import BulkOptions, Dialect, Query
 
 _SIGNED_INTS = frozenset({"int2", "int4", "int8"})
 
@@ -33,10 +33,11 @@ _KINDS: dict[str, ColumnKind] = {
     "jsonb": ColumnKind.JSON,
 }
 
-# Types whose COPY text already is the cell as encode.py writes it: COPY calls the same output
-# function a CAST to text would, under the same session settings. Their cells go to COPY as
-# they are (date, timestamp and numeric through their range checks only), which saves the
-# server a projected text value per cell. Not char(n): its cast to text drops the padding.
+# Types whose COPY text already is the cell as canonical/cells.py writes it: COPY calls the
+# same output function a CAST to text would, under the same session settings. Their cells go
+# to COPY as they are (date, timestamp and numeric through their range checks only), which
+# saves the server a projected text value per cell. Not char(n): its cast to text drops the
+# padding.
 _COPY_AS_IS = frozenset({"int2", "int4", "int8", "text", "varchar", "float8"})
 _COPY_CHECKED = frozenset({"numeric", "date", "timestamp"})
 
@@ -203,7 +204,7 @@ class PostgresDialect(Dialect):
 
     def copy_expression(self, column: Column) -> str:
         """What the COPY query selects for `column`: an expression whose COPY text is the
-        cell as encode.py writes it (`cell_expression`'s text, or the value itself where
+        cell as canonical/cells.py writes it (`cell_expression`'s text, or the value itself where
         COPY prints it the same, see _COPY_AS_IS)."""
         col = self.quote(column.name)
         if column.native_type in _COPY_AS_IS:
@@ -215,7 +216,8 @@ class PostgresDialect(Dialect):
         return self.cell_expression(column)
 
     def cell_expression(self, column: Column) -> str:
-        """The column's CSV cell text as encode.py writes it, without quoting (NULL stays NULL)."""
+        """The column's CSV cell text as canonical/cells.py writes it, without quoting (NULL
+        stays NULL)."""
         col = self.quote(column.name)
         kind = column.kind
         if kind is ColumnKind.FLOAT:
@@ -291,7 +293,7 @@ class PostgresDialect(Dialect):
         )
 
     def record_expression(self, columns: Sequence[Column]) -> str:
-        """The whole CSV record in SQL, for database-side row hashes (hashing.py)."""
+        """The whole CSV record in SQL, for database-side row hashes (canonical/rowhash.py)."""
         cells = []
         for column in columns:
             cell = self.cell_expression(column)

@@ -15,7 +15,8 @@ from typing import Any, ClassVar
 from exporter.errors import ERR_DATABASE, ERR_DATABASE_FILE_MISSING, ExporterError, error
 from exporter.model import Chunk, ChunkBounds, Column, ColumnKind, TablePlan, TableRef
 from exporter.sources import register
-from exporter.sources.base import DbConn, Dialect, Query, RowBatches, Source
+from exporter.sources.base import DbConn, RowBatches, Source
+from exporter.sources.dialect import Dialect, Query
 from exporter.sources.ranges import split_int_range
 
 # SQLite's names for the rowid, in the order tried. https://www.sqlite.org/lang_createtable.html

@@ -207,7 +207,7 @@ def test_every_awkward_value_round_trips(ora: Ora, tmp_path: Path, fetch_path: s
     columns = list(result.plan.columns)
     got = sorted(table_rows(out, ora.schema, "EXP_AWKWARD", columns, ""), key=lambda r: r[0])
     exprs = ", ".join(OracleDialect().read_expression(c) for c in columns)
-    with ora.raw.cursor() as cur:  # the exporter's type handler: the values encode.py gets
+    with ora.raw.cursor() as cur:  # the exporter's type handler: the values canonical/cells.py gets
         cur.execute(f'SELECT {exprs} FROM "EXP_AWKWARD" ORDER BY 1')
         want = cur.fetchall()
     assert len(got) == len(want) == len(_awkward_rows())

@@ -12,7 +12,7 @@ import pytest
 from exporter.config.loader import parse_config
 from exporter.runtime import connections
 from exporter.sources import get_source
-from exporter.sources.base import Query
+from exporter.sources.dialect import Query
 from tests.conftest import PG, pg_source
 
 pytestmark = pytest.mark.postgres

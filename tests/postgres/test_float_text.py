@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 
 from exporter.canonical.cells import format_float
 from exporter.sources import get_source
-from exporter.sources.base import Query
+from exporter.sources.dialect import Query
 from exporter.sources.postgres_sql import SESSION_SETTINGS
 from tests.conftest import make_config, pg_source
 

@@ -22,7 +22,7 @@ import sqlglot
 from sqlglot import exp
 
 from exporter.model import Chunk, ChunkBounds, Column, ColumnKind, FileFormat, TablePlan, TableRef
-from exporter.sources.base import BulkOptions, Dialect, Query
+from exporter.sources.dialect import BulkOptions, Dialect, Query
 from exporter.sources.oracle_sql import OracleDialect
 from exporter.sources.postgres_sql import PostgresDialect
 from exporter.sources.sqlite import SqliteDialect

@@ -1,4 +1,4 @@
-"""exporter/float_sum.py: exact sums of doubles, inside Arrow and in Python, against Fraction."""
+"""validation/float_sum.py: exact sums of doubles, inside Arrow and in Python, against Fraction."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""exporter/hashing.py, exporter/sums.py and exporter/readback.py (with writer.CsvGzipWriter)."""
+"""canonical/rowhash.py, validation/sums.py and validation/readback.py (with export/writer.py)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""exporter/progress.py: the drainer counts every row report the workers sent, then stops."""
+"""runtime/progress.py: the drainer counts every row report the workers sent, then stops."""
 
 from __future__ import annotations
 

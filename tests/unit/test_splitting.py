@@ -1,4 +1,4 @@
-"""exporter/splitting.py: chunk counts and half-open integer ranges."""
+"""exporter/sources/ranges.py: chunk counts and half-open integer ranges."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""exporter/worker_setup.py: a worker whose coordinator died while it was still starting
+"""exporter/runtime/worker_init.py: a worker whose coordinator died while it was still starting
 exits at once instead of living on as an orphan (the death signal covers later deaths only)."""
 
 from __future__ import annotations

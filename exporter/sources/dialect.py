@@ -1,0 +1,134 @@
+"""SQL text for one engine: a `Dialect` declares what the engine can do (capability flags,
+bind style, physical locator, error hints: data, as sqlglot's dialects do) and builds every
+statement as a `Query`, pure and checked offline with sqlglot by tests/sql. Connections live
+in base.py's `Source`.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+from exporter.model import Chunk, Column, ColumnKind, TablePlan, TableRef
+from exporter.sources.ranges import range_where
+
+
+@dataclass(frozen=True)
+class Query:
+    """SQL text in the engine's parameter style, with its bound values."""
+
+    sql: str
+    params: Mapping[str, object] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class BulkOptions:
+    """How the bulk CSV path formats a chunk (the other paths read the same from the plan)."""
+
+    null_marker: str
+    row_hash_in_db: bool
+
+
+class Dialect(ABC):
+    """SQL text for one engine. No I/O: every method returns a `Query`."""
+
+    name: ClassVar[str]
+    """Engine name as written in `source.engine`."""
+    sqlglot_dialect: ClassVar[str]
+    """sqlglot dialect that parses this engine's SQL (used by tests/sql)."""
+    supports_physical_split: ClassVar[bool] = False
+    """Tables can be split on a physical locator (ROWID, ctid, rowid)."""
+    supports_snapshot_export: ClassVar[bool] = False
+    """One snapshot can be shared by every worker's connection."""
+    supports_db_row_hash: ClassVar[bool] = False
+    """The database can compute the canonical row hash itself (use_client_hash: false)."""
+    supports_bulk_csv: ClassVar[bool] = False
+    """The database formats a chunk as canonical CSV itself (`Source.bulk_csv`): the
+    fastest read path, taken with `fetch_path: auto`."""
+    supports_arrow_batches: ClassVar[bool] = False
+    """The driver delivers a chunk as Arrow record batches (`Source.arrow_batches`), taken
+    with `fetch_path: batch` (and `auto` where there is no bulk CSV); else Python rows."""
+    empty_string_is_null: ClassVar[bool] = False
+    """The engine stores '' as NULL, so the default null marker can be '' (BigQuery's own)."""
+    default_schemas: ClassVar[tuple[str, ...]] = ()
+    """Schemas read when export.schemas is empty (empty: every non-system schema)."""
+    bind_style: ClassVar[str] = ":{}"
+    """How a named bind parameter is written, `{}` standing for its name."""
+    physical_locator: ClassVar[str] = ""
+    """The pseudo-column physical ranges are taken on (ROWID, ctid, rowid)."""
+    physical_bind: ClassVar[str] = "{}"
+    """How a bound physical bound becomes a locator value, `{}` standing for the parameter."""
+    error_hints: ClassVar[Mapping[str, str]] = {}
+    """The engine's error codes users meet most -> the fix to suggest."""
+
+    def quote(self, identifier: str) -> str:
+        """A quoted identifier: `a"b` -> `"a""b"` (case preserved)."""
+        return '"' + identifier.replace('"', '""') + '"'
+
+    def qualified(self, table: TableRef) -> str:
+        """`"SCHEMA"."TABLE"`."""
+        return f"{self.quote(table.schema)}.{self.quote(table.name)}"
+
+    @abstractmethod
+    def list_tables(self, schema: str | None) -> Query:
+        """Rows (schema, table) of base tables in `schema` (None: every user schema)."""
+
+    @abstractmethod
+    def table_columns(self, table: TableRef) -> Query:
+        """Rows (name, native_type, precision, scale, not_null) in column order."""
+
+    @abstractmethod
+    def primary_key(self, table: TableRef) -> Query:
+        """Rows (column_name,) of the primary key, in key order."""
+
+    @abstractmethod
+    def table_size_bytes(self, table: TableRef) -> Query:
+        """One row (bytes,) with the table's storage size."""
+
+    def key_range(self, table: TableRef, column: str) -> Query:
+        """One row (min, max) of an integer column."""
+        col = self.quote(column)
+        return Query(f"SELECT MIN({col}), MAX({col}) FROM {self.qualified(table)}")
+
+    def physical_value(self, bound: int | str) -> object:
+        """A physical chunk bound as it is bound to the query (default: as stored)."""
+        return bound
+
+    def locator_for(self, plan: TablePlan) -> str:
+        """The physical locator of the planned table (default: `physical_locator`)."""
+        return self.physical_locator
+
+    def chunk_where(self, plan: TablePlan, chunk: Chunk) -> tuple[str, dict[str, object]]:
+        """` WHERE ...` selecting one chunk's half-open range (empty for a whole table), with
+        its bound values: on the physical locator, or on the plan's split column."""
+        bounds = chunk.bounds
+        if bounds.kind == "whole":
+            return "", {}
+        if bounds.kind == "physical":
+            lower, upper = (
+                None if b is None else self.physical_value(b) for b in (bounds.lower, bounds.upper)
+            )
+            placeholder = self.physical_bind.format(self.bind_style)
+            return range_where(self.locator_for(plan), lower, upper, placeholder)
+        column = self.quote(plan.split_column or "")
+        return range_where(column, bounds.lower, bounds.upper, self.bind_style)
+
+    @abstractmethod
+    def select_chunk(self, plan: TablePlan, chunk: Chunk) -> Query:
+        """The rows of one chunk, one value per exported column, for the batch path."""
+
+    def count_rows(self, table: TableRef) -> Query:
+        """One row (count,)."""
+        return Query(f"SELECT COUNT(*) FROM {self.qualified(table)}")
+
+    def count_and_sums(self, table: TableRef, columns: Sequence[Column]) -> Query:
+        """One row (count, sum of each column): the source side of validation. The columns
+        are integer or decimal, whose SUM the engine computes exactly."""
+        sums = "".join(f", SUM({self.quote(c.name)})" for c in columns)
+        return Query(f"SELECT COUNT(*){sums} FROM {self.qualified(table)}")
+
+    @abstractmethod
+    def column_kind(self, native_type: str, precision: int | None, scale: int | None) -> ColumnKind:
+        """How values of this native type are written."""
