@@ -45,11 +45,17 @@ Variants (`--variants`, comma-separated; default: the first five):
   psql-gzip1          (extra) psql | gzip -1 > file
   tool-rows           (extra) `fetch_path: rows`: the batch path with Python rows (psycopg)
   tool-bulk-dbhash    (extra) COPY path, `use_client_hash: false` (MD5 in PostgreSQL)
+
+`--baseline-code DIR` also runs every tool variant with another version of the exporter, as
+`<variant>@base`, in the same round-robin: DIR is a checkout whose `exporter/` imports (its
+C extension built, e.g. by its own `./run.sh --version`), copied to bench/out/code-base/.
+Both versions run in this virtualenv, so compare versions whose dependencies agree.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime as dt
 import hashlib
 import json
@@ -78,6 +84,8 @@ from psycopg.conninfo import conninfo_to_dict, make_conninfo
 REPO = Path(__file__).resolve().parent.parent
 OUT = REPO / "bench" / "out"
 CODE = OUT / "code"
+BASE_CODE = OUT / "code-base"
+BASE_SUFFIX = "@base"
 SCHEMA = "bench"
 TABLE = "t"
 QUALIFIED = f"{SCHEMA}.{TABLE}"
@@ -160,6 +168,12 @@ class Variant:
     row_hash: bool = True
     client_hash: bool = True
     compressor: tuple[str, ...] = ()
+    baseline: bool = False  # run with the --baseline-code snapshot
+
+    @property
+    def config_name(self) -> str:
+        """The config file's name: a baseline variant uses its variant's config."""
+        return self.name.removesuffix(BASE_SUFFIX)
 
 
 ALL_VARIANTS: dict[str, Variant] = {
@@ -400,6 +414,7 @@ class Settings:
     chunks: int
     keep_table: bool
     tag: str
+    baseline_code: Path | None = None
 
 
 def _tree_size(path: Path) -> int:
@@ -420,32 +435,36 @@ def _psql_copy(conninfo: str) -> list[str]:
     return ["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", conninfo, "-c", copy]
 
 
-def snapshot_code() -> dict[str, Any]:
-    """Copy exporter/ to bench/out/code/ (tool runs import it from there, so edits made to the
-    working tree while the benchmark runs cannot mix two versions); returns what was copied."""
-    dest = CODE / "exporter"
-    _remove(CODE)
-    shutil.copytree(REPO / "exporter", dest, ignore=shutil.ignore_patterns("__pycache__"))
+def snapshot_code(source: Path = REPO, code: Path = CODE) -> dict[str, Any]:
+    """Copy `source`/exporter/ to `code`/ (tool runs import it from there, so edits made to
+    the working tree while the benchmark runs cannot mix two versions); returns what was
+    copied."""
+    dest = code / "exporter"
+    _remove(code)
+    shutil.copytree(source / "exporter", dest, ignore=shutil.ignore_patterns("__pycache__"))
     digest = hashlib.sha256()
     for path in sorted([*dest.rglob("*.py"), *dest.rglob("*.c")]):
         digest.update(path.relative_to(dest).as_posix().encode() + b"\0" + path.read_bytes())
 
     def git(*args: str) -> str:
-        done = subprocess.run(["git", *args], cwd=REPO, capture_output=True, text=True)
+        done = subprocess.run(["git", *args], cwd=source, capture_output=True, text=True)
         return done.stdout.strip() if done.returncode == 0 else "?"
 
+    # The hash module's home moved in the package reshaping (exporter.hashing before).
     probe = (
-        "import exporter, exporter.canonical.rowhash as h; "
+        "import importlib, exporter\n"
+        "try:\n    h = importlib.import_module('exporter.canonical.rowhash')\n"
+        "except ImportError:\n    h = importlib.import_module('exporter.hashing')\n"
         "print(exporter.__file__, h._lanes is not None)"
     )
     where, lanes = (
         subprocess.run(
-            [sys.executable, "-c", probe], cwd=CODE, capture_output=True, text=True, check=True
+            [sys.executable, "-c", probe], cwd=code, capture_output=True, text=True, check=True
         )
         .stdout.strip()
         .rsplit(" ", 1)
     )
-    if not Path(where).resolve().is_relative_to(CODE.resolve()):
+    if not Path(where).resolve().is_relative_to(code.resolve()):
         raise SystemExit(f"the snapshot is not what runs: exporter imports from {where}")
     return {
         "commit": git("rev-parse", "--short", "HEAD"),
@@ -459,14 +478,14 @@ def snapshot_code() -> dict[str, Any]:
 def _command_for(variant: Variant, settings: Settings) -> tuple[list[str], Path]:
     """The argv to time and the output path it writes."""
     if variant.kind == "tool":
-        output = OUT / "data" / variant.name
+        output = OUT / "data" / variant.config_name
         argv = [
             sys.executable,
             "-m",
             "exporter",
             "export",
             "--config",
-            str(OUT / "configs" / f"{variant.name}.yaml"),
+            str(OUT / "configs" / f"{variant.config_name}.yaml"),
             "--no-progress",
         ]
         if not variant.validate:
@@ -492,7 +511,7 @@ def run_once(variant: Variant, settings: Settings, repeat: int) -> RunResult:
     with open(log_path, "wb") as log:
         started = time.monotonic()
         # Tool runs start in bench/out/code, so `-m exporter` imports the snapshot.
-        cwd = CODE if variant.kind == "tool" else REPO
+        cwd = (BASE_CODE if variant.baseline else CODE) if variant.kind == "tool" else REPO
         proc = subprocess.Popen(argv, cwd=cwd, stdout=log, stderr=subprocess.STDOUT)
         monitor = TreeMonitor(proc.pid, variant.kind)
         monitor.start()
@@ -605,7 +624,7 @@ def write_configs(settings: Settings, table_bytes: int) -> float:
         os.environ["PGPASSWORD"] = str(params["password"])
     (OUT / "configs").mkdir(parents=True, exist_ok=True)
     for variant in settings.variants:
-        if variant.kind != "tool":
+        if variant.kind != "tool" or variant.baseline:
             continue
         export: dict[str, Any] = {
             "schemas": [SCHEMA],
@@ -756,6 +775,11 @@ def _parse(argv: Sequence[str] | None) -> Settings:
         help=f"comma-separated, from: {', '.join(ALL_VARIANTS)}",
     )
     parser.add_argument("--keep-table", action="store_true", help="do not drop bench.t at the end")
+    parser.add_argument(
+        "--baseline-code",
+        type=Path,
+        help="a checkout of another version: its tool variants run too, as <variant>@base",
+    )
     args = parser.parse_args(argv)
     names = [n.strip() for n in args.variants.split(",") if n.strip()]
     unknown = [n for n in names if n not in ALL_VARIANTS]
@@ -766,15 +790,25 @@ def _parse(argv: Sequence[str] | None) -> Settings:
     conninfo = args.dsn or make_conninfo(
         host=args.host, port=str(args.port), dbname=args.db, user=args.user
     )
+    variants = [ALL_VARIANTS[n] for n in names]
+    if args.baseline_code is not None:
+        if not (args.baseline_code / "exporter").is_dir():
+            parser.error(f"--baseline-code: {args.baseline_code}/exporter is not a folder")
+        variants += [
+            dataclasses.replace(v, name=v.name + BASE_SUFFIX, baseline=True)
+            for v in variants
+            if v.kind == "tool"
+        ]
     return Settings(
         rows=args.rows,
         repeats=args.repeats,
         conninfo=conninfo,
-        variants=[ALL_VARIANTS[n] for n in names],
+        variants=variants,
         workers=args.workers or None,
         chunks=args.chunks,
         keep_table=args.keep_table,
         tag=dt.datetime.now().strftime("%Y%m%d-%H%M%S"),
+        baseline_code=args.baseline_code,
     )
 
 
@@ -791,6 +825,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     _check_tools(settings.variants)
     OUT.mkdir(parents=True, exist_ok=True)
     code = snapshot_code()
+    base_code = snapshot_code(settings.baseline_code, BASE_CODE) if settings.baseline_code else None
     table_bytes, reused = ensure_table(settings.conninfo, settings.rows)
     csv_size = csv_bytes(settings.conninfo)
     chunk_mb = write_configs(settings, table_bytes)
@@ -802,7 +837,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"nproc {os.cpu_count()}, repeats {settings.repeats}; exporter at {code['commit']}"
         f"{' + uncommitted changes' if code['exporter_uncommitted_changes'] else ''}"
         f" (snapshot {code['sha256']} in {CODE}); row hashes by "
-        f"{'the C extension' if code['rowhash_extension'] else 'hashlib'}",
+        f"{'the C extension' if code['rowhash_extension'] else 'hashlib'}"
+        + (
+            f"; baseline ({BASE_SUFFIX}) at {base_code['commit']} (snapshot "
+            f"{base_code['sha256']}, row hashes by "
+            f"{'the C extension' if base_code['rowhash_extension'] else 'hashlib'})"
+            if base_code
+            else ""
+        ),
         flush=True,
     )
     results: list[RunResult] = []
@@ -833,6 +875,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "command": " ".join(shlex.quote(a) for a in sys.argv),
                 "nproc": os.cpu_count(),
                 "exporter": code,
+                "baseline_exporter": base_code,
                 "machine": platform.platform(),
                 "rows": settings.rows,
                 "table_bytes": table_bytes,
