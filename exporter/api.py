@@ -1,19 +1,26 @@
-"""The library API, one function per command: plan, check, export, validate. cli.py only
-parses arguments, calls these and prints what they return; a program can call them the same
-way (`import exporter; exporter.export(exporter.load_config("config.yaml"))`).
+"""The library API, one function per command: plan, check, export, validate, compare (and the
+comparator's sessions). cli.py only parses arguments, calls these and prints what they return;
+a program can call them the same way
+(`import exporter; exporter.export(exporter.load_config("config.yaml"))`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from exporter.config.models import ExportConfig
 from exporter.export.planner import PlannedTable, plan_export
 from exporter.export.results import ExportRun
 from exporter.layout import ExportLayout
 from exporter.sources import get_source
+
+if TYPE_CHECKING:
+    from exporter.compare.run import CompareRun, RunOptions
+    from exporter.compare.sessions import SessionStore
+    from exporter.config.compare import CompareConfig
 
 
 @dataclass(frozen=True)
@@ -87,3 +94,32 @@ def validate(config: ExportConfig, *, only: Sequence[str] = ()) -> ExportRun:
 def summary_report_path(config: ExportConfig) -> Path:
     """Where `export` and `validate` write summary_report.json for this config."""
     return ExportLayout(Path(config.export.output_dir)).summary_report()
+
+
+def compare(
+    config: CompareConfig,
+    *,
+    config_file: str,
+    resume: str | None = None,
+    options: RunOptions | None = None,
+    on_session: Callable[[str, bool], None] | None = None,
+) -> CompareRun:
+    """Compare the tables of `config.source` and `config.target` in a new session, or go on
+    with the session `resume` names (any unique prefix of its id)."""
+    from exporter.compare.run import RunOptions, run_compare
+
+    return run_compare(
+        config,
+        config_file=config_file,
+        resume=resume,
+        options=options or RunOptions(),
+        on_session=on_session,
+    )
+
+
+def compare_sessions(config: CompareConfig) -> SessionStore:
+    """The sessions kept where `config` keeps them: list, status, cleanup."""
+    from exporter.compare.run import layout_of
+    from exporter.compare.sessions import SessionStore
+
+    return SessionStore(layout_of(config))

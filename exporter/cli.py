@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING
 
 from exporter.config import load_config
 from exporter.errors import (
-    ERR_NOT_AVAILABLE,
     ERR_UNEXPECTED,
     EXIT_OK,
     EXIT_TABLE_FAILED,
@@ -62,7 +61,24 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("plan", parents=[common], help="show the plan; write nothing")
     sub.add_parser("validate", parents=[common], help="re-run validation on the files on disk")
     sub.add_parser("check", parents=[common], help="connect and show what an export would do")
-    sub.add_parser("compare", parents=[common], help="compare two databases (not yet available)")
+    compare = sub.add_parser(
+        "compare", parents=[common], help="compare the tables of two databases (source, target)"
+    )
+    compare.add_argument("--resume", metavar="ID", help="go on with a session (any unique prefix)")
+    compare.add_argument(
+        "--retry-failed", action="store_true", help="with --resume: run failed tables again"
+    )
+    compare.add_argument("--workers", type=int, help="worker processes (overrides the config)")
+    compare.add_argument("--no-progress", action="store_true", help="never draw progress bars")
+    shown = compare.add_mutually_exclusive_group()
+    shown.add_argument("--list-sessions", action="store_true", help="list the sessions and stop")
+    shown.add_argument("--status", metavar="ID", help="show a session's progress and stop")
+    shown.add_argument(
+        "--cleanup", metavar="DAYS", type=float, help="delete sessions not updated for DAYS"
+    )
+    compare.add_argument(
+        "--with-reports", action="store_true", help="with --cleanup: delete their reports too"
+    )
     return parser
 
 
@@ -95,11 +111,11 @@ def _print_plan(planned: Sequence[PlannedTable]) -> None:
 def _run(args: argparse.Namespace) -> int:
     from exporter import api
 
-    config = load_config(args.config)
     if args.command == "compare":
-        raise error(
-            ERR_NOT_AVAILABLE, what="the comparator", hint="use ./run.sh export; see README.md"
-        )
+        from exporter.cli_compare import run_compare_command
+
+        return run_compare_command(args)
+    config = load_config(args.config)
     if args.command in ("plan", "check"):
         if args.command == "check":
             report = api.check(config, args.table)
@@ -147,7 +163,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(exc.one_line(), file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
-        print("interrupted: re-run the same command to resume", file=sys.stderr)
+        resume = getattr(args, "resume_hint", None) or "re-run the same command to resume"
+        print(f"interrupted: {resume}", file=sys.stderr)
         return 130
     except Exception as exc:  # a bug: say so in one line unless --debug
         if args.debug:

@@ -36,6 +36,7 @@ ERR_TABLE_NOT_SELECTED = 1010
 ERR_NO_TABLE_MATCHES = 1011
 ERR_ENGINE_UNKNOWN = 1012
 ERR_NOT_AVAILABLE = 1013
+ERR_USAGE = 1014  # command-line options that do not go together
 # -- 2xxx: source -------------------------------------------------------------------------------
 ERR_DATABASE = 2001  # what the database or its driver reported, with its own code
 ERR_DATABASE_FILE_MISSING = 2002
@@ -65,6 +66,15 @@ ERR_RECORD_TOO_LONG = 4002
 ERR_HEADER_MISMATCH = 4003
 ERR_CELL_NOT_A_NUMBER = 4004
 ERR_FIELD_COUNT = 4005
+# -- 5xxx: comparator ---------------------------------------------------------------------------
+ERR_COMPARE_TABLE = 5001
+ERR_SESSION_UNKNOWN = 5002
+ERR_SESSION_AMBIGUOUS = 5003
+ERR_SESSION_BUSY = 5004
+ERR_SESSION_CONFIG_CHANGED = 5005
+ERR_KEY_NOT_UNIQUE = 5006
+ERR_COMPARE_COLUMNS_CHANGED = 5007
+ERR_SESSION_UNREADABLE = 5008
 
 _REEXPORT = "delete the file and re-run to export the chunk again"
 _RESTART_TABLE = "delete {folder}/ to re-export the table"
@@ -81,17 +91,18 @@ MESSAGES: dict[int, tuple[str, str | None]] = {
     ERR_CONFIG_NOT_YAML: ("{path} is not valid YAML{where}", None),
     ERR_TABLE_NOT_SELECTED: (
         "table {name} is not among the selected tables",
-        "check the name (SCHEMA.TABLE) and export.schemas/include/exclude",
+        "check the name (SCHEMA.TABLE) and {block}.schemas/include/exclude",
     ),
     ERR_NO_TABLE_MATCHES: (
         "no table matches",
-        "check export.schemas, include and exclude against the catalog",
+        "check {block}.schemas, include and exclude against the catalog",
     ),
     ERR_ENGINE_UNKNOWN: (
         "engine {engine!r} is not supported yet by this version",
         "use one of: {known}",
     ),
     ERR_NOT_AVAILABLE: ("{what} is not available in this version yet", None),
+    ERR_USAGE: ("{problem}", None),
     ERR_DATABASE: ("{target}: {detail}", None),
     ERR_DATABASE_FILE_MISSING: ("database file {path} not found", "check source.path"),
     ERR_SNAPSHOT: ("taking the run's snapshot: {detail}", None),
@@ -174,6 +185,35 @@ MESSAGES: dict[int, tuple[str, str | None]] = {
     ERR_FIELD_COUNT: (
         "{path}: a record after data row {rows} has {actual} fields, expected {expected}",
         _REEXPORT,
+    ),
+    ERR_COMPARE_TABLE: ("{table}: {problem}", None),
+    ERR_SESSION_UNKNOWN: (
+        "no comparison session {prefix} in {state_dir}",
+        "list the sessions with --list-sessions",
+    ),
+    ERR_SESSION_AMBIGUOUS: (
+        "session id {prefix} is ambiguous: it begins {matches}",
+        "give more characters of the id",
+    ),
+    ERR_SESSION_BUSY: (
+        "session {session} is being run by process {pid}",
+        "wait for that run to end, or stop it (it can be resumed)",
+    ),
+    ERR_SESSION_CONFIG_CHANGED: (
+        "the config differs from the one session {session} was started with ({changes})",
+        "restore those settings, or start a new session (without --resume)",
+    ),
+    ERR_KEY_NOT_UNIQUE: (
+        "{table}: the key {value} is held by more than one row on the {side}",
+        "name a unique key for the table in compare.key_columns",
+    ),
+    ERR_COMPARE_COLUMNS_CHANGED: (
+        "{table}: the columns changed since the session planned it ({changes})",
+        "compare the table in a new session (without --resume)",
+    ),
+    ERR_SESSION_UNREADABLE: (
+        "{path} is not a session file this version can read ({reason})",
+        "delete it, or list the readable sessions with --list-sessions",
     ),
 }
 

@@ -1,5 +1,6 @@
 """Every output path, computed in one place.
 
+The export (ExportLayout):
 export_data/summary_report.json
 export_data/HR/EMPLOYEES/data_chunk_0.csv.gz
 export_data/HR/EMPLOYEES/config/plan.json
@@ -8,6 +9,15 @@ export_data/HR/EMPLOYEES/config/metadata.json
 export_data/HR/EMPLOYEES/config/validation.sql
 export_data/HR/EMPLOYEES/config/schema.json
 export_data/HR/EMPLOYEES/config/load_command.sh
+
+The comparator (CompareLayout; the three folders are compare.state_dir, checkpoint_dir and
+report_dir):
+oracle_comparison_state/oracle_session_<id>.json          (the session)
+oracle_comparison_state/oracle_session_<id>.lock          (the pid of the run holding it)
+oracle_comparison_state/plans/<id>_HR_EMPLOYEES.json      (a table's frozen key ranges)
+oracle_checkpoints/<id>_HR_EMPLOYEES_chunk_3.json          (one finished chunk)
+comparison_reports/<id>/HR_EMPLOYEES.json and .csv        (a table's differences)
+comparison_reports/<id>/summary.json                      (the run summary)
 """
 
 from __future__ import annotations
@@ -95,6 +105,72 @@ class ExportLayout:
     def load_command_file(self, table: TableRef) -> Path:
         """export_data/HR/EMPLOYEES/config/load_command.sh"""
         return self.config_dir(table) / "load_command.sh"
+
+
+SESSION_PREFIX = "oracle_session_"
+_SESSION_FILE = re.compile(r"^oracle_session_(.+)\.json$")
+
+
+class CompareLayout:
+    """Paths of the comparator's sessions, checkpoints and reports."""
+
+    def __init__(self, state_dir: Path, checkpoint_dir: Path, report_dir: Path) -> None:
+        self.state_dir = Path(state_dir)
+        self.checkpoint_dir = Path(checkpoint_dir)
+        self.report_dir = Path(report_dir)
+
+    @staticmethod
+    def table_part(table: TableRef) -> str:
+        """HR_EMPLOYEES: a table in file names (each part made safe)."""
+        return f"{safe_component(table.schema)}_{safe_component(table.name)}"
+
+    def session_file(self, session_id: str) -> Path:
+        """oracle_comparison_state/oracle_session_<id>.json"""
+        return self.state_dir / f"{SESSION_PREFIX}{session_id}.json"
+
+    def lock_file(self, session_id: str) -> Path:
+        """oracle_comparison_state/oracle_session_<id>.lock"""
+        return self.state_dir / f"{SESSION_PREFIX}{session_id}.lock"
+
+    def session_ids(self) -> list[str]:
+        """The ids of every session file in the state folder."""
+        if not self.state_dir.is_dir():
+            return []
+        found = (_SESSION_FILE.match(entry.name) for entry in self.state_dir.iterdir())
+        return sorted(match.group(1) for match in found if match)
+
+    def plan_file(self, session_id: str, table: TableRef) -> Path:
+        """oracle_comparison_state/plans/<id>_HR_EMPLOYEES.json"""
+        return self.state_dir / "plans" / f"{session_id}_{self.table_part(table)}.json"
+
+    def checkpoint_prefix(self, session_id: str, table: TableRef) -> str:
+        """<id>_HR_EMPLOYEES_chunk_: what every checkpoint name of the table starts with."""
+        return f"{session_id}_{self.table_part(table)}_chunk_"
+
+    def checkpoint_file(self, session_id: str, table: TableRef, index: int) -> Path:
+        """oracle_checkpoints/<id>_HR_EMPLOYEES_chunk_3.json"""
+        return self.checkpoint_dir / f"{self.checkpoint_prefix(session_id, table)}{index}.json"
+
+    def session_files(self, session_id: str) -> list[Path]:
+        """Every file a session owns outside its report folder: session, lock, plans and
+        checkpoints (names that start with the id and an underscore)."""
+        owned = [self.session_file(session_id), self.lock_file(session_id)]
+        for folder in (self.state_dir / "plans", self.checkpoint_dir):
+            if folder.is_dir():
+                owned += [f for f in folder.iterdir() if f.name.startswith(f"{session_id}_")]
+        return [path for path in owned if path.exists()]
+
+    def reports(self, session_id: str) -> Path:
+        """comparison_reports/<id>"""
+        return self.report_dir / session_id
+
+    def table_report(self, session_id: str, table: TableRef, suffix: str) -> Path:
+        """comparison_reports/<id>/HR_EMPLOYEES.json (or .csv)"""
+        return self.reports(session_id) / f"{self.table_part(table)}{suffix}"
+
+    def summary(self, session_id: str) -> Path:
+        """comparison_reports/<id>/summary.json"""
+        return self.reports(session_id) / "summary.json"
 
 
 def temp_path(final: Path) -> Path:

@@ -7,12 +7,13 @@ import logging
 import os
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
 from pydantic import ValidationError
 
 from exporter.config.base import PasswordSource
+from exporter.config.compare import CompareConfig
 from exporter.config.models import ExportConfig
 from exporter.errors import (
     ERR_CONFIG_FILE_MISSING,
@@ -56,19 +57,24 @@ def _setting(key: str | None, problem: str, hint: str | None = None) -> Exporter
     return error(ERR_SETTING, key=key, problem=problem, hint=hint)
 
 
+# The blocks that hold a connection: pydantic puts the engine tag after them in error paths.
+_SOURCE_BLOCKS = ("source", "target")
+Model = TypeVar("Model", ExportConfig, CompareConfig)
+
+
 def _first_error(exc: ValidationError) -> ExporterError:
     err = exc.errors()[0]
     # Drop the union tag pydantic inserts after `source` ("source.postgresql.port"), and
     # nowhere else: a stray top-level "postgresql:" block must still be named.
     loc = [str(p) for p in err["loc"]]
-    if len(loc) >= 2 and loc[0] == "source" and loc[1] in known_engines():
+    if len(loc) >= 2 and loc[0] in _SOURCE_BLOCKS and loc[1] in known_engines():
         del loc[1]
     key = ".".join(loc) or None
     if err["type"] == "extra_forbidden":
         return _setting(key, "unknown key", hint="check the spelling against README.md")
     if err["type"] == "union_tag_invalid":
         return _setting(
-            "source.engine",
+            f"{loc[0]}.engine",
             # err["input"] is the whole source block (password included): name the tag only.
             f"unknown engine {err.get('ctx', {}).get('tag')!r}",
             hint=f"use one of: {', '.join(known_engines())}",
@@ -78,8 +84,7 @@ def _first_error(exc: ValidationError) -> ExporterError:
     return _setting(key, err["msg"].removeprefix("Value error, "))
 
 
-def _check_password(config: ExportConfig, where: str) -> None:
-    source = config.source
+def _check_password(source: object, where: str) -> None:
     if not isinstance(source, PasswordSource):
         return
     if source.password_env and source.password_env not in os.environ:
@@ -96,21 +101,29 @@ def _check_password(config: ExportConfig, where: str) -> None:
         )
 
 
-def parse_config(data: Any, *, origin: str = "config") -> ExportConfig:
-    """Validate already-parsed YAML (a dict) into an ExportConfig."""
+def _validate(model: type[Model], data: Any, origin: str) -> Model:
     if not isinstance(data, dict):
         raise _setting(None, f"{origin} must be a YAML mapping with a source: block")
     try:
-        config = ExportConfig.model_validate(_expand(data, ""))
+        config = model.model_validate(_expand(data, ""))
     except ValidationError as exc:
         raise _first_error(exc) from exc
-    _check_password(config, "source")
+    for block in _SOURCE_BLOCKS:
+        _check_password(getattr(config, block, None), block)
     return config
 
 
-def load_config(path: str | Path) -> ExportConfig:
-    """Read and validate an exporter config file; every problem is a one-line ConfigError."""
-    path = Path(path)
+def parse_config(data: Any, *, origin: str = "config") -> ExportConfig:
+    """Validate already-parsed YAML (a dict) into an ExportConfig."""
+    return _validate(ExportConfig, data, origin)
+
+
+def parse_compare_config(data: Any, *, origin: str = "config") -> CompareConfig:
+    """Validate already-parsed YAML (a dict) into a CompareConfig (source, target, compare)."""
+    return _validate(CompareConfig, data, origin)
+
+
+def _read_yaml(path: Path) -> Any:
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -118,9 +131,18 @@ def load_config(path: str | Path) -> ExportConfig:
     except OSError as exc:
         raise error(ERR_CONFIG_FILE_UNREADABLE, path=path, reason=exc.strerror) from None
     try:
-        data = yaml.safe_load(text)
+        return yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark else ""
         raise error(ERR_CONFIG_NOT_YAML, path=path, where=where) from None
-    return parse_config(data, origin=str(path))
+
+
+def load_config(path: str | Path) -> ExportConfig:
+    """Read and validate an exporter config file; every problem is a one-line ConfigError."""
+    return parse_config(_read_yaml(Path(path)), origin=str(path))
+
+
+def load_compare_config(path: str | Path) -> CompareConfig:
+    """Read and validate a comparator config file; every problem is a one-line ConfigError."""
+    return parse_compare_config(_read_yaml(Path(path)), origin=str(path))

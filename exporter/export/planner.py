@@ -26,7 +26,6 @@ from exporter.errors import (
     PlanMismatch,
     error,
 )
-from exporter.export.selection import select_tables
 from exporter.fsutil import read_json, write_json
 from exporter.layout import ExportLayout
 from exporter.model import (
@@ -39,6 +38,7 @@ from exporter.model import (
     TablePlan,
     TableRef,
 )
+from exporter.selection import select_tables
 from exporter.sources.base import DbConn, Source
 from exporter.sources.ranges import BYTES_PER_GB, BYTES_PER_MB, parts_for
 from exporter.version import __version__
@@ -196,9 +196,10 @@ def plan_export(
 ) -> list[PlannedTable]:
     """Plans for every selected table; one table's problem does not stop the others."""
     with source.session() as conn:
-        tables = select_tables(source.list_tables(conn, settings.schemas), settings, only)
+        found = source.list_tables(conn, settings.schemas)
+        tables = select_tables(found, settings.include, settings.exclude, only)
         if not tables:
-            raise error(ERR_NO_TABLE_MATCHES, key="export.schemas")
+            raise error(ERR_NO_TABLE_MATCHES, key="export.schemas", block="export")
         planned = []
         for table in tables:
             try:

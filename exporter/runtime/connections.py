@@ -16,11 +16,12 @@ from exporter.sources.base import DbConn, Source
 _cache: dict[str, tuple[Source, DbConn]] = {}
 
 
-def cached_connection(settings: PlainSettings) -> tuple[Source, DbConn]:
+def cached_connection(settings: PlainSettings, role: str = "") -> tuple[Source, DbConn]:
     """This process's Source and open connection for `settings`, opened on first use and
     replaced when it can no longer be used (closed, left in a transaction or another session
-    state a task sets)."""
-    key = settings.cache_key()
+    state a task sets). A task that reads two databases at once names a `role` for each, so
+    that two roles on one database still get a connection each."""
+    key = f"{role}:{settings.cache_key()}"
     cached = _cache.get(key)
     if cached is not None and not still_usable(cached[1]):
         close_connections()  # e.g. a session left in a snapshot state

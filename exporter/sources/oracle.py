@@ -41,6 +41,10 @@ SESSION_SETTINGS = (
     "ALTER SESSION SET NLS_DATE_FORMAT = 'YYYY-MM-DD HH24:MI:SS'",
     "ALTER SESSION SET NLS_TIMESTAMP_FORMAT = 'YYYY-MM-DD HH24:MI:SS.FF6'",
     "ALTER SESSION SET NLS_TIMESTAMP_TZ_FORMAT = 'YYYY-MM-DD HH24:MI:SS.FF6 TZH:TZM'",
+    # Binary (byte) order for comparisons and sorts of text: the comparator's key ranges must
+    # order keys as every other engine does. .../sqlrf/Data-Type-Comparison-Rules.html
+    "ALTER SESSION SET NLS_SORT = BINARY",
+    "ALTER SESSION SET NLS_COMP = BINARY",
 )
 
 _thick_initialised = False

@@ -8,6 +8,8 @@ Reference for functions, https://docs.oracle.com/en/database/oracle/oracle-datab
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from exporter.model import Chunk, Column, ColumnKind, TablePlan, TableRef
 from exporter.sources.dialect import Dialect, Query
 
@@ -92,6 +94,7 @@ class OracleDialect(Dialect):
     physical_locator = "ROWID"
     physical_bind = "CHARTOROWID({})"
     error_hints = ERROR_HINTS
+    supports_row_values = False  # Oracle compares row values for equality only
 
     @staticmethod
     def _owner_name(table: TableRef) -> dict[str, object]:
@@ -232,3 +235,66 @@ class OracleDialect(Dialect):
         if native.startswith("TIMESTAMP"):  # WITH TIME ZONE, WITH LOCAL TIME ZONE
             return ColumnKind.TIMESTAMP
         return _KINDS.get(native, ColumnKind.STRING)
+
+    # -- the comparator (canonical/digest.py is the reference) -------------------------------
+
+    @staticmethod
+    def compare_refusal(column: Column) -> str | None:
+        """Why a column cannot be compared inside the database, or None: LOBs and LONGs are
+        not VARCHAR2, which STANDARD_HASH and the row's text need."""
+        native = base_type(column.native_type)
+        if native in ("CLOB", "NCLOB", "BLOB", "LONG", "LONG RAW", "XMLTYPE"):
+            return f"{native} cannot be hashed inside Oracle (STANDARD_HASH takes no LOB)"
+        return None
+
+    def compare_cell(self, column: Column) -> str:
+        col = self.quote(column.name)
+        native = base_type(column.native_type)
+        kind = column.kind
+        if kind.is_text:
+            text = col
+            if native.startswith("INTERVAL"):
+                text = f"TO_CHAR({col})"
+            elif kind is ColumnKind.JSON:
+                text = f"JSON_SERIALIZE({col} RETURNING VARCHAR2(4000))"
+            return f"""'"' || REPLACE({text}, '"', '""') || '"'"""
+        if kind in (ColumnKind.INTEGER, ColumnKind.DECIMAL, ColumnKind.FLOAT):
+            # TM9: the shortest text of the number, no trailing zeros, but no leading zero
+            # either (.5), which is put back. .../sqlrf/Format-Models.html
+            return f"REGEXP_REPLACE(TO_CHAR({col}, 'TM9'), '^(-?)[.]', '\\10.')"
+        if kind is ColumnKind.BOOLEAN:
+            return f"CASE WHEN {col} THEN 'true' WHEN NOT {col} THEN 'false' END"
+        if kind is ColumnKind.BYTES:  # RAW as base64, without the encoder's line breaks
+            encoded = f"UTL_RAW.CAST_TO_VARCHAR2(UTL_ENCODE.BASE64_ENCODE({col}))"
+            return f"REPLACE(REPLACE({encoded}, CHR(13), ''), CHR(10), '')"
+        mask = "'YYYY-MM-DD HH24:MI:SS.FF6'"
+        if kind is ColumnKind.TIMESTAMP:
+            value = f"CAST({col} AS TIMESTAMP WITH TIME ZONE)" if "LOCAL" in native else col
+            return f"TO_CHAR(SYS_EXTRACT_UTC({value}), {mask})"
+        if native == "DATE":  # a DATE has no fractional seconds to print: made a TIMESTAMP
+            return f"TO_CHAR(CAST({col} AS TIMESTAMP), {mask})"
+        return f"TO_CHAR({col}, {mask})"
+
+    def row_digest(self, columns: Sequence[Column]) -> tuple[str, dict[str, object]]:
+        # STANDARD_HASH (12.1+) of the row's text in the database character set (UTF-8 in an
+        # AL32UTF8 database); its last 15 hex digits as a number. .../sqlrf/STANDARD_HASH.html
+        record = " || ',' || ".join(f"NVL({self.compare_cell(c)}, :nm)" for c in columns)
+        digest = (
+            f"TO_NUMBER(SUBSTR(RAWTOHEX(STANDARD_HASH({record}, 'MD5')), 18), "
+            "'XXXXXXXXXXXXXXX')"
+        )
+        return digest, {"nm": "\\N"}
+
+    def sample_keys(self, table: TableRef, key: Sequence[Column], percent: float) -> Query:
+        # Whole random blocks, seeded; the percentage is a literal in the grammar.
+        # .../sqlrf/SELECT.html (sample_clause)
+        names = ", ".join(self.quote(column.name) for column in key)
+        sample = f" SAMPLE BLOCK ({percent:.6f}) SEED (42)" if percent < 100 else ""
+        return Query(f"SELECT {names} FROM {self.qualified(table)}{sample}")
+
+    def row_estimate(self, table: TableRef) -> Query:
+        # The optimizer's statistics: NULL before the table is first analyzed.
+        return Query(
+            "SELECT num_rows FROM all_tables WHERE owner = :owner AND table_name = :name",
+            self._owner_name(table),
+        )

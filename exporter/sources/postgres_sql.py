@@ -316,3 +316,71 @@ class PostgresDialect(Dialect):
 
     def column_kind(self, native_type: str, precision: int | None, scale: int | None) -> ColumnKind:
         return _KINDS.get(native_type, ColumnKind.STRING)
+
+    # -- the comparator (canonical/digest.py is the reference) -------------------------------
+
+    def compare_cell(self, column: Column) -> str:
+        col = self.quote(column.name)
+        kind = column.kind
+        if kind.is_text:
+            return f"""'"' || replace(CAST({col} AS text), '"', '""') || '"'"""
+        if kind is ColumnKind.DECIMAL:
+            # trim_scale (13+): 1.50 -> 1.5. https://www.postgresql.org/docs/current/functions-math.html
+            return f"CAST(trim_scale({col}) AS text)"
+        if kind is ColumnKind.FLOAT:
+            return f"CAST(CAST({col} AS float8) AS text)"
+        if kind is ColumnKind.BYTES:
+            return f"replace(encode({col}, 'base64'), chr(10), '')"
+        if kind is ColumnKind.TIME:  # an interval prints 24:00:00 as such, and microseconds
+            return f"to_char(CAST({col} AS interval), 'HH24:MI:SS.US')"
+        # https://www.postgresql.org/docs/current/functions-formatting.html (US: microseconds;
+        # YYYY: 4 digits or more); BC values and infinities keep their own text.
+        forms = {
+            ColumnKind.DATE: (col, "date", "YYYY-MM-DD"),
+            ColumnKind.DATETIME: (col, "timestamp", "YYYY-MM-DD HH24:MI:SS.US"),
+            ColumnKind.TIMESTAMP: (
+                f"({col} AT TIME ZONE 'UTC')",
+                "timestamp",
+                "YYYY-MM-DD HH24:MI:SS.US",
+            ),
+        }
+        if kind in forms:
+            value, sql_type, mask = forms[kind]
+            first = f"CAST('0001-01-01' AS {sql_type})"
+            return (
+                f"CASE WHEN isfinite({col}) AND {value} >= {first} THEN to_char({value}, '{mask}') "
+                f"ELSE CAST({col} AS text) END"
+            )
+        return f"CAST({col} AS text)"  # integers; booleans print true / false
+
+    def row_digest(self, columns: Sequence[Column]) -> tuple[str, dict[str, object]]:
+        # The last 15 hex digits of md5() as a bigint, through bit(60).
+        # https://www.postgresql.org/docs/current/functions-binarystring.html (md5)
+        cells = ", ".join(f"COALESCE({self.compare_cell(c)}, %(nm)s)" for c in columns)
+        record = f"concat_ws(',', {cells})"
+        return f"CAST(CAST('x' || substr(md5({record}), 18) AS bit(60)) AS bigint)", {"nm": "\\N"}
+
+    def key_term(self, column: Column) -> str:
+        # Text keys in byte (code point) order, whatever the database's collation.
+        # https://www.postgresql.org/docs/current/collation.html
+        if column.kind.is_text:
+            return f'{self.quote(column.name)} COLLATE "C"'
+        return self.quote(column.name)
+
+    def sample_keys(self, table: TableRef, key: Sequence[Column], percent: float) -> Query:
+        # Whole random blocks, the same ones for the same table (REPEATABLE: a seed), so
+        # that planning twice gives the same chunks.
+        # https://www.postgresql.org/docs/current/sql-select.html (TABLESAMPLE)
+        names = ", ".join(self.quote(column.name) for column in key)
+        return Query(
+            f"SELECT {names} FROM {self.qualified(table)} "
+            "TABLESAMPLE SYSTEM (%(percent)s) REPEATABLE (%(seed)s)",
+            {"percent": percent, "seed": 42},
+        )
+
+    def row_estimate(self, table: TableRef) -> Query:
+        # The planner's estimate, -1 before the first ANALYZE (pg_class.reltuples).
+        return Query(
+            "SELECT reltuples FROM pg_catalog.pg_class WHERE oid = CAST(%(rel)s AS regclass)",
+            self._regclass(table),
+        )

@@ -18,6 +18,7 @@ from exporter.sources import register
 from exporter.sources.base import DbConn, RowBatches, Source
 from exporter.sources.dialect import Dialect, Query
 from exporter.sources.ranges import split_int_range
+from exporter.sources.sqlite_functions import register as register_functions
 
 # SQLite's names for the rowid, in the order tried. https://www.sqlite.org/lang_createtable.html
 ROWID_NAMES = ("_rowid_", "rowid", "oid")
@@ -111,6 +112,39 @@ class SqliteDialect(Dialect):
             return ColumnKind.FLOAT  # NUMERIC affinity stores non-integers as REAL
         return ColumnKind.STRING  # no declared type: whatever was stored, as text
 
+    # -- the comparator: the comparison form by Python functions (sqlite_functions.py) -----
+
+    def compare_cell(self, column: Column) -> str:
+        return f"exporter_cell('{column.kind.value}', {self.quote(column.name)})"
+
+    def row_digest(self, columns: Sequence[Column]) -> tuple[str, dict[str, object]]:
+        values = ", ".join(self.quote(column.name) for column in columns)
+        kinds = ",".join(column.kind.value for column in columns)
+        return f"exporter_digest(:kinds, {values})", {"kinds": kinds}
+
+    def digest_sum(self, expression: str) -> str:
+        return f"exporter_sum({expression})"
+
+    def modulo(self, left: str, right: str) -> str:
+        return f"{left} % {right}"
+
+    def key_term(self, column: Column) -> str:
+        # Text in byte order even where a column declares another collation (NOCASE, RTRIM).
+        # https://www.sqlite.org/datatype3.html#collating_sequences
+        if column.kind.is_text:
+            return f"{self.quote(column.name)} COLLATE BINARY"
+        return self.quote(column.name)
+
+    def sample_keys(self, table: TableRef, key: Sequence[Column], percent: float) -> Query:
+        # SQLite cannot sample pages: each row is kept with probability `percent` %.
+        # https://www.sqlite.org/lang_corefunc.html#random
+        names = ", ".join(self.quote(column.name) for column in key)
+        return Query(
+            f"SELECT {names} FROM {self.qualified(table)} "
+            "WHERE abs(random() % 1000000) < :per_million",
+            {"per_million": round(percent * 10_000)},
+        )
+
 
 class SqliteConn(DbConn):
     """A sqlite3 connection."""
@@ -118,6 +152,7 @@ class SqliteConn(DbConn):
     def __init__(self, path: str) -> None:
         # mode=ro: an export never writes to the source. https://www.sqlite.org/uri.html
         self.raw = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
+        register_functions(self.raw)
 
     def fetch_all(self, query: Query) -> list[tuple[Any, ...]]:
         return self.raw.execute(query.sql, dict(query.params)).fetchall()

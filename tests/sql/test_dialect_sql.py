@@ -3,8 +3,9 @@ its identifiers, and binds (never interpolates) its values.
 
 Three rewrites happen before sqlglot sees the text (`parseable` below), all because of
 sqlglot, not because the SQL is wrong:
-- Oracle's `JSON_SERIALIZE(x RETURNING CLOB)` (SQL Language Reference, JSON_SERIALIZE) loses
-  its RETURNING clause: sqlglot 30 parses only `JSON_SERIALIZE(x)`;
+- Oracle's `JSON_SERIALIZE(x RETURNING CLOB)` (and `RETURNING VARCHAR2(n)`; SQL Language
+  Reference, JSON_SERIALIZE) loses its RETURNING clause: sqlglot 30 parses only
+  `JSON_SERIALIZE(x)`;
 - psycopg's `%(name)s` placeholders become `:name`, which sqlglot reads as a placeholder;
 - `COPY (...) TO STDOUT (options)` becomes `... TO STDOUT WITH (options)`: PostgreSQL accepts
   both (`[ [ WITH ] ( option [, ...] ) ]`), sqlglot 30 parses only the WITH form. The whole
@@ -78,6 +79,35 @@ CHUNKS = {
 }
 
 
+KEY1 = (COLUMNS[0],)
+KEY2 = (COLUMNS[0], COLUMNS[2])  # an integer and a text column
+
+
+def compare_queries(dialect: Dialect) -> Iterator[tuple[str, Query]]:
+    """The comparator's statements, with one- and two-column keys, open and closed ranges."""
+    for name, key, low, high in (
+        ("1", KEY1, (LOW,), (HIGH,)),
+        ("2", KEY2, (LOW, "a"), (HIGH, "b")),
+    ):
+        cuts = [(LOW + 1, "c")[: len(key)], (LOW + 2, "d")[: len(key)]]
+        yield f"chunk_figures(key{name})", dialect.chunk_figures(TABLE, COLUMNS, key, low, high)
+        yield (
+            f"chunk_figures(key{name}, cuts)",
+            dialect.chunk_figures(TABLE, COLUMNS, key, low, None, cuts),
+        )
+        yield (
+            f"chunk_figures(key{name}, open)",
+            dialect.chunk_figures(TABLE, COLUMNS, key, None, None),
+        )
+        yield f"key_quantiles(key{name})", dialect.key_quantiles(TABLE, key, low, high, 100)
+        yield f"key_digests(key{name})", dialect.key_digests(TABLE, COLUMNS, key, None, high)
+        keys = [(LOW, "x")[: len(key)], (HIGH, "y")[: len(key)]]
+        yield f"cells_for_keys(key{name})", dialect.cells_for_keys(TABLE, COLUMNS, key, keys)
+        yield f"sample_keys(key{name})", dialect.sample_keys(TABLE, key, 2.5)
+        yield f"null_keys(key{name})", dialect.null_keys(TABLE, key)
+    yield "row_estimate", dialect.row_estimate(TABLE)
+
+
 def queries(dialect: Dialect) -> Iterator[tuple[str, Query]]:
     """Every statement the dialect can emit, for the awkward table above."""
     yield "list_tables(None)", dialect.list_tables(None)
@@ -92,6 +122,7 @@ def queries(dialect: Dialect) -> Iterator[tuple[str, Query]]:
     yield "count_and_sums(none)", dialect.count_and_sums(TABLE, [])
     for name, chunk in CHUNKS.items():
         yield f"select_chunk({name})", dialect.select_chunk(plan(), chunk)
+    yield from compare_queries(dialect)
     if isinstance(dialect, SqliteDialect):
         yield "rowid_range", dialect.rowid_range(TABLE)
         yield "count_and_split_sums", dialect.count_and_split_sums(TABLE, exact)
@@ -120,7 +151,7 @@ CASES = [
 _PSYCOPG_PARAM = re.compile(r"%\((\w+)\)s")
 _SQLITE_PARAM = re.compile(r"(?<![\w:]):([A-Za-z_]\w*)")
 _COPY_OPTIONS = re.compile(r"\) TO STDOUT \(")
-_JSON_RETURNING = re.compile(r"(JSON_SERIALIZE\([^()]*?) RETURNING CLOB\)")
+_JSON_RETURNING = re.compile(r"(JSON_SERIALIZE\([^()]*?) RETURNING (?:CLOB|VARCHAR2\(\d+\))\)")
 
 
 def strip_quoted(sql: str) -> str:
@@ -411,3 +442,31 @@ def test_sqlite_rowid_name_avoids_user_columns() -> None:
     assert SQLITE.rowid_name(["_ROWID_", "pad"]) == "rowid"  # SQLite names ignore case
     assert SQLITE.rowid_name(["_rowid_", "RowId"]) == "oid"
     assert SQLITE.rowid_name(["_rowid_", "rowid", "OID"]) is None
+
+
+# -- the comparator's key ranges ------------------------------------------------------------
+
+
+def test_composite_key_ranges_use_row_values_or_the_expanded_form() -> None:
+    low, high = (LOW, "a"), (HIGH, "b")
+    pg = parse(POSTGRES, POSTGRES.chunk_figures(TABLE, COLUMNS, KEY2, low, high))
+    where = pg.find(exp.Where)
+    assert where is not None and len(list(where.find_all(exp.Tuple))) == 4  # two per bound
+    assert 'COLLATE "C"' in POSTGRES.key_term(COLUMNS[2])  # text keys in byte order
+    ora = parse(ORACLE, ORACLE.chunk_figures(TABLE, COLUMNS, KEY2, low, high))
+    ora_where = ora.find(exp.Where)
+    assert ora_where is not None and not list(ora_where.find_all(exp.Tuple))
+    # (a, b) >= (x, y) -> a > x OR (a = x AND b >= y), for both bounds.
+    assert len(list(ora_where.find_all(exp.Or))) == 2
+    assert len(list(ora_where.find_all(exp.GT))) == 1 and len(list(ora_where.find_all(exp.LT))) == 2
+
+
+@pytest.mark.parametrize("dialect", DIALECTS, ids=lambda d: d.name)
+def test_chunk_figures_cut_a_range_into_buckets(dialect: Dialect) -> None:
+    cuts = [(LOW + 1,), (LOW + 2,), (LOW + 3,)]
+    query = dialect.chunk_figures(TABLE, COLUMNS, KEY1, (LOW,), (HIGH,), cuts)
+    tree = parse(dialect, query)
+    case = tree.find(exp.Case)
+    assert case is not None and len(case.args["ifs"]) == len(cuts)
+    assert {f"b{i}_0" for i in range(len(cuts))} <= set(query.params)
+    assert [query.params[f"b{i}_0"] for i in range(len(cuts))] == [c[0] for c in cuts]

@@ -99,10 +99,12 @@ def test_missing_sqlite_database(tmp_path: Path) -> None:
     assert not db.exists(), "a missing database must not be created without create_demo"
 
 
-def test_compare_is_not_available(demo: Demo) -> None:
+def test_compare_with_an_export_config_names_what_is_missing(demo: Demo) -> None:
+    # The comparator has arrived (it was "not available" before): an export config, which has
+    # no target, is refused in one line naming the key.
     line = _one_error_line(run_subprocess(["compare", "--config", str(demo.config)], demo.root))
 
-    assert "compar" in line
+    assert line.startswith("error EXP-1001: ") and "target" in line
 
 
 def test_unknown_option_is_usage_error(demo: Demo) -> None:
