@@ -161,6 +161,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.debug:
             raise
         print(exc.one_line(), file=sys.stderr)
+        if getattr(args, "resume_hint", None):  # a comparison session was under way
+            print(f"after fixing the cause, {args.resume_hint}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         resume = getattr(args, "resume_hint", None) or "re-run the same command to resume"

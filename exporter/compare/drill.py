@@ -22,7 +22,7 @@ from exporter.errors import ERR_KEY_NOT_UNIQUE, ExporterError, error
 from exporter.model import Column, TableRef
 from exporter.sources.base import DbConn, Source
 
-BUCKETS = 32  # pieces a differing range is cut into
+BUCKETS = 128  # pieces a range is cut into: fewer rows to stream where one differs
 STREAM_ROWS = 4096  # a range with at most this many rows on each side is matched row by row
 DETAIL_BATCH = 500  # keys per query that fetches differing rows in full
 

@@ -21,7 +21,9 @@ from exporter.sources.base import DbConn, Source
 
 log = logging.getLogger(__name__)
 
-SAMPLE_KEYS_PER_CHUNK = 64  # sampled keys per planned chunk: quantiles within a few percent
+# Sampled keys per planned chunk. Samples are whole blocks, whose keys come in runs, so many
+# are needed: 64 left chunks of 25k to 170k rows where 100k were aimed at; 512, 85k to 115k.
+SAMPLE_KEYS_PER_CHUNK = 512
 MAX_SAMPLE_KEYS = 500_000  # keeps the coordinator's memory bounded on the largest tables
 
 

@@ -83,7 +83,7 @@ def compare_chunk(task: CompareTask) -> CompareOutcome:
         snap_src, snap_tgt = task.snapshots
         with contextlib.ExitStack() as stack:
             for side, snapshot in ((src, snap_src), (tgt, snap_tgt)):
-                stack.enter_context(side.source.chunk_transaction(side.conn, snapshot))
+                stack.enter_context(side.source.compare_transaction(side.conn, snapshot))
             found = ChunkDrill(pair, src, tgt).run(chunk.lower, chunk.upper, task.expected_rows)
         outcome = CompareOutcome(pair.name, chunk.index, **asdict(found))
         report_rows(pair.name, found.rows_source)

@@ -178,6 +178,13 @@ class Source(ABC):
         """Run one chunk's reads inside a transaction that sees `snapshot`."""
         yield
 
+    def compare_transaction(
+        self, conn: DbConn, snapshot: str | None
+    ) -> contextlib.AbstractContextManager[None]:
+        """`chunk_transaction` for the comparator's queries, with whatever session settings
+        suit many of them running at once (default: none)."""
+        return self.chunk_transaction(conn, snapshot)
+
     def arrow_batches(
         self, conn: DbConn, query: Query, snapshot: str | None
     ) -> Generator[Any, None, None]:

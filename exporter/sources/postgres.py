@@ -208,6 +208,15 @@ class PostgresSource(Source):
             raise
         raw.execute("COMMIT")
 
+    @contextlib.contextmanager
+    def compare_transaction(self, conn: DbConn, snapshot: str | None) -> Iterator[None]:
+        # Chunks already run side by side, a query per side and worker: parallel workers of
+        # their own only fight them for the cores. Local to the transaction.
+        # https://www.postgresql.org/docs/current/runtime-config-query.html
+        with self.chunk_transaction(conn, snapshot):
+            _raw(conn).execute("SET LOCAL max_parallel_workers_per_gather = 0")
+            yield
+
     def arrow_batches(
         self, conn: DbConn, query: Query, snapshot: str | None
     ) -> Generator[Any, None, None]:

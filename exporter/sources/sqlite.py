@@ -8,8 +8,9 @@ that do not fit their column's kind fail the table instead of being guessed at.
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, ClassVar
 
 from exporter.errors import ERR_DATABASE, ERR_DATABASE_FILE_MISSING, ExporterError, error
@@ -187,6 +188,20 @@ class SqliteSource(Source):
             for high, low in zip(halves[::2], halves[1::2], strict=True)
         ]
         return int(row[0]), sums
+
+    @contextlib.contextmanager
+    def chunk_transaction(self, conn: DbConn, snapshot: str | None) -> Iterator[None]:
+        # One read transaction: every query of a chunk sees the same database, as the
+        # comparator's figures, then its rows, must. https://www.sqlite.org/lang_transaction.html
+        assert isinstance(conn, SqliteConn)
+        conn.raw.execute("BEGIN")
+        try:
+            yield
+        except BaseException:
+            with contextlib.suppress(Exception):
+                conn.raw.execute("ROLLBACK")
+            raise
+        conn.raw.execute("COMMIT")
 
     def prepare(self) -> None:
         if self.config.create_demo and not self.config.path.exists():

@@ -466,7 +466,10 @@ def test_chunk_figures_cut_a_range_into_buckets(dialect: Dialect) -> None:
     cuts = [(LOW + 1,), (LOW + 2,), (LOW + 3,)]
     query = dialect.chunk_figures(TABLE, COLUMNS, KEY1, (LOW,), (HIGH,), cuts)
     tree = parse(dialect, query)
-    case = tree.find(exp.Case)
-    assert case is not None and len(case.args["ifs"]) == len(cuts)
+    # A binary search: one comparison per cut in all, log2 of them on any row's way.
+    (bucket,) = [a for a in tree.find_all(exp.Alias) if a.alias == "b"]
+    cases = list(bucket.find_all(exp.Case))
+    assert len(cases) == len(cuts) and all(len(c.args["ifs"]) == 1 for c in cases)
+    assert {c.this.sql() if c.this else "" for c in cases} == {""}  # searched CASEs
     assert {f"b{i}_0" for i in range(len(cuts))} <= set(query.params)
     assert [query.params[f"b{i}_0"] for i in range(len(cuts))] == [c[0] for c in cuts]
