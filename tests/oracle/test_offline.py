@@ -307,3 +307,92 @@ def test_the_worker_replaces_a_cached_connection_that_is_not_reusable(
     first.in_flashback = True  # as after a failed DISABLE
     _source, second = connections.cached_connection(settings)
     assert second is not first and opened[0].closed and len(opened) == 2
+
+
+# -- the driver's own objects, built offline ------------------------------------------------
+
+
+def _source() -> OracleSource:
+    from exporter.config.loader import parse_config
+
+    config = parse_config(
+        {"source": {"engine": "oracle", "host": "db", "service": "PDB1", "user": "U"}}
+    )
+    source = get_source(config.source)
+    assert isinstance(source, OracleSource)
+    return source
+
+
+@pytest.mark.parametrize("code", sorted(DIALECT.error_hints))
+def test_real_driver_errors_are_explained_with_their_hint(code: str) -> None:
+    """python-oracledb's DatabaseError as the driver makes it (an _Error with full_code),
+    for every code with a hint: the code once, in front, and that code's hint."""
+    import oracledb
+    from oracledb.errors import _Error  # the driver's own error payload (full_code, message)
+
+    exc = oracledb.DatabaseError(_Error(f"{code}: the driver's words"))
+    line = _source().explain_error(exc).one_line()
+    assert line.startswith(f"error EXP-2001: {code}: oracle U@db:1521/PDB1: the driver's words")
+    assert line.count(code) == 1
+    hint = " ".join(DIALECT.error_hints[code].split())
+    assert line.endswith(f"(fix: {hint})")
+
+
+def test_an_error_without_a_known_code_has_no_hint() -> None:
+    import oracledb
+    from oracledb.errors import _Error
+
+    exc = oracledb.DatabaseError(_Error("ORA-99999: something new"))
+    line = _source().explain_error(exc).one_line()
+    assert line == "error EXP-2001: ORA-99999: oracle U@db:1521/PDB1: something new"
+
+
+class _Metadata:
+    """A FetchInfo stand-in: the driver's real type objects, a precision and scale."""
+
+    def __init__(self, type_code: object, precision: int = 0, scale: int = 0, **flags: bool):
+        self.type_code = type_code
+        self.precision = precision
+        self.scale = scale
+        self.is_json = flags.get("is_json", False)
+        self.is_oson = flags.get("is_oson", False)
+
+
+class _VarCursor:
+    """Records the variables the output type handler asks the cursor for."""
+
+    arraysize = 500
+
+    def var(self, kind: object, arraysize: int) -> tuple[object, int]:
+        return (kind, arraysize)
+
+
+def test_the_output_type_handler_asks_the_driver_for_exact_values() -> None:
+    """The handler as the driver calls it, with the driver's own DB_TYPE objects: what each
+    column is fetched as (a Decimal never a double; LOBs and IS JSON text inline)."""
+    import decimal
+
+    import oracledb
+
+    from exporter.sources.oracle import _output_type_handler
+
+    def fetched(meta: _Metadata) -> object:
+        var = _output_type_handler(_VarCursor(), meta)
+        if var is None:
+            return None
+        kind, arraysize = var
+        assert arraysize == 500
+        return kind
+
+    number = oracledb.DB_TYPE_NUMBER
+    assert fetched(_Metadata(number, 9, 0)) is int
+    assert fetched(_Metadata(number, 18, 0)) is int
+    assert fetched(_Metadata(number, 19, 0)) is decimal.Decimal  # beyond int64
+    assert fetched(_Metadata(number, 10, 2)) is decimal.Decimal
+    assert fetched(_Metadata(number, 0, -127)) is decimal.Decimal  # unconstrained, SUM()
+    assert fetched(_Metadata(oracledb.DB_TYPE_CLOB)) is oracledb.DB_TYPE_LONG
+    assert fetched(_Metadata(oracledb.DB_TYPE_NCLOB)) is oracledb.DB_TYPE_LONG_NVARCHAR
+    assert fetched(_Metadata(oracledb.DB_TYPE_BLOB)) is oracledb.DB_TYPE_LONG_RAW
+    assert fetched(_Metadata(oracledb.DB_TYPE_VARCHAR)) is None  # the driver's str
+    assert fetched(_Metadata(oracledb.DB_TYPE_VARCHAR, is_json=True)) is oracledb.DB_TYPE_LONG
+    assert fetched(_Metadata(oracledb.DB_TYPE_BINARY_DOUBLE)) is None  # a double is a double

@@ -68,6 +68,13 @@ def run_subprocess(args: list[str], cwd: Path) -> Result:
     return Result(proc.returncode, proc.stdout, proc.stderr)
 
 
+def default_sigint() -> None:
+    """For a child run as a terminal would run it: SIGINT back to its default action. A
+    process started from a shell that ignores SIGINT (a background job's) inherits the ignored
+    signal, and a Ctrl-C sent to it would do nothing."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def start_export_once_a_chunk_exists(
     config: Path,
     cwd: Path,
@@ -84,6 +91,7 @@ def start_export_once_a_chunk_exists(
         stderr=subprocess.PIPE,
         text=True,
         start_new_session=True,
+        preexec_fn=default_sigint,
     )
     deadline = time.monotonic() + SUBPROCESS_TIMEOUT
     while not chunk_files(out, table) and proc.poll() is None:

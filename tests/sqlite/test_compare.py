@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.sqlite.helpers import REPO, run_subprocess
+from tests.sqlite.helpers import REPO, default_sigint, run_subprocess
 
 ROWS = 30_000
 
@@ -107,9 +107,6 @@ def test_ctrl_c_leaves_a_session_to_resume(tmp_path: Path) -> None:
         chunk_rows=100,
         workers=1,
     )
-
-    def default_sigint() -> None:  # a parent that ignores SIGINT (a background shell) must not
-        signal.signal(signal.SIGINT, signal.SIG_DFL)  # hand that on, or Ctrl-C does nothing
 
     proc = subprocess.Popen(
         [sys.executable, "-m", "exporter", "compare", "--config", str(config), "--no-progress"],

@@ -34,9 +34,9 @@ def test_ctrl_c_stops_cleanly_and_the_rerun_finishes(demo: Demo, capsys: object)
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
-    if proc.returncode == 0:
-        pytest.skip("the export finished before the interrupt arrived")
-    assert proc.returncode == 130, err
+    # An export that finished before the interrupt arrived fails here: this test exists to
+    # see one interrupted (SIGINT is reset to its default in the child, so it cannot be lost).
+    assert proc.returncode == 130, (proc.returncode, err)
     lines = [line for line in err.splitlines() if "INFO" not in line]
     assert lines == ["interrupted: re-run the same command to resume"], err
     assert "Traceback" not in err

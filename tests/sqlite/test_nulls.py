@@ -67,7 +67,9 @@ def test_null_and_empty_string_round_trip(tmp_path: Path, capsys: object) -> Non
     assert cells[2][3] == empty
     assert cells[4][0] == ("\\n", True) and cells[4][1] == ('""', True)
     assert cells[5][0] == ("NULL", True) and cells[5][3] == ("\\N\\N", True)
-    # The raw text too: NULL is the bare marker, '' is a quoted empty field.
+    # The raw text too: NULL is the bare marker, '' is a quoted empty field. (Column s is all
+    # text, so it takes the whole-column fast path, canonical/columns.py: this line fails if
+    # that path writes '' unquoted; checked by planting that bug.)
     lines = unzipped(chunk_files(out, "mixed")[0]).decode("utf-8").splitlines()
     assert lines[1].startswith("1,\\N,\\N,\\N,\\N,")
     assert lines[2].startswith('2,"","",,"",')

@@ -148,3 +148,57 @@ def test_a_failed_table_still_gets_its_files(tmp_path: Path) -> None:
     assert meta["source_row_count"] is None and meta["validation_ran"] is False
     assert layout.schema_file(table).exists() and layout.load_command_file(table).exists()
     assert not layout.validation_sql_file(table).exists()  # no source figures to check against
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        ("DELETE FROM orders WHERE id % 100 = 0", "row count: source 1980, files 2000"),
+        (
+            "INSERT INTO orders SELECT id + 5000, qty, price, note FROM orders WHERE id <= 7",
+            "row count: source 2007, files 2000",
+        ),
+    ],
+    ids=["rows deleted at the source", "rows added at the source"],
+)
+def test_the_source_count_against_the_files(tmp_path: Path, change: str, expected: str) -> None:
+    """Files that agree with their workers' records but not with the source: only the source's
+    COUNT(*) against the files' rows can catch it (and the sums, here)."""
+    config, layout = exported(tmp_path)
+    con = sqlite3.connect(tmp_path / "shop.sqlite")
+    con.execute(change)
+    con.commit()
+    con.close()
+    result = {r.table: r for r in validate_existing(config).results}[ORDERS]
+    assert result.status == "FAILED"
+    assert expected in result.errors, result.errors
+    assert not any("recorded by the worker" in e for e in result.errors)
+    meta = read_json(layout.metadata_file(ORDERS))
+    assert meta["row_count_match"] is False and meta["exported_row_count"] == 2000
+
+
+def test_a_worker_never_writes_over_a_chunk_file_that_exists(tmp_path: Path) -> None:
+    """export_chunk's own guard, apart from the planner's: a task for a chunk whose file is
+    there (another run, a duplicate task) leaves the file, and its record, as they are."""
+    from exporter.export.planner import plan_export
+    from exporter.export.task import ChunkTask, WriteOptions, export_chunk
+    from exporter.runtime import connections
+    from exporter.sources import get_source
+
+    config, layout = exported(tmp_path)
+    source = get_source(config.source)
+    (planned,) = [p for p in plan_export(source, config.export, layout) if p.table == ORDERS]
+    assert planned.plan is not None
+    final = layout.chunk_file(ORDERS, 0)
+    final.write_bytes(b"not a chunk: the guard must not read or replace it")
+    record = layout.chunk_stats_file(ORDERS, 0).read_bytes()
+    options = WriteOptions(None, 100, True, "auto")
+    task = ChunkTask(
+        config.source.plain(), planned.plan, planned.plan.chunks[0], str(tmp_path / "out"), options
+    )
+    connections.close_connections()
+    outcome = export_chunk(task)
+    assert outcome.skipped and outcome.error is None and outcome.stats is None
+    assert final.read_bytes() == b"not a chunk: the guard must not read or replace it"
+    assert layout.chunk_stats_file(ORDERS, 0).read_bytes() == record
+    assert not connections._cache, "the guard comes before any connection"

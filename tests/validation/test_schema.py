@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import re
 import subprocess
 from decimal import Decimal
@@ -11,6 +12,7 @@ from pathlib import Path
 
 import pytest
 import sqlglot
+from sqlglot import exp
 
 from exporter.bigquery.load import load_script
 from exporter.bigquery.schema import (
@@ -167,6 +169,38 @@ def test_validation_sql_for_odd_and_huge_sums() -> None:
     assert all(line.startswith("--") for line in sql.split("WITH")[0].splitlines())
     with pytest.raises(ValueError):
         render_validation_sql(make_plan(columns), TableVerdict(), BigQuerySettings())
+
+
+def test_bignumeric_sums_keep_all_76_digits() -> None:
+    """DuckDB, which stands in for BigQuery in the other tests, has no BIGNUMERIC (its
+    DECIMAL stops at 38 digits), so the wide sums are checked here against Python's Decimal:
+    the literal validation.sql expects is the exact sum of the values, every one of its up to
+    38 integer and 38 fractional digits, and the actual side casts before it sums."""
+    rng = random.Random(7)
+    values = [  # built from text: arithmetic in the default context would round to 28 digits
+        Decimal(f"{rng.choice('-+')}{rng.randrange(10**36)}.{rng.randrange(10**37):037d}")
+        for _ in range(90)
+    ]
+    exact = Decimal(0)
+    for value in values:  # EXACT: a context whose additions never round
+        exact = EXACT.add(exact, value)
+    assert len(exact.as_tuple().digits) > 70  # far beyond DECIMAL(38)
+    text = format(exact, "f")
+    verdict = TableVerdict(
+        source_row_count=len(values),
+        exported_row_count=len(values),
+        sums=[ColumnCheck("wide", text, text, True)],
+    )
+    columns = [Column("wide", "numeric", ColumnKind.DECIMAL)]
+    sql = render_validation_sql(make_plan(columns), verdict, BigQuerySettings())
+    tree = sqlglot.parse_one(sql, read="bigquery")
+    literals = [
+        c.this.name
+        for c in tree.find_all(exp.Cast)
+        if c.to.sql("bigquery") == "BIGNUMERIC" and isinstance(c.this, exp.Literal)
+    ]
+    assert sorted(map(Decimal, literals)) == sorted([exact, Decimal(0)])  # 0: the COALESCE
+    assert "COALESCE(SUM(CAST(`wide` AS BIGNUMERIC)), BIGNUMERIC '0')" in sql
 
 
 @pytest.mark.parametrize("marker", ["\\N", "", "NULL's"])
