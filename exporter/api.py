@@ -68,9 +68,11 @@ def export(
     validate: bool | None = None,
     show_progress: bool | None = None,
     debug: bool = False,
+    revalidate: bool = False,
 ) -> ExportRun:
     """Export every selected table, then (unless `validate` is False, or the config turns it
-    off) validate it; the run's records are on disk when this returns."""
+    off) validate it: a table proved before whose files have not changed keeps its verdict
+    unless `revalidate`. The run's records are on disk when this returns."""
     from exporter.export.run import run_export
 
     return run_export(
@@ -81,6 +83,7 @@ def export(
         validate=validate,
         show_progress=show_progress,
         debug=debug,
+        revalidate=revalidate,
     )
 
 

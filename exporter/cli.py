@@ -57,6 +57,11 @@ def _parser() -> argparse.ArgumentParser:
     export = sub.add_parser("export", parents=[common], help="export, then validate (default)")
     export.add_argument("--workers", type=int, help="worker processes (overrides the config)")
     export.add_argument("--no-validate", action="store_true", help="skip the validation stage")
+    export.add_argument(
+        "--revalidate",
+        action="store_true",
+        help="validate every table, also those proved before whose files have not changed",
+    )
     export.add_argument("--no-progress", action="store_true", help="never draw progress bars")
     sub.add_parser("plan", parents=[common], help="show the plan; write nothing")
     sub.add_parser("validate", parents=[common], help="re-run validation on the files on disk")
@@ -137,6 +142,7 @@ def _run(args: argparse.Namespace) -> int:
             validate=False if args.no_validate else None,
             show_progress=False if args.no_progress else None,
             debug=args.debug,
+            revalidate=args.revalidate,
         )
     failed = [r for r in run.results if r.status != "SUCCEEDED"]
     print(

@@ -6,6 +6,7 @@ export_data/HR/EMPLOYEES/data_chunk_0.csv.gz
 export_data/HR/EMPLOYEES/config/plan.json
 export_data/HR/EMPLOYEES/config/chunks/data_chunk_0.json      (per-chunk statistics)
 export_data/HR/EMPLOYEES/config/metadata.json
+export_data/HR/EMPLOYEES/config/proof.json                    (a passed validation's evidence)
 export_data/HR/EMPLOYEES/config/validation.sql
 export_data/HR/EMPLOYEES/config/schema.json
 export_data/HR/EMPLOYEES/config/load_command.sh
@@ -89,6 +90,10 @@ class ExportLayout:
     def chunk_stats_file(self, table: TableRef, index: int) -> Path:
         """export_data/HR/EMPLOYEES/config/chunks/data_chunk_3.json"""
         return self.config_dir(table) / "chunks" / f"data_chunk_{index}.json"
+
+    def proof_file(self, table: TableRef) -> Path:
+        """export_data/HR/EMPLOYEES/config/proof.json (what a passed validation was proved on)"""
+        return self.config_dir(table) / "proof.json"
 
     def metadata_file(self, table: TableRef) -> Path:
         """export_data/HR/EMPLOYEES/config/metadata.json"""

@@ -20,6 +20,10 @@ class TableResult:
     skipped: int = 0
     stats: list[ChunkStats] = field(default_factory=list)
     validation: TableVerdict | None = None
+    carried_over: bool = False
+    """The verdict was proved by an earlier run and its files have not changed since."""
+    proved_at: str | None = None
+    """When the passed verdict was proved (by this run, or the earlier one it came from)."""
 
     @property
     def status(self) -> str:

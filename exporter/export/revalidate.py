@@ -41,7 +41,7 @@ def validate_existing(config: ExportConfig, *, only: Sequence[str] = ()) -> Expo
         results.append(result)
     workers = worker_count(config.export.cpu_percent, explicit=config.export.workers)
     with ChunkReaders(layout, workers, inline=False) as readers:
-        validate_results(source, results, layout, None, readers)
+        validate_results(source, results, layout, None, readers, revalidate=True)
     db_row_hash = source.dialect.supports_db_row_hash
     write_table_files(results, layout, config, snapshot=None, db_row_hash=db_row_hash)
     run = ExportRun(results, started, time.time(), None, 0)

@@ -20,6 +20,7 @@ from exporter.errors import (
     ExporterError,
     error,
 )
+from exporter.export import proofs
 from exporter.export.planner import PlannedTable, plan_export
 from exporter.export.records import write_summary_report, write_table_files
 from exporter.export.results import ExportRun, TableResult
@@ -137,18 +138,43 @@ def validate_results(
     layout: ExportLayout,
     snapshot: str | None,
     readers: ChunkReaders,
+    *,
+    revalidate: bool = False,
 ) -> None:
-    """Validate every table that was fully written, recording verdicts and failures."""
+    """Validate every table that was fully written, recording verdicts, failures and proofs.
+    A table with no chunk written by this run whose proof still holds (proofs.py) keeps its
+    verdict unless `revalidate`: no query to the source, no file read back."""
     ready = [r for r in results if r.plan is not None and not r.errors]
-    tables = [(r.plan, r.stats) for r in ready if r.plan is not None]
-    verdicts = validate_tables(source, tables, layout, snapshot, readers)
+    checked = []
     for result in ready:
+        assert result.plan is not None
+        carried = None if revalidate or result.written else proofs.carried_over(result.plan, layout)
+        if carried is None:
+            checked.append(result)
+            continue
+        result.validation, result.proved_at = carried.verdict, carried.proved_at
+        result.carried_over = True
+        log.info(
+            "%s: validated at %s, unchanged since: not validated again",
+            result.table,
+            carried.proved_at,
+        )
+    # Taken before the files are read back: a file touched meanwhile fails the next quick check.
+    stats = {r.table: proofs.file_stats(r.plan, layout) for r in checked if r.plan is not None}
+    tables = [(r.plan, r.stats) for r in checked if r.plan is not None]
+    verdicts = validate_tables(source, tables, layout, snapshot, readers)
+    for result in checked:
+        assert result.plan is not None
         verdict = verdicts[result.table]
         if isinstance(verdict, ExporterError):
             result.errors.append(verdict.one_line())
-        else:
-            result.validation = verdict
-            result.errors.extend(verdict.failures)
+            proofs.record(result.plan, layout, None, stats[result.table], snapshot)
+            continue
+        result.validation = verdict
+        result.errors.extend(verdict.failures)
+        proofs.record(result.plan, layout, verdict, stats[result.table], snapshot)
+        if not verdict.failures:
+            result.proved_at = proofs.now()
 
 
 def run_export(
@@ -160,8 +186,11 @@ def run_export(
     validate: bool | None = None,
     show_progress: bool | None = None,
     debug: bool = False,
+    revalidate: bool = False,
 ) -> ExportRun:
-    """Export (and by default validate) every selected table; see DESIGN.md sections 2-4."""
+    """Export (and by default validate) every selected table; see DESIGN.md sections 2-4.
+    A table already proved whose files have not changed keeps its verdict unless
+    `revalidate` (proofs.py)."""
     started = time.time()
     if config.executor.kind != "local":
         raise error(
@@ -212,7 +241,9 @@ def run_export(
             for result in results.values():
                 collect_stats(result, layout)
             if readers:
-                validate_results(source, results.values(), layout, snapshot, readers)
+                validate_results(
+                    source, results.values(), layout, snapshot, readers, revalidate=revalidate
+                )
     db_row_hash = source.dialect.supports_db_row_hash
     write_table_files(results.values(), layout, config, snapshot=snapshot, db_row_hash=db_row_hash)
     run = ExportRun(list(results.values()), started, time.time(), snapshot, n_workers)

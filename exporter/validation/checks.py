@@ -57,6 +57,16 @@ class TableVerdict:
             "failures": self.failures,
         }
 
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> TableVerdict:
+        """The verdict `to_json` stored (a proof carried over to a later run)."""
+        return cls(
+            source_row_count=data["source_row_count"],
+            exported_row_count=data["exported_row_count"],
+            sums=[ColumnCheck(**c) for c in data["column_sums"]],
+            failures=list(data["failures"]),
+        )
+
 
 def _same(a: str, b: str) -> bool:
     x, y = Decimal(a), Decimal(b)
