@@ -49,6 +49,7 @@ ERR_CHUNKS_MISSING = 3003
 ERR_COLUMNS_CHANGED = 3101
 ERR_FORMAT_CHANGED = 3102
 ERR_PLAN_MISSING = 3103
+ERR_PARTITIONS_CHANGED = 3104
 # -- 32xx: data ---------------------------------------------------------------------------------
 ERR_VALUE_IS_NULL_MARKER = 3201
 ERR_VALUE_NOT_WRITABLE = 3202
@@ -125,6 +126,11 @@ MESSAGES: dict[int, tuple[str, str | None]] = {
     ),
     ERR_PLAN_MISSING: (
         "{table}: chunk files exist but {plan_file} is missing, so they cannot be trusted",
+        _RESTART_TABLE,
+    ),
+    ERR_PARTITIONS_CHANGED: (
+        "{table}: partitions changed since {plan_file} was frozen ({changes}); the plan "
+        "would miss or repeat their rows",
         _RESTART_TABLE,
     ),
     ERR_VALUE_IS_NULL_MARKER: (

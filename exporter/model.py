@@ -10,7 +10,9 @@ import enum
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
-BoundsKind = Literal["physical", "key", "whole"]
+from exporter.keys import decode_key, encode_key
+
+BoundsKind = Literal["physical", "key", "whole", "partitions"]
 
 
 class ColumnKind(str, enum.Enum):
@@ -76,18 +78,53 @@ class Column:
         return cls(**{**data, "kind": ColumnKind(data["kind"])})
 
 
+Bound = int | str | tuple[Any, ...] | None
+"""A chunk's end: a physical locator value, an integer key value, or the values of a key of
+any columns (a tuple, stored in JSON with their types: keys.py)."""
+
+
 @dataclass(frozen=True)
 class ChunkBounds:
     """A half-open range [lower, upper) on a physical locator or a key; None means unbounded.
 
     `physical` bounds are values of the engine's physical locator (a block number, a rowid,
-    a ROWID: Dialect.physical_locator); `key` bounds are values of the integer split column;
-    `whole` reads everything.
+    a ROWID: Dialect.physical_locator); `key` bounds are values of the plan's split columns
+    (an integer, or a tuple of any orderable values); `whole` reads everything. A chunk of a
+    partitioned table reads the leaf `partitions` it names (its range within the only one),
+    not the table.
     """
 
     kind: BoundsKind
-    lower: int | str | None = None
-    upper: int | str | None = None
+    lower: Bound = None
+    upper: Bound = None
+    partitions: tuple[TableRef, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "kind": self.kind,
+            "lower": _bound_json(self.lower),
+            "upper": _bound_json(self.upper),
+        }
+        if self.partitions:
+            data["partitions"] = [[t.schema, t.name] for t in self.partitions]
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> ChunkBounds:
+        return cls(
+            data["kind"],
+            _bound_from_json(data["lower"]),
+            _bound_from_json(data["upper"]),
+            tuple(TableRef(*t) for t in data.get("partitions", ())),
+        )
+
+
+def _bound_json(bound: Bound) -> Any:
+    return encode_key(bound) if isinstance(bound, tuple) else bound
+
+
+def _bound_from_json(data: Any) -> Bound:
+    return decode_key(data) if isinstance(data, list) else data
 
 
 @dataclass(frozen=True)
@@ -120,9 +157,19 @@ class TablePlan:
     reason: str
     chunks: tuple[Chunk, ...]
     file_format: FileFormat
-    split_column: str | None = None
+    split_columns: tuple[str, ...] = ()
     created_at: str = ""
     tool_version: str = ""
+
+    @property
+    def split_column(self) -> str | None:
+        """The first split column (the only one of an integer key), or None."""
+        return self.split_columns[0] if self.split_columns else None
+
+    @property
+    def partitions(self) -> tuple[TableRef, ...]:
+        """Every leaf partition the chunks read (none for a table without partitions)."""
+        return tuple(sorted({p for c in self.chunks for p in c.bounds.partitions}))
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -132,17 +179,10 @@ class TablePlan:
             "strategy": self.strategy,
             "reason": self.reason,
             "split_column": self.split_column,
+            **({"split_columns": list(self.split_columns)} if len(self.split_columns) > 1 else {}),
             "file_format": self.file_format.to_json(),
             "columns": [c.to_json() for c in self.columns],
-            "chunks": [
-                {
-                    "index": c.index,
-                    "kind": c.bounds.kind,
-                    "lower": c.bounds.lower,
-                    "upper": c.bounds.upper,
-                }
-                for c in self.chunks
-            ],
+            "chunks": [{"index": c.index, **c.bounds.to_json()} for c in self.chunks],
             "created_at": self.created_at,
             "tool_version": self.tool_version,
         }
@@ -155,12 +195,12 @@ class TablePlan:
             size_bytes=int(data["size_bytes"]),
             strategy=data["strategy"],
             reason=data["reason"],
-            split_column=data.get("split_column"),
-            file_format=FileFormat(**data["file_format"]),
-            chunks=tuple(
-                Chunk(c["index"], ChunkBounds(c["kind"], c["lower"], c["upper"]))
-                for c in data["chunks"]
+            split_columns=tuple(
+                data.get("split_columns")
+                or ([data["split_column"]] if data.get("split_column") else [])
             ),
+            file_format=FileFormat(**data["file_format"]),
+            chunks=tuple(Chunk(c["index"], ChunkBounds.from_json(c)) for c in data["chunks"]),
             created_at=data.get("created_at", ""),
             tool_version=data.get("tool_version", ""),
         )

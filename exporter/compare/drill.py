@@ -16,9 +16,10 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from exporter.compare.keys import KeyValues, match_key, shown_key
+from exporter.compare.keys import match_key, shown_key
 from exporter.compare.plan import TablePair
 from exporter.errors import ERR_KEY_NOT_UNIQUE, ExporterError, error
+from exporter.keys import KeyValues
 from exporter.model import Column, TableRef
 from exporter.sources.base import DbConn, Source
 

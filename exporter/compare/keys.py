@@ -1,10 +1,5 @@
-"""Key values as the comparator stores, orders, matches and shows them.
-
-Chunk boundaries are real key values taken from the source and bound back into queries on
-both sides, across restarts, so they are stored in JSON with their Python type: `encode_key`
-and `decode_key` round-trip int, Decimal, str, bytes, bool, date, datetime (naive or aware)
-and time exactly. Python orders them as the databases' key ranges do (numbers by value, text
-by code point, which is the byte order of UTF-8 that every source is told to use).
+"""Key values as the comparator matches and shows them (storing and ordering them is
+exporter/keys.py's, shared with the exporter).
 
 Rows are matched between the two databases by the comparison form of their key
 (`match_key`), so that 5 from one engine and 5.0 from another, or one instant in two time
@@ -13,70 +8,11 @@ zones, are the same key.
 
 from __future__ import annotations
 
-import base64
-import datetime as dt
 from collections.abc import Sequence
-from decimal import Decimal
 from typing import Any
 
 from exporter.canonical.digest import compare_cell
 from exporter.model import ColumnKind
-
-KeyValues = tuple[Any, ...]
-
-
-def _encode(value: Any) -> list[Any]:
-    # bool before int (a bool is an int), datetime before date (a datetime is a date).
-    if value is None:
-        return ["null"]
-    if isinstance(value, bool):
-        return ["bool", value]
-    if isinstance(value, int):
-        return ["int", str(value)]  # text: JSON readers may round integers beyond 2**53
-    if isinstance(value, Decimal):
-        return ["decimal", str(value)]
-    if isinstance(value, float):
-        return ["float", value.hex()]
-    if isinstance(value, str):
-        return ["str", value]
-    if isinstance(value, (bytes, bytearray, memoryview)):
-        return ["bytes", base64.b64encode(bytes(value)).decode("ascii")]
-    if isinstance(value, dt.datetime):
-        return ["datetime", value.isoformat()]
-    if isinstance(value, dt.date):
-        return ["date", value.isoformat()]
-    if isinstance(value, dt.time):
-        return ["time", value.isoformat()]
-    raise TypeError(f"a key value of type {type(value).__name__} cannot be stored")
-
-
-def _decode(item: Sequence[Any]) -> Any:
-    tag = item[0]
-    if tag == "null":
-        return None
-    value = item[1]
-    decoders: dict[str, Any] = {
-        "bool": bool,
-        "int": int,
-        "decimal": Decimal,
-        "float": float.fromhex,
-        "str": str,
-        "bytes": base64.b64decode,
-        "datetime": dt.datetime.fromisoformat,
-        "date": dt.date.fromisoformat,
-        "time": dt.time.fromisoformat,
-    }
-    return decoders[tag](value)
-
-
-def encode_key(values: Sequence[Any]) -> list[list[Any]]:
-    """A key as JSON data: one [type, value] pair per column."""
-    return [_encode(value) for value in values]
-
-
-def decode_key(data: Sequence[Sequence[Any]]) -> KeyValues:
-    """The key `encode_key` stored, with its Python types."""
-    return tuple(_decode(item) for item in data)
 
 
 def match_key(kinds: Sequence[ColumnKind], values: Sequence[Any]) -> tuple[str | None, ...]:
@@ -95,9 +31,3 @@ def shown_key(kinds: Sequence[ColumnKind], values: Sequence[Any]) -> list[Any]:
         else:
             shown.append(compare_cell(kind, value))
     return shown
-
-
-def sort_keys(keys: Sequence[KeyValues]) -> list[KeyValues]:
-    """Distinct keys in key order; TypeError for values no order relates (a text and a number
-    in one SQLite column)."""
-    return sorted(set(keys))

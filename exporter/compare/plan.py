@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from exporter.compare.keys import KeyValues, decode_key, encode_key
+from exporter.keys import KeyValues, decode_key, encode_key
 from exporter.model import Column, ColumnKind, TableRef
 
 _EXACT_NUMBERS = {ColumnKind.INTEGER, ColumnKind.DECIMAL}

@@ -11,20 +11,16 @@ import logging
 import math
 from collections.abc import Sequence
 
-from exporter.compare.keys import KeyValues, sort_keys
 from exporter.compare.plan import PairPlan, TablePair, compatible, ranges_from
 from exporter.config.compare import CompareSettings
 from exporter.errors import ERR_COMPARE_TABLE, ERR_NO_TABLE_MATCHES, error
+from exporter.keys import KeyValues
 from exporter.model import Column, TableRef
 from exporter.selection import select_tables
 from exporter.sources.base import DbConn, Source
 
 log = logging.getLogger(__name__)
 
-# Sampled keys per planned chunk. Samples are whole blocks, whose keys come in runs, so many
-# are needed: 64 left chunks of 25k to 170k rows where 100k were aimed at; 512, 85k to 115k.
-SAMPLE_KEYS_PER_CHUNK = 512
-MAX_SAMPLE_KEYS = 500_000  # keeps the coordinator's memory bounded on the largest tables
 
 
 def _refuse(table: TableRef, problem: str, hint: str) -> Exception:
@@ -145,25 +141,14 @@ def _boundaries(
     source: Source, conn: DbConn, pair: TablePair, rows: int, parts: int
 ) -> list[KeyValues]:
     """`parts - 1` cut points at quantiles of a sample of the source's keys."""
-    wanted = min(MAX_SAMPLE_KEYS, parts * SAMPLE_KEYS_PER_CHUNK)
-    percent = min(100.0, 100.0 * wanted / max(rows, 1))
-    while True:
-        sample = conn.fetch_all(source.dialect.sample_keys(pair.source, pair.source_key, percent))
-        try:
-            keys = sort_keys([tuple(row) for row in sample])
-        except TypeError:
-            raise _refuse(
-                pair.source,
-                "its key holds values of different types, which have no common order",
-                "name another key in compare.key_columns",
-            ) from None
-        if len(keys) >= min(parts * 4, rows) or percent >= 100.0:
-            break
-        percent = min(100.0, percent * 8)  # a sample of whole blocks came out too small
-    if len(keys) < 2:
-        return []
-    cuts = [keys[len(keys) * i // parts] for i in range(1, parts)]
-    return sorted(set(cuts))
+    try:
+        return source.sample_boundaries(conn, pair.source, pair.source_key, rows, parts)
+    except TypeError:
+        raise _refuse(
+            pair.source,
+            "its key holds values of different types, which have no common order",
+            "name another key in compare.key_columns",
+        ) from None
 
 
 def plan_pair(
@@ -202,7 +187,7 @@ def plan_pair(
             ((nulls,),) = conn.fetch_all(side.dialect.null_keys(ref, key))
             if nulls:
                 raise _refuse(table, f"{nulls} rows of {ref} have a NULL key", "pick another key")
-    rows = estimate_rows(source, src_conn, table)
+    rows = source.estimate_rows(src_conn, table)
     parts = max(1, math.ceil(rows / settings.chunk_rows))
     boundaries = _boundaries(source, src_conn, pair, rows, parts) if parts > 1 else []
     ranges = ranges_from(boundaries)
@@ -216,12 +201,3 @@ def plan_pair(
     )
     created = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
     return PairPlan(pair, ranges, rows, created)
-
-
-def estimate_rows(source: Source, conn: DbConn, table: TableRef) -> int:
-    """The catalog's estimate of the table's rows, or its count where there is none."""
-    rows = conn.fetch_all(source.dialect.row_estimate(table))
-    estimate = rows[0][0] if rows else None
-    if estimate is None or float(estimate) < 0:
-        ((estimate,),) = conn.fetch_all(source.dialect.count_rows(table))
-    return int(estimate)

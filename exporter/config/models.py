@@ -38,7 +38,8 @@ class ExportSettings(Strict):
     chunk_size_mb: float = Field(512, gt=0)
     """Aimed size of one chunk (of table storage, before export)."""
     chunk_strategy: Literal["auto", "physical", "key", "none"] = "auto"
-    """auto: physical ranges where the engine has them, else an integer key, else whole."""
+    """auto and physical: per leaf partition, else physical ranges where the engine has them,
+    else primary-key ranges; key: primary-key ranges (any key); none: one chunk per table."""
     cpu_percent: int = Field(50, ge=1, le=100)
     """Workers = max(1, floor(cores * cpu_percent / 100)), unless `workers` is set."""
     workers: int | None = Field(None, ge=1)

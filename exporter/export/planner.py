@@ -1,9 +1,10 @@
 """The coordinator's planning: catalog -> one frozen TablePlan per table (config/plan.json).
 
-For each selected table it reads columns, primary key and size, decides a strategy (whole,
-physical ranges, integer-key ranges) and logs the decision with its reason on one line.
-A stored plan is reused as it is; a table whose columns or file format changed since its plan
-was frozen is reported (PlanMismatch), never silently re-planned over existing chunk files.
+For each selected table it reads columns, partitions and size, decides how to chunk it
+(strategy.py) and logs the decision with its reason on one line.
+A stored plan is reused as it is; a table whose columns, file format or partitions changed
+since its plan was frozen is reported (PlanMismatch), never silently re-planned over existing
+chunk files.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from exporter.errors import (
     ERR_COLUMNS_CHANGED,
     ERR_FORMAT_CHANGED,
     ERR_NO_TABLE_MATCHES,
+    ERR_PARTITIONS_CHANGED,
     ERR_PLAN_MISSING,
     ERR_ROW_HASH_COLUMN_TAKEN,
     ERR_SETTING,
@@ -26,21 +28,18 @@ from exporter.errors import (
     PlanMismatch,
     error,
 )
+from exporter.export.strategy import decide_chunks
 from exporter.fsutil import read_json, write_json
 from exporter.layout import ExportLayout
 from exporter.model import (
-    BoundsKind,
     Chunk,
-    ChunkBounds,
     Column,
-    ColumnKind,
     FileFormat,
     TablePlan,
     TableRef,
 )
 from exporter.selection import select_tables
 from exporter.sources.base import DbConn, Source
-from exporter.sources.ranges import BYTES_PER_GB, BYTES_PER_MB, parts_for
 from exporter.version import __version__
 
 log = logging.getLogger(__name__)
@@ -64,48 +63,6 @@ def file_format_for(settings: ExportSettings, source: Source) -> FileFormat:
     return FileFormat(null_marker=marker, row_hash=settings.enable_row_hash)
 
 
-def _size_text(size: float) -> str:
-    for unit in ("B", "KB", "MB", "GB", "TB"):
-        if size < 1024 or unit == "TB":
-            return f"{size:.1f} {unit}" if unit != "B" else f"{int(size)} B"
-        size /= 1024
-    raise AssertionError
-
-
-def decide_chunks(
-    conn: DbConn,
-    source: Source,
-    settings: ExportSettings,
-    table: TableRef,
-    columns: Sequence[Column],
-    size: int,
-) -> tuple[BoundsKind, str, list[ChunkBounds], str | None]:
-    """Strategy, reason, chunk bounds and split column for one table."""
-    threshold = settings.chunk_threshold_gb * BYTES_PER_GB
-    parts = parts_for(size, threshold, settings.chunk_size_mb * BYTES_PER_MB)
-    cmp = f"{_size_text(size)} {'<=' if parts == 1 else '>'} {_size_text(threshold)} threshold"
-    if parts == 1:
-        return "whole", cmp, [ChunkBounds("whole")], None
-    if settings.chunk_strategy == "none":
-        return "whole", f"{cmp}, but chunk_strategy is none", [ChunkBounds("whole")], None
-    tried = []
-    if settings.chunk_strategy in ("auto", "physical"):
-        if source.dialect.supports_physical_split:
-            ranges = source.physical_ranges(conn, table, parts)
-            if ranges:
-                return "physical", f"{cmp}, physical ranges", ranges, None
-            tried.append("the table has no physical locator ranges")
-        else:
-            tried.append("the engine has no physical split")
-    pk = source.primary_key(conn, table)
-    kinds = {c.name: c.kind for c in columns}
-    if len(pk) == 1 and kinds.get(pk[0]) is ColumnKind.INTEGER:
-        ranges = source.key_ranges(conn, table, pk[0], parts)
-        return "key", f"{cmp}, ranges of integer primary key {pk[0]}", ranges, pk[0]
-    tried.append("no single-column integer primary key")
-    return "whole", f"{cmp}, but {' and '.join(tried)}: one chunk", [ChunkBounds("whole")], None
-
-
 def _compare(stored: TablePlan, columns: Sequence[Column], fmt: FileFormat, where: str) -> None:
     if list(stored.columns) != list(columns):
         before = {c.name: c for c in stored.columns}
@@ -122,6 +79,22 @@ def _compare(stored: TablePlan, columns: Sequence[Column], fmt: FileFormat, wher
         )
     if stored.file_format != fmt:
         raise error(ERR_FORMAT_CHANGED, table=stored.table, plan_file=where)
+
+
+def _compare_partitions(stored: TablePlan, leaves: Sequence[TableRef], where: str) -> None:
+    # A plan that reads leaf partitions would miss the rows of a partition attached since
+    # (and fail on one detached): the change is named instead.
+    before, now = set(stored.partitions), set(leaves)
+    if before != now:
+        changes = [f"attached {t}" for t in sorted(now - before)]
+        changes += [f"detached {t}" for t in sorted(before - now)]
+        raise error(
+            ERR_PARTITIONS_CHANGED,
+            table=stored.table,
+            plan_file=where,
+            changes=", ".join(changes),
+            folder=where.rsplit("/config/", 1)[0],
+        )
 
 
 def plan_table(
@@ -144,6 +117,9 @@ def plan_table(
         stored = TablePlan.from_json(read_json(plan_path))
         try:
             _compare(stored, columns, fmt, str(plan_path))
+            if stored.strategy == "partitions":
+                now = [leaf.table for leaf in source.partitions(conn, table)]
+                _compare_partitions(stored, now, str(plan_path))
         except PlanMismatch as exc:
             if layout.existing_chunk_files(table):
                 raise
@@ -164,23 +140,23 @@ def plan_table(
         raise error(
             ERR_PLAN_MISSING, table=table, plan_file=plan_path, folder=layout.table_dir(table)
         )
-    size = source.size_bytes(conn, table)
-    strategy, reason, bounds, split_column = decide_chunks(
-        conn, source, settings, table, columns, size
-    )
+    leaves = source.partitions(conn, table)
+    # A partitioned table stores nothing itself: its size is its leaves'.
+    size = sum(leaf.size_bytes for leaf in leaves) if leaves else source.size_bytes(conn, table)
+    decision = decide_chunks(conn, source, settings, table, columns, size, leaves)
     plan = TablePlan(
         table=table,
         columns=tuple(columns),
         size_bytes=size,
-        strategy=strategy,
-        reason=reason,
-        chunks=tuple(Chunk(i, b) for i, b in enumerate(bounds)),
+        strategy=decision.strategy,
+        reason=decision.reason,
+        chunks=tuple(Chunk(i, b) for i, b in enumerate(decision.bounds)),
         file_format=fmt,
-        split_column=split_column,
+        split_columns=decision.split_columns,
         tool_version=__version__,
         created_at=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
     )
-    log.info("plan %s: %s -> %s, %d chunk(s)", table, reason, strategy, len(plan.chunks))
+    log.info("plan %s: %s -> %s, %d chunk(s)", table, plan.reason, plan.strategy, len(plan.chunks))
     if write:
         write_json(plan_path, plan.to_json())
     return PlannedTable(table, plan)

@@ -97,11 +97,7 @@ def build_metadata(
         chunks.append(
             {
                 "index": chunk.index,
-                "bounds": {
-                    "kind": chunk.bounds.kind,
-                    "lower": chunk.bounds.lower,
-                    "upper": chunk.bounds.upper,
-                },
+                "bounds": chunk.bounds.to_json(),
                 "file_name": layout.chunk_file(plan.table, chunk.index).name,
                 "rows": s.rows if s else None,
                 "bytes": s.bytes_written if s else None,
@@ -143,6 +139,8 @@ def build_metadata(
             "strategy": plan.strategy,
             "reason": plan.reason,
             "split_column": plan.split_column,
+            **({"split_columns": list(plan.split_columns)} if len(plan.split_columns) > 1 else {}),
+            **({"partitions": [str(t) for t in plan.partitions]} if plan.partitions else {}),
             "size_bytes": plan.size_bytes,
             "created_at": plan.created_at,
             "chunk_count": len(plan.chunks),

@@ -65,11 +65,18 @@ class CompareSql(ABC):
         return self.quote(column.name)
 
     def key_compare(
-        self, key: Sequence[Column], op: str, values: Sequence[object], prefix: str
+        self,
+        key: Sequence[Column],
+        op: str,
+        values: Sequence[object],
+        prefix: str,
+        *,
+        native: bool = False,
     ) -> tuple[str, dict[str, object]]:
         """`key op values` (op `>=` or `<`) for a key of one or more columns, as a row-value
-        comparison or, where the engine has none, in the expanded OR form."""
-        terms = [self.key_term(column) for column in key]
+        comparison or, where the engine has none, in the expanded OR form. In binary order
+        (key_term), or with `native` in the columns' own order, which their indexes serve."""
+        terms = [self.quote(c.name) if native else self.key_term(c) for c in key]
         names = [f"{prefix}{i}" for i in range(len(key))]
         params = dict(zip(names, values, strict=True))
         binds = [self.bind_style.format(name) for name in names]
@@ -85,7 +92,12 @@ class CompareSql(ABC):
         return f"({text})", params
 
     def key_between(
-        self, key: Sequence[Column], lower: Sequence[object] | None, upper: Sequence[object] | None
+        self,
+        key: Sequence[Column],
+        lower: Sequence[object] | None,
+        upper: Sequence[object] | None,
+        *,
+        native: bool = False,
     ) -> tuple[str, dict[str, object]]:
         """` WHERE key >= lower AND key < upper` for the ends that are set (a half-open key
         range), with the values bound; ("", {}) when both are open."""
@@ -93,7 +105,7 @@ class CompareSql(ABC):
         params: dict[str, object] = {}
         for values, op, prefix in ((lower, ">=", "lo"), (upper, "<", "hi")):
             if values is not None:
-                text, bound = self.key_compare(key, op, values, prefix)
+                text, bound = self.key_compare(key, op, values, prefix, native=native)
                 parts.append(text)
                 params.update(bound)
         return (" WHERE " + " AND ".join(parts)) if parts else "", params
@@ -208,6 +220,13 @@ class CompareSql(ABC):
         boundaries come from (default: every row, for engines that cannot sample)."""
         names = ", ".join(self.quote(column.name) for column in key)
         return Query(f"SELECT {names} FROM {self.qualified(table)}")
+
+    def sorted_sample_keys(self, table: TableRef, key: Sequence[Column], percent: float) -> Query:
+        """The sample of `sample_keys` in the key columns' own order (only the sample is
+        sorted, never the table)."""
+        sample = self.sample_keys(table, key, percent)
+        names = ", ".join(self.quote(column.name) for column in key)
+        return Query(f"SELECT * FROM ({sample.sql}) sampled ORDER BY {names}", sample.params)
 
     def row_estimate(self, table: TableRef) -> Query:
         """One row (estimated rows,), NULL or negative where there is no estimate (default:

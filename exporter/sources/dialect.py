@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import ClassVar
 
-from exporter.model import Chunk, Column, ColumnKind, TablePlan, TableRef
+from exporter.model import Bound, Chunk, Column, ColumnKind, TablePlan, TableRef
 from exporter.sources.compare_sql import CompareSql
 from exporter.sources.query import Query as Query  # re-exported: the dialects' return type
 from exporter.sources.ranges import range_where
@@ -84,7 +84,7 @@ class Dialect(CompareSql, ABC):
         col = self.quote(column)
         return Query(f"SELECT MIN({col}), MAX({col}) FROM {self.qualified(table)}")
 
-    def physical_value(self, bound: int | str) -> object:
+    def physical_value(self, bound: Bound) -> object:
         """A physical chunk bound as it is bound to the query (default: as stored)."""
         return bound
 
@@ -94,7 +94,9 @@ class Dialect(CompareSql, ABC):
 
     def chunk_where(self, plan: TablePlan, chunk: Chunk) -> tuple[str, dict[str, object]]:
         """` WHERE ...` selecting one chunk's half-open range (empty for a whole table), with
-        its bound values: on the physical locator, or on the plan's split column."""
+        its bound values: on the physical locator, on the plan's integer split column, or on
+        its key of any columns (bounds that are tuples: a row-value range in the columns' own
+        order, as Source.sample_boundaries(native=True) cut it)."""
         bounds = chunk.bounds
         if bounds.kind == "whole":
             return "", {}
@@ -104,8 +106,22 @@ class Dialect(CompareSql, ABC):
             )
             placeholder = self.physical_bind.format(self.bind_style)
             return range_where(self.locator_for(plan), lower, upper, placeholder)
+        if isinstance(bounds.lower, tuple) or isinstance(bounds.upper, tuple):
+            by_name = {c.name: c for c in plan.columns}
+            key = [by_name[name] for name in plan.split_columns]
+            low = bounds.lower if isinstance(bounds.lower, tuple) else None
+            high = bounds.upper if isinstance(bounds.upper, tuple) else None
+            return self.key_between(key, low, high, native=True)
         column = self.quote(plan.split_column or "")
         return range_where(column, bounds.lower, bounds.upper, self.bind_style)
+
+    def chunk_select(self, plan: TablePlan, chunk: Chunk, expressions: str) -> Query:
+        """`SELECT expressions FROM the chunk's range`: the table, or each leaf partition the
+        chunk names (UNION ALL: several only for whole leaves, whose WHERE is empty)."""
+        where, params = self.chunk_where(plan, chunk)
+        tables = chunk.bounds.partitions or (plan.table,)
+        selects = [f"SELECT {expressions} FROM {self.qualified(t)}{where}" for t in tables]
+        return Query(" UNION ALL ".join(selects), params)
 
     @abstractmethod
     def select_chunk(self, plan: TablePlan, chunk: Chunk) -> Query:

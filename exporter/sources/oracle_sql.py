@@ -193,9 +193,8 @@ class OracleDialect(Dialect):
         return Query("SELECT DBMS_FLASHBACK.GET_SYSTEM_CHANGE_NUMBER FROM DUAL")
 
     def select_chunk(self, plan: TablePlan, chunk: Chunk) -> Query:
-        where, params = self.chunk_where(plan, chunk)
         exprs = ", ".join(self.read_expression(c) for c in plan.columns)
-        return Query(f"SELECT {exprs} FROM {self.qualified(plan.table)}{where}", params)
+        return self.chunk_select(plan, chunk, exprs)
 
     def read_expression(self, column: Column) -> str:
         """How a column is read so that the driver returns the Python value canonical/cells.py
@@ -280,8 +279,7 @@ class OracleDialect(Dialect):
         # AL32UTF8 database); its last 15 hex digits as a number. .../sqlrf/STANDARD_HASH.html
         record = " || ',' || ".join(f"NVL({self.compare_cell(c)}, :nm)" for c in columns)
         digest = (
-            f"TO_NUMBER(SUBSTR(RAWTOHEX(STANDARD_HASH({record}, 'MD5')), 18), "
-            "'XXXXXXXXXXXXXXX')"
+            f"TO_NUMBER(SUBSTR(RAWTOHEX(STANDARD_HASH({record}, 'MD5')), 18), 'XXXXXXXXXXXXXXX')"
         )
         return digest, {"nm": "\\N"}
 

@@ -14,7 +14,7 @@ from urllib.parse import quote, urlencode
 from exporter.errors import ERR_DATABASE, ExporterError, error
 from exporter.model import Chunk, ChunkBounds, TablePlan, TableRef
 from exporter.sources import register
-from exporter.sources.base import BulkLines, DbConn, RowBatches, Source
+from exporter.sources.base import BulkLines, DbConn, LeafPartition, RowBatches, Source
 from exporter.sources.dialect import BulkOptions, Query
 from exporter.sources.pg_copy import copy_batches, marker_column, quoted_marker
 from exporter.sources.postgres_sql import SESSION_SETTINGS, PostgresDialect
@@ -176,6 +176,13 @@ class PostgresSource(Source):
         if blocks == 0:
             return None  # partitioned parent (no heap) or empty: nothing to split physically
         return [ChunkBounds("physical", a, b) for a, b in split_int_range(0, blocks - 1, parts)]
+
+    def partitions(self, conn: DbConn, table: TableRef) -> list[LeafPartition]:
+        # relkind 'r': a heap, splittable by ctid; a foreign table ('f') is read whole.
+        return [
+            LeafPartition(TableRef(schema, name), int(size or 0), physical=kind == "r")
+            for schema, name, size, kind in conn.fetch_all(self.dialect.partition_leaves(table))
+        ]
 
     @contextlib.contextmanager
     def exported_snapshot(self) -> Iterator[str | None]:

@@ -1,5 +1,6 @@
-"""SQL text for PostgreSQL 14+ (psycopg `%(name)s` parameters). No I/O here: every statement
-is parsed with sqlglot by tests/sql.
+"""SQL text for PostgreSQL 14+ (psycopg `%(name)s` parameters): how rows are read, summed and
+compared, on top of the catalog statements of postgres_catalog_sql.py. No I/O here: every
+statement is parsed with sqlglot by tests/sql.
 
 The bulk path formats values in the SELECT (https://www.postgresql.org/docs/current/
 sql-copy.html) so that COPY's CSV equals what canonical/cells.py writes on the other paths.
@@ -9,29 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from exporter.model import Chunk, Column, ColumnKind, TablePlan, TableRef
-from exporter.sources.dialect import BulkOptions, Dialect, Query
+from exporter.model import Bound, Chunk, Column, ColumnKind, TablePlan, TableRef
+from exporter.sources.dialect import BulkOptions, Query
+from exporter.sources.postgres_catalog_sql import PostgresCatalog
 
 _SIGNED_INTS = frozenset({"int2", "int4", "int8"})
-
-# Base type name -> kind; anything else is written as its text output (STRING).
-_KINDS: dict[str, ColumnKind] = {
-    "int2": ColumnKind.INTEGER,
-    "int4": ColumnKind.INTEGER,
-    "int8": ColumnKind.INTEGER,
-    "oid": ColumnKind.INTEGER,
-    "numeric": ColumnKind.DECIMAL,
-    "float4": ColumnKind.FLOAT,
-    "float8": ColumnKind.FLOAT,
-    "bool": ColumnKind.BOOLEAN,
-    "date": ColumnKind.DATE,
-    "timestamp": ColumnKind.DATETIME,
-    "timestamptz": ColumnKind.TIMESTAMP,
-    "time": ColumnKind.TIME,
-    "bytea": ColumnKind.BYTES,
-    "json": ColumnKind.JSON,
-    "jsonb": ColumnKind.JSON,
-}
 
 # Types whose COPY text already is the cell as canonical/cells.py writes it: COPY calls the
 # same output function a CAST to text would, under the same session settings. Their cells go
@@ -66,7 +49,7 @@ SESSION_SETTINGS: dict[str, str] = {
 }
 
 
-class PostgresDialect(Dialect):
+class PostgresDialect(PostgresCatalog):
     """SQL text for PostgreSQL 14+ (psycopg `%(name)s` parameters)."""
 
     name = "postgresql"
@@ -88,104 +71,24 @@ class PostgresDialect(Dialect):
     # does not flatten such a subquery).
     subquery_fence = " OFFSET 0"
 
-    def quote(self, identifier: str) -> str:
-        """`"a""b"`, with '%' doubled: psycopg reads `%` as a placeholder whenever parameters
-        are passed, and PostgresConn always passes them (an empty mapping at least), so that
-        `%%` always turns back into `%`. https://www.psycopg.org/psycopg3/docs/basic/params.html
-        """
-        return super().quote(identifier).replace("%", "%%")
-
-    def list_tables(self, schema: str | None) -> Query:
-        # Ordinary and partitioned tables, but not partitions (their parent exports their rows).
-        # https://www.postgresql.org/docs/current/catalog-pg-class.html
-        sql = (
-            "SELECT n.nspname, c.relname FROM pg_catalog.pg_class AS c "
-            "JOIN pg_catalog.pg_namespace AS n ON n.oid = c.relnamespace "
-            "WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition "
-            "AND n.nspname NOT IN ('pg_catalog', 'information_schema') "
-            "AND left(n.nspname, 3) <> 'pg_'"
-        )
-        if schema is None:
-            return Query(sql + " ORDER BY 1, 2")
-        return Query(sql + " AND n.nspname = %(schema)s ORDER BY 1, 2", {"schema": schema})
-
-    def _regclass(self, table: TableRef) -> dict[str, object]:
-        # A quoted name bound as text and cast to regclass: no identifier is interpolated,
-        # so '%' stays single here (a bound value is never parsed for placeholders).
-        plain = super().quote
-        return {"rel": f"{plain(table.schema)}.{plain(table.name)}"}
-
-    def table_columns(self, table: TableRef) -> Query:
-        # A domain is described by its base type, through domains over domains, with the
-        # numeric precision and scale the nearest domain declares where the column does not.
-        # Only pg_catalog's types are known by name: a user type that happens to be called
-        # float8 or int8 is schema-qualified, so it is exported as text (STRING), never
-        # taken for the built-in.
-        # atttypmod of numeric(p, s) is ((p << 16) | s) + 4; -1 when not declared.
-        # https://www.postgresql.org/docs/current/catalog-pg-attribute.html
-        # https://www.postgresql.org/docs/current/catalog-pg-type.html (typbasetype, typtypmod)
-        chain = (
-            "WITH RECURSIVE chain AS ("
-            "SELECT t.typname, t.typnamespace, t.typtype, t.typbasetype, t.typtypmod, 0 AS depth "
-            "FROM pg_catalog.pg_type AS t WHERE t.oid = a.atttypid "
-            "UNION ALL SELECT b.typname, b.typnamespace, b.typtype, b.typbasetype, b.typtypmod, "
-            "c.depth + 1 FROM pg_catalog.pg_type AS b JOIN chain AS c ON b.oid = c.typbasetype "
-            "WHERE c.typtype = 'd') "
-            "SELECT bt.typname, bt.typnamespace, (SELECT d.typtypmod FROM chain AS d "
-            "WHERE d.typtypmod >= 0 ORDER BY d.depth LIMIT 1) AS domain_typmod "
-            "FROM chain AS bt WHERE bt.typtype <> 'd'"
-        )
-        typmod = "CASE WHEN a.atttypmod >= 0 THEN a.atttypmod ELSE base.domain_typmod END"
-        numeric = f"n.nspname = 'pg_catalog' AND base.typname = 'numeric' AND {typmod} >= 4"
-        return Query(
-            "SELECT a.attname, CASE WHEN n.nspname = 'pg_catalog' THEN base.typname "
-            "ELSE n.nspname || '.' || base.typname END, "
-            f"CASE WHEN {numeric} THEN (({typmod} - 4) >> 16) & 65535 END, "
-            f"CASE WHEN {numeric} THEN ({typmod} - 4) & 65535 END, a.attnotnull "
-            f"FROM pg_catalog.pg_attribute AS a CROSS JOIN LATERAL ({chain}) AS base "
-            "JOIN pg_catalog.pg_namespace AS n ON n.oid = base.typnamespace "
-            "WHERE a.attrelid = CAST(%(rel)s AS regclass) AND a.attnum > 0 "
-            "AND NOT a.attisdropped ORDER BY a.attnum",
-            self._regclass(table),
-        )
-
-    def primary_key(self, table: TableRef) -> Query:
-        # https://www.postgresql.org/docs/current/catalog-pg-index.html
-        return Query(
-            "SELECT a.attname FROM pg_catalog.pg_index AS i "
-            "JOIN pg_catalog.pg_attribute AS a ON a.attrelid = i.indrelid "
-            "AND a.attnum = ANY(i.indkey) "
-            "WHERE i.indrelid = CAST(%(rel)s AS regclass) AND i.indisprimary "
-            "ORDER BY array_position(CAST(i.indkey AS int2[]), a.attnum)",
-            self._regclass(table),
-        )
-
-    def table_size_bytes(self, table: TableRef) -> Query:
-        # pg_table_size: heap + TOAST + free space map. https://www.postgresql.org/docs/current/
-        # functions-admin.html#FUNCTIONS-ADMIN-DBSIZE
-        return Query("SELECT pg_table_size(CAST(%(rel)s AS regclass))", self._regclass(table))
-
-    def heap_blocks(self, table: TableRef) -> Query:
-        """One row (blocks,): pages of the main fork, the domain of ctid block numbers."""
-        return Query(
-            "SELECT pg_relation_size(CAST(%(rel)s AS regclass)) "
-            "/ CAST(current_setting('block_size') AS bigint)",
-            self._regclass(table),
-        )
-
-    def physical_value(self, bound: int | str) -> object:
+    def physical_value(self, bound: Bound) -> object:
         """A block number as the first tuple id of that block, `(block,0)`."""
         return f"({bound},0)"
+
+    def value(self, column: Column) -> str:
+        """The column as its kind reads it: money as numeric (exact: its text is locale
+        text such as `-$92,233,720,368,547,758.08`, which BigQuery cannot sum)."""
+        col = self.quote(column.name)
+        return f"CAST({col} AS numeric)" if column.native_type == "money" else col
 
     def select_chunk(self, plan: TablePlan, chunk: Chunk) -> Query:
         # Generic path (Python rows or Arrow batches): values in their own types, except
         # text-like columns (read as their text output), floats (widened to float8, as the
         # bulk path prints them) and oid (unsigned 32-bit, which Arrow would read as a
         # signed int32: widened to int8).
-        where, params = self.chunk_where(plan, chunk)
         exprs = []
         for column in plan.columns:
-            col = self.quote(column.name)
+            col = self.value(column)
             if column.kind.is_text:
                 exprs.append(f"CAST({col} AS text)")
             elif column.kind is ColumnKind.FLOAT:
@@ -194,15 +97,14 @@ class PostgresDialect(Dialect):
                 exprs.append(f"CAST({col} AS int8)")
             else:
                 exprs.append(col)
-        sql = f"SELECT {', '.join(exprs)} FROM {self.qualified(plan.table)}{where}"
-        return Query(sql, params)
+        return self.chunk_select(plan, chunk, ", ".join(exprs))
 
     def count_and_sums(self, table: TableRef, columns: Sequence[Column]) -> Query:
         # SUM has no oid variant: integers other than int2/4/8 are summed as int8.
         sums = "".join(
-            f", SUM(CAST({self.quote(c.name)} AS int8))"
+            f", SUM(CAST({self.value(c)} AS int8))"
             if c.kind is ColumnKind.INTEGER and c.native_type not in _SIGNED_INTS
-            else f", SUM({self.quote(c.name)})"
+            else f", SUM({self.value(c)})"
             for c in columns
         )
         return Query(f"SELECT COUNT(*){sums} FROM {self.qualified(table)}")
@@ -211,7 +113,7 @@ class PostgresDialect(Dialect):
         """What the COPY query selects for `column`: an expression whose COPY text is the
         cell as canonical/cells.py writes it (`cell_expression`'s text, or the value itself where
         COPY prints it the same, see _COPY_AS_IS)."""
-        col = self.quote(column.name)
+        col = self.value(column)
         if column.native_type in _COPY_AS_IS:
             return col
         if column.native_type in _COPY_CHECKED:
@@ -223,7 +125,7 @@ class PostgresDialect(Dialect):
     def cell_expression(self, column: Column) -> str:
         """The column's CSV cell text as canonical/cells.py writes it, without quoting (NULL
         stays NULL)."""
-        col = self.quote(column.name)
+        col = self.value(column)
         kind = column.kind
         if kind is ColumnKind.FLOAT:
             return f"CAST(CAST({col} AS float8) AS text)"
@@ -309,23 +211,19 @@ class PostgresDialect(Dialect):
 
     def copy_chunk(self, plan: TablePlan, chunk: Chunk, options: BulkOptions) -> Query:
         """COPY (SELECT formatted cells) TO STDOUT as CSV, text cells always quoted."""
-        where, params = self.chunk_where(plan, chunk)
         exprs = [f"{self.copy_expression(c)} AS c{i}" for i, c in enumerate(plan.columns)]
         if options.row_hash_in_db:
             exprs.append(f"md5({self.record_expression(plan.columns)}) AS row_hash")
         forced = [f"c{i}" for i, c in enumerate(plan.columns) if c.kind.is_text]
         force = f", FORCE_QUOTE ({', '.join(forced)})" if forced else ""
-        select = f"SELECT {', '.join(exprs)} FROM {self.qualified(plan.table)}{where}"
-        sql = f"COPY ({select}) TO STDOUT (FORMAT csv, NULL %(null_marker)s{force})"
-        return Query(sql, {**params, "null_marker": options.null_marker})
-
-    def column_kind(self, native_type: str, precision: int | None, scale: int | None) -> ColumnKind:
-        return _KINDS.get(native_type, ColumnKind.STRING)
+        select = self.chunk_select(plan, chunk, ", ".join(exprs))
+        sql = f"COPY ({select.sql}) TO STDOUT (FORMAT csv, NULL %(null_marker)s{force})"
+        return Query(sql, {**select.params, "null_marker": options.null_marker})
 
     # -- the comparator (canonical/digest.py is the reference) -------------------------------
 
     def compare_cell(self, column: Column) -> str:
-        col = self.quote(column.name)
+        col = self.value(column)
         kind = column.kind
         if kind.is_text:
             return f"""'"' || replace(CAST({col} AS text), '"', '""') || '"'"""
@@ -382,11 +280,4 @@ class PostgresDialect(Dialect):
             f"SELECT {names} FROM {self.qualified(table)} "
             "TABLESAMPLE SYSTEM (%(percent)s) REPEATABLE (%(seed)s)",
             {"percent": percent, "seed": 42},
-        )
-
-    def row_estimate(self, table: TableRef) -> Query:
-        # The planner's estimate, -1 before the first ANALYZE (pg_class.reltuples).
-        return Query(
-            "SELECT reltuples FROM pg_catalog.pg_class WHERE oid = CAST(%(rel)s AS regclass)",
-            self._regclass(table),
         )

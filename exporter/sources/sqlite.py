@@ -94,8 +94,7 @@ class SqliteDialect(Dialect):
 
     def select_chunk(self, plan: TablePlan, chunk: Chunk) -> Query:
         columns = ", ".join(self.quote(c.name) for c in plan.columns)
-        where, params = self.chunk_where(plan, chunk)
-        return Query(f"SELECT {columns} FROM {self.qualified(plan.table)}{where}", params)
+        return self.chunk_select(plan, chunk, columns)
 
     def column_kind(self, native_type: str, precision: int | None, scale: int | None) -> ColumnKind:
         declared = native_type.upper()

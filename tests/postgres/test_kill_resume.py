@@ -65,18 +65,40 @@ FROM generate_series(1, {rows}) AS g
 """
 
 
-def _create_table(pg: Any, schema: str) -> str:
+# The same rows in three table shapes (issue 17): a plain table (split by ctid ranges), one
+# partitioned by two-month ranges of `at` plus a DEFAULT partition for the last four months
+# (split per leaf), and one keyed only by text (split on its key, chunk_strategy key).
+SHAPES: dict[str, tuple[str, dict[str, Any]]] = {
+    "plain": ("(id integer PRIMARY KEY, txt text, amount numeric(18, 4), at timestamptz)", {}),
+    "partitioned": (
+        "(id integer, txt text, amount numeric(18, 4), at timestamptz NOT NULL, "
+        "PRIMARY KEY (id, at)) PARTITION BY RANGE (at)",
+        {},
+    ),
+    "text_key": (
+        "(id integer NOT NULL, txt text, amount numeric(18, 4), at timestamptz, "
+        "code text PRIMARY KEY GENERATED ALWAYS AS ('k' || md5(CAST(id AS text))) STORED)",
+        {"chunk_strategy": "key"},
+    ),
+}
+
+
+def _create_table(pg: Any, schema: str, shape: str) -> str:
     table = f'"{schema}"."{TABLE}"'
-    pg.execute(
-        f"CREATE TABLE {table} (id integer PRIMARY KEY, txt text, "
-        "amount numeric(18, 4), at timestamptz)"
-    )
+    pg.execute(f"CREATE TABLE {table} {SHAPES[shape][0]}")
+    if shape == "partitioned":
+        for month in range(1, 11, 2):
+            pg.execute(
+                f'CREATE TABLE "{schema}"."{TABLE}_{month:02d}" PARTITION OF {table} FOR VALUES '
+                f"FROM ('2000-{month:02d}-01 00:00+00') TO ('2000-{month + 2:02d}-01 00:00+00')"
+            )
+        pg.execute(f'CREATE TABLE "{schema}"."{TABLE}_default" PARTITION OF {table} DEFAULT')
     pg.execute(FILL_SQL.format(t=table, rows=ROWS))
     pg.execute(f"ANALYZE {table}")
     return table
 
 
-def _write_config(tmp_path: Path, schema: str, out: Path, fetch_path: str) -> Path:
+def _write_config(tmp_path: Path, schema: str, out: Path, fetch_path: str, **extra: Any) -> Path:
     config = {
         "source": pg_source(),
         "export": {
@@ -86,6 +108,7 @@ def _write_config(tmp_path: Path, schema: str, out: Path, fetch_path: str) -> Pa
             "chunk_size_mb": 2.5,
             "workers": 2,
             "fetch_path": fetch_path,
+            **extra,
         },
         "validation": {"enabled": True},
     }
@@ -194,13 +217,16 @@ def _chunk_ids_and_texts(
     return counts, texts
 
 
-@pytest.mark.parametrize("fetch_path", ["auto", "batch"])  # COPY, and Arrow batches (ADBC)
+@pytest.mark.parametrize(
+    ("shape", "fetch_path"),  # COPY ("auto"), and Arrow batches (ADBC)
+    [("plain", "auto"), ("plain", "batch"), ("partitioned", "auto"), ("text_key", "auto")],
+)
 def test_sigkill_three_times_then_resume_exports_every_row_once(
-    pg: Any, pg_schema: str, tmp_path: Path, fetch_path: str
+    pg: Any, pg_schema: str, tmp_path: Path, shape: str, fetch_path: str
 ) -> None:
-    table = _create_table(pg, pg_schema)
+    table = _create_table(pg, pg_schema, shape)
     out = tmp_path / "out"
-    config = _write_config(tmp_path, pg_schema, out, fetch_path)
+    config = _write_config(tmp_path, pg_schema, out, fetch_path, **SHAPES[shape][1])
     layout, ref = ExportLayout(out), TableRef(pg_schema, TABLE)
     command = [sys.executable, "-m", "exporter", "export", "--config", str(config), "--no-progress"]
     rng = random.Random(SEED)
@@ -256,7 +282,9 @@ def test_sigkill_three_times_then_resume_exports_every_row_once(
     (entry,) = report["tables"]
     assert (entry["schema"], entry["table"], entry["status"]) == (pg_schema, TABLE, "SUCCEEDED")
     planned = entry["chunks_planned"]
-    assert 10 <= planned <= 25, f"{planned} chunks: resize the table or chunk_size_mb"
+    assert 10 <= planned <= 30, f"{planned} chunks: resize the table or chunk_size_mb"
+    strategy = {"plain": "physical", "partitioned": "partitions", "text_key": "key"}[shape]
+    assert entry["strategy"] == strategy
     assert entry["chunks_skipped"] == len(published)
     assert entry["chunks_written"] == planned - len(published)
     assert entry["rows_exported"] == ROWS

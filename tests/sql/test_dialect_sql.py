@@ -54,7 +54,7 @@ TEXT_POSITIONS = [i for i, c in enumerate(COLUMNS) if c.kind.is_text]
 LOW, HIGH = 123456789, 987654321  # distinctive: must show up only in the bound parameters
 
 
-def plan(strategy: str = "key") -> TablePlan:
+def plan(strategy: str = "key", split: tuple[str, ...] = (SPLIT,)) -> TablePlan:
     return TablePlan(
         table=TABLE,
         columns=COLUMNS,
@@ -63,7 +63,7 @@ def plan(strategy: str = "key") -> TablePlan:
         reason="test",
         chunks=(Chunk(0, ChunkBounds("whole")),),
         file_format=FileFormat("\\N", True),
-        split_column=SPLIT,
+        split_columns=split,
     )
 
 
@@ -76,6 +76,19 @@ CHUNKS = {
     "key_first": Chunk(5, ChunkBounds("key", None, HIGH)),
     "key_last": Chunk(6, ChunkBounds("key", LOW, None)),
     "key_unbounded": Chunk(7, ChunkBounds("key", None, None)),
+}
+# A key of two columns (an integer and a text): bounds are tuples, compared as rows.
+SPLIT2 = (SPLIT, 'na"me')
+KEY2_CHUNKS = {
+    "key2": Chunk(0, ChunkBounds("key", (LOW, "a"), (HIGH, "b"))),
+    "key2_first": Chunk(1, ChunkBounds("key", None, (HIGH, "b"))),
+    "key2_last": Chunk(2, ChunkBounds("key", (LOW, "a"), None)),
+}
+# Chunks of a partitioned table read its leaf partitions, never the parent.
+LEAVES = (TableRef('my "schema"', "leaf 1"), TableRef("other", 'leaf "2"'))
+PARTITION_CHUNKS = {
+    "leaves": Chunk(0, ChunkBounds("whole", partitions=LEAVES)),
+    "leaf_range": Chunk(1, ChunkBounds("physical", LOW, HIGH, partitions=LEAVES[1:])),
 }
 
 
@@ -104,6 +117,7 @@ def compare_queries(dialect: Dialect) -> Iterator[tuple[str, Query]]:
         keys = [(LOW, "x")[: len(key)], (HIGH, "y")[: len(key)]]
         yield f"cells_for_keys(key{name})", dialect.cells_for_keys(TABLE, COLUMNS, key, keys)
         yield f"sample_keys(key{name})", dialect.sample_keys(TABLE, key, 2.5)
+        yield f"sorted_sample_keys(key{name})", dialect.sorted_sample_keys(TABLE, key, 2.5)
         yield f"null_keys(key{name})", dialect.null_keys(TABLE, key)
     yield "row_estimate", dialect.row_estimate(TABLE)
 
@@ -122,6 +136,10 @@ def queries(dialect: Dialect) -> Iterator[tuple[str, Query]]:
     yield "count_and_sums(none)", dialect.count_and_sums(TABLE, [])
     for name, chunk in CHUNKS.items():
         yield f"select_chunk({name})", dialect.select_chunk(plan(), chunk)
+    for name, chunk in KEY2_CHUNKS.items():
+        yield f"select_chunk({name})", dialect.select_chunk(plan(split=SPLIT2), chunk)
+    for name, chunk in PARTITION_CHUNKS.items():
+        yield f"select_chunk({name})", dialect.select_chunk(plan("partitions", ()), chunk)
     yield from compare_queries(dialect)
     if isinstance(dialect, SqliteDialect):
         yield "rowid_range", dialect.rowid_range(TABLE)
@@ -133,6 +151,12 @@ def queries(dialect: Dialect) -> Iterator[tuple[str, Query]]:
         yield "organization", dialect.organization(TABLE)
     if isinstance(dialect, PostgresDialect):
         yield "heap_blocks", dialect.heap_blocks(TABLE)
+        yield "partition_leaves", dialect.partition_leaves(TABLE)
+        for name, chunk in PARTITION_CHUNKS.items():
+            yield (
+                f"copy_chunk({name})",
+                dialect.copy_chunk(plan("partitions", ()), chunk, BulkOptions("\\N", False)),
+            )
         for name in ("whole", "physical", "key_first", "key_last"):
             for in_db in (False, True):
                 options = BulkOptions("\\N", row_hash_in_db=in_db)
@@ -186,7 +210,7 @@ def parse(dialect: Dialect, query: Query) -> exp.Expr:
 def test_statement_parses(dialect: Dialect, query: Query) -> None:
     tree = parse(dialect, query)
     # exp.Command is sqlglot's "did not understand, kept as text" fallback.
-    assert isinstance(tree, (exp.Select, exp.Copy)), type(tree)
+    assert isinstance(tree, (exp.Select, exp.Union, exp.Copy)), type(tree)
     assert not list(tree.find_all(exp.Command))
 
 
@@ -231,6 +255,39 @@ def test_select_chunk_names_the_table_and_every_column(dialect: Dialect, chunk: 
     assert len(tree.expressions) == len(COLUMNS)
     selected = [next(e.find_all(exp.Column)).name for e in tree.expressions]
     assert selected == [c.name for c in COLUMNS]
+
+
+@pytest.mark.parametrize("dialect", DIALECTS, ids=lambda d: d.name)
+@pytest.mark.parametrize("chunk", list(PARTITION_CHUNKS), ids=str)
+def test_partition_chunks_read_their_leaves_and_never_the_parent(
+    dialect: Dialect, chunk: str
+) -> None:
+    bounds = PARTITION_CHUNKS[chunk].bounds
+    query = dialect.select_chunk(plan("partitions", ()), PARTITION_CHUNKS[chunk])
+    tree = parse(dialect, query)
+    assert table_nodes(tree) == [(t.schema, t.name) for t in bounds.partitions]
+    selects = list(tree.find_all(exp.Select))
+    assert len(selects) == len(bounds.partitions)  # one SELECT per leaf, as UNION ALL
+    assert isinstance(tree, exp.Select) or (
+        isinstance(tree, exp.Union) and not tree.args["distinct"]
+    )
+    for select in selects:
+        assert [next(e.find_all(exp.Column)).name for e in select.expressions] == [
+            c.name for c in COLUMNS
+        ]
+    # Physical bounds within the one leaf they name; whole leaves need no WHERE.
+    assert bool(list(tree.find_all(exp.Where))) == (bounds.kind == "physical")
+
+
+@pytest.mark.parametrize("dialect", DIALECTS, ids=lambda d: d.name)
+def test_composite_key_chunks_compare_the_whole_key(dialect: Dialect) -> None:
+    query = dialect.select_chunk(plan(split=SPLIT2), KEY2_CHUNKS["key2"])
+    assert set(query.params.values()) == {LOW, "a", HIGH, "b"}
+    where = parse(dialect, query).find(exp.Where)
+    assert where is not None
+    assert {c.name for c in where.find_all(exp.Column)} == set(SPLIT2)
+    # The columns' own order (their index serves it), not a forced binary collation.
+    assert "COLLATE" not in query.sql
 
 
 @pytest.mark.parametrize("dialect", DIALECTS, ids=lambda d: d.name)
@@ -367,7 +424,7 @@ def test_copy_chunk_shape(chunk: str, in_db: bool) -> None:
 
 def test_copy_chunk_without_text_columns_has_no_force_quote() -> None:
     numbers = TablePlan(
-        TABLE, COLUMNS[:2], 1, "whole", "t", (), FileFormat("\\N", False), split_column=SPLIT
+        TABLE, COLUMNS[:2], 1, "whole", "t", (), FileFormat("\\N", False), split_columns=(SPLIT,)
     )
     query = POSTGRES.copy_chunk(numbers, CHUNKS["whole"], BulkOptions("\\N", False))
     assert "FORCE_QUOTE" not in query.sql
@@ -426,7 +483,7 @@ def test_postgres_percent_in_identifiers_is_escaped() -> None:
         "t",
         (),
         FileFormat("\\N", True),
-        split_column="rate %",
+        split_columns=("rate %",),
     )
     statements = [
         POSTGRES.select_chunk(odd, CHUNKS["key"]).sql,

@@ -1,6 +1,6 @@
 """Chunking strategies on SQLite tables of unusual shapes: every row exported exactly once,
-whatever the split (rowid ranges with gaps and extreme rowids, integer-key ranges of a
-WITHOUT ROWID table, no usable split, an empty table)."""
+whatever the split (rowid ranges with gaps and extreme rowids, integer- and text-key ranges of
+WITHOUT ROWID tables, no usable split, an empty table). Composite keys: test_split_keys.py."""
 
 from __future__ import annotations
 
@@ -54,7 +54,7 @@ def test_strategies_export_every_row_once(tmp_path: Path, capsys: object) -> Non
 
     assert result.code == 0, result.err
     tables = summary(out)
-    expected = {"gaps": "physical", "keyed": "key", "textkey": "whole", "empty": "whole"}
+    expected = {"gaps": "physical", "keyed": "key", "textkey": "key", "empty": "whole"}
     for name, strategy in expected.items():
         entry = tables[name]
         assert entry["status"] == "SUCCEEDED", (name, entry["errors"])
@@ -62,6 +62,7 @@ def test_strategies_export_every_row_once(tmp_path: Path, capsys: object) -> Non
         assert exported_rows(out, name) == source_rows(db, name), name
     assert len(chunk_files(out, "gaps")) > 1
     assert len(chunk_files(out, "keyed")) > 1
+    assert len(chunk_files(out, "textkey")) > 1
     assert tables["empty"]["rows_exported"] == 0
     assert sorted(chunk_files(out, "empty")) == [0]
 

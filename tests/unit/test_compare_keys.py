@@ -11,8 +11,9 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
-from exporter.compare.keys import decode_key, encode_key, match_key, shown_key, sort_keys
+from exporter.compare.keys import match_key, shown_key
 from exporter.compare.plan import KeyRange, PairPlan, TablePair, compatible, ranges_from
+from exporter.keys import decode_key, encode_key, sort_keys
 from exporter.model import Column, ColumnKind, TableRef
 
 _values = (
