@@ -499,3 +499,29 @@ def test_domains_take_their_base_types_through_domains_over_domains(
     files = {path: data for path, (_, data) in exported.items()}
     assert files["auto"] == files["batch"] == files["rows"]
     assert b"1,12345678.91,7," in files["auto"]
+
+
+def test_money_is_exact_numeric_on_every_path(pg: Any, pg_schema: str, tmp_path: Path) -> None:
+    # money prints in the server's locale ("-$92,233,720,368,547,758.08"), which BigQuery cannot
+    # load as a number; money::numeric is exact, so the column is NUMERIC(19,2) and sums validate.
+    s = f'"{pg_schema}"'
+    pg.execute(f"CREATE TABLE {s}.m (id int, cash money)")
+    pg.execute(
+        f"INSERT INTO {s}.m VALUES (1, '-92233720368547758.08'), (2, '92233720368547758.07'),"
+        " (3, '0.10'), (4, NULL), (5, '-1.5')"
+    )
+    exported = _export_on_every_path(pg_schema, "m", tmp_path)  # validation sums included
+    for columns, _ in exported.values():
+        cash = columns["cash"]
+        assert (cash.kind, cash.precision, cash.scale) == (ColumnKind.DECIMAL, 19, 2)
+    files = {path: data for path, (_, data) in exported.items()}
+    assert files["auto"] == files["batch"] == files["rows"]
+    values = [line.split(",")[:2] for line in files["auto"].decode().splitlines()[1:]]
+    assert values == [
+        ["1", "-92233720368547758.08"],
+        ["2", "92233720368547758.07"],
+        ["3", "0.10"],
+        ["4", "\\N"],
+        ["5", "-1.50"],
+    ]
+    assert "$" not in files["auto"].decode()
