@@ -38,7 +38,13 @@ def _encode(value: Any) -> list[Any]:
     if isinstance(value, (bytes, bytearray, memoryview)):
         return ["bytes", base64.b64encode(bytes(value)).decode("ascii")]
     if isinstance(value, dt.datetime):
-        return ["datetime", value.isoformat()]
+        offset = value.utcoffset()
+        if offset is None:
+            return ["datetime", value.isoformat()]
+        # The offset apart, in microseconds: Python 3.11's fromisoformat drops the fraction
+        # of an offset such as +00:00:00.000001.
+        naive = value.replace(tzinfo=None).isoformat()
+        return ["datetime", naive, offset // dt.timedelta(microseconds=1)]
     if isinstance(value, dt.date):
         return ["date", value.isoformat()]
     if isinstance(value, dt.time):
@@ -53,6 +59,9 @@ def _decode(item: Sequence[Any]) -> Any:
     if tag == "null":
         return None
     value = item[1]
+    if tag == "datetime" and len(item) == 3:
+        offset = dt.timezone(dt.timedelta(microseconds=item[2]))
+        return dt.datetime.fromisoformat(value).replace(tzinfo=offset)
     decoders: dict[str, Any] = {
         "bool": bool,
         "int": int,
@@ -69,7 +78,8 @@ def _decode(item: Sequence[Any]) -> Any:
 
 
 def encode_key(values: Sequence[Any]) -> list[list[Any]]:
-    """A key as JSON data: one [type, value] pair per column."""
+    """A key as JSON data: one [type, value] pair per column ([type, value, offset in
+    microseconds] for a datetime with an offset)."""
     return [_encode(value) for value in values]
 
 
