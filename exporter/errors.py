@@ -37,6 +37,8 @@ ERR_NO_TABLE_MATCHES = 1011
 ERR_ENGINE_UNKNOWN = 1012
 ERR_NOT_AVAILABLE = 1013
 ERR_USAGE = 1014  # command-line options that do not go together
+ERR_SCHEMA_NOT_FOUND = 1015  # a schema of {block}.schemas with no table visible
+ERR_PATTERN_MATCHES_NOTHING = 1016  # an include pattern that matches no table
 # -- 2xxx: source -------------------------------------------------------------------------------
 ERR_DATABASE = 2001  # what the database or its driver reported, with its own code
 ERR_DATABASE_FILE_MISSING = 2002
@@ -95,7 +97,7 @@ MESSAGES: dict[int, tuple[str, str | None]] = {
         "check the name (SCHEMA.TABLE) and {block}.schemas/include/exclude",
     ),
     ERR_NO_TABLE_MATCHES: (
-        "no table matches",
+        "no table matches: {why}",
         "check {block}.schemas, include and exclude against the catalog",
     ),
     ERR_ENGINE_UNKNOWN: (
@@ -104,6 +106,15 @@ MESSAGES: dict[int, tuple[str, str | None]] = {
     ),
     ERR_NOT_AVAILABLE: ("{what} is not available in this version yet", None),
     ERR_USAGE: ("{problem}", None),
+    ERR_SCHEMA_NOT_FOUND: (
+        "schema {schema!r} does not exist or has no table this user can see (schemas with"
+        " tables: {present})",
+        "check the name and its case, and the user's SELECT privileges on its tables",
+    ),
+    ERR_PATTERN_MATCHES_NOTHING: (
+        "pattern {pattern!r} matches no table ({present})",
+        "patterns are case-insensitive globs on SCHEMA.TABLE, such as sales.order*",
+    ),
     ERR_DATABASE: ("{target}: {detail}", None),
     ERR_DATABASE_FILE_MISSING: ("database file {path} not found", "check source.path"),
     ERR_SNAPSHOT: ("taking the run's snapshot: {detail}", None),

@@ -4,10 +4,19 @@ same rules for the export and the comparator, each with its own config block).""
 from __future__ import annotations
 
 import fnmatch
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
-from exporter.errors import ERR_TABLE_NOT_SELECTED, error
+from exporter.errors import (
+    ERR_NO_TABLE_MATCHES,
+    ERR_PATTERN_MATCHES_NOTHING,
+    ERR_SCHEMA_NOT_FOUND,
+    ERR_TABLE_NOT_SELECTED,
+    error,
+)
 from exporter.model import TableRef
+
+LISTED = 20
+"""Names listed in a message before the rest are only counted."""
 
 
 def matches(table: TableRef, patterns: Sequence[str]) -> bool:
@@ -37,3 +46,75 @@ def select_tables(
             raise error(ERR_TABLE_NOT_SELECTED, key="--table", name=name, block=block)
         picked.append(by_name[name.lower()])
     return picked
+
+
+def listing(names: Sequence[str], limit: int = LISTED) -> str:
+    """`a, b, c`, the first `limit` names and `and N more` (`none` when empty)."""
+    if not names:
+        return "none"
+    shown = ", ".join(names[:limit])
+    return f"{shown} and {len(names) - limit} more" if len(names) > limit else shown
+
+
+def _candidates(pattern: str, found: Sequence[TableRef]) -> str:
+    """What a pattern that matched nothing could have meant: the tables of the schemas its
+    SCHEMA part matches, else every table (a pattern without a dot), else the schemas."""
+    schemas = sorted({t.schema for t in found})
+    if "." in pattern:
+        part = pattern.split(".", 1)[0].lower()
+        near = [s for s in schemas if fnmatch.fnmatchcase(s.lower(), part)]
+        if not near:
+            return f"schemas: {listing(schemas)}"
+        found = [t for t in found if t.schema in near]
+    return f"tables: {listing([t.qualified for t in found])}"
+
+
+def select_from_catalog(
+    found: Sequence[TableRef],
+    schemas: Sequence[str],
+    include: Sequence[str],
+    exclude: Sequence[str],
+    only: Sequence[str] = (),
+    *,
+    visible: Callable[[], Sequence[TableRef]],
+    block: str = "export",
+) -> list[TableRef]:
+    """`select_tables` over the tables `found` in `{block}.schemas` (every schema when empty),
+    after checking the config against them: a schema named there without a table found, and
+    an include pattern that matches no table, are errors that name it and list what is there
+    (`visible()`: every table the user can see, read only for such a message)."""
+    for schema in schemas:
+        if not any(t.schema == schema for t in found):
+            present = sorted({t.schema for t in visible()})
+            raise error(
+                ERR_SCHEMA_NOT_FOUND,
+                key=f"{block}.schemas",
+                schema=schema,
+                present=listing(present),
+            )
+    if not found:
+        raise error(
+            ERR_NO_TABLE_MATCHES,
+            key=f"{block}.schemas",
+            block=block,
+            why="the source has no table this user can see",
+            hint="check source: and the user's SELECT privileges",
+        )
+    for pattern in include:
+        if not any(matches(t, [pattern]) for t in found):
+            raise error(
+                ERR_PATTERN_MATCHES_NOTHING,
+                key=f"{block}.include",
+                pattern=pattern,
+                present=_candidates(pattern, found),
+            )
+    chosen = select_tables(found, include, exclude, only, block=block)
+    if not chosen:
+        kept = sum(1 for t in found if matches(t, include))
+        raise error(
+            ERR_NO_TABLE_MATCHES,
+            key=f"{block}.exclude",
+            block=block,
+            why=f"it leaves out all {kept} tables that {block}.include selects",
+        )
+    return chosen

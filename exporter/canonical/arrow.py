@@ -26,6 +26,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from exporter.canonical.arrow_text import float_cells, trim_fraction
+from exporter.canonical.cells import MAX_FRACTION_DIGITS
 from exporter.canonical.rowhash import packed_hashed_lines
 from exporter.canonical.rows import BatchEncoder
 from exporter.errors import (
@@ -40,7 +41,8 @@ from exporter.errors import (
 )
 from exporter.model import Column, ColumnKind
 
-_PLAIN_DECIMAL = r"^-?[0-9]+(\.[0-9]+)?$"
+# At most 38 fractional digits (BIGNUMERIC's scale); any other text goes through Python.
+_PLAIN_DECIMAL = rf"^-?[0-9]+(\.[0-9]{{1,{MAX_FRACTION_DIGITS}}})?$"
 _DAY_ONE, _DAY_LAST = -719162, 2932896  # 0001-01-01 and 9999-12-31 as days since 1970
 _US_PER_DAY = 86_400_000_000
 
@@ -79,7 +81,8 @@ class ArrowEncoder:
             python = _python_values(column, values)
             return pa.array(self._python.encode_column(position, python), pa.string())
         if column.kind.is_text:
-            if pc.any(pc.equal(values, self.null_marker)).as_py():
+            # Always quoted: only a non-empty marker can be read back in a quoted cell.
+            if self.null_marker and pc.any(pc.equal(values, self.null_marker)).as_py():
                 raise self._python.marker_error(column)
         elif pc.any(pc.equal(cells, self.null_marker)).as_py():
             raise self._python.marker_error(column)
@@ -171,7 +174,8 @@ def _decimal_cells(values: pa.Array) -> pa.Array | None:
     else:
         return None
     plain = pc.match_substring_regex(text, _PLAIN_DECIMAL)
-    # NaN, infinities and exponent forms: Python (which refuses NaN and infinities).
+    # NaN, infinities, exponent forms, more than 38 fractional digits: Python (which refuses
+    # all but the exponent forms).
     return text if pc.all(plain).as_py() is not False else None
 
 

@@ -7,8 +7,13 @@ functions print under DateStyle ISO, TimeZone UTC and extra_float_digits 1, whic
 a database format cells itself on the bulk path.
 
 - NULL is the null marker, unquoted; STRING and JSON cells are always quoted, so '' is `""`.
+  A value whose cell would be the marker fails its table, except under the empty marker
+  (Oracle's default, BigQuery's own): BigQuery reads only the unquoted empty field as NULL, so
+  '' (text) and b'' (BYTES) are written `""` (`empty_cell`).
 - INTEGER and DECIMAL: every digit, never an exponent (Decimal formatted with 'f'); a decimal
-  NaN or infinity is refused (BigQuery's NUMERIC types hold neither).
+  NaN or infinity is refused (BigQuery's NUMERIC types hold neither), and so is one written
+  with more than 38 fractional digits (BIGNUMERIC's scale): trailing zeros count, as they are
+  written (PostgreSQL's numeric(50, 40) holds 1 as 1.000...0, forty zeros).
 - FLOAT: shortest round-trip digits; fixed notation when the decimal exponent is in
   [-4, 15), else `d.ddde+XX` (PostgreSQL's float8out); NaN, Infinity, -Infinity, -0.
 - BOOLEAN: true/false. DATE: YYYY-MM-DD. DATETIME: `YYYY-MM-DD HH:MM:SS[.ffffff]` with trailing
@@ -154,14 +159,33 @@ def _naive(fn: Callable[[Any], str]) -> Callable[[Any], str]:
     return cell
 
 
+MAX_FRACTION_DIGITS = 38
+"""BIGNUMERIC's scale: the most fractional digits a DECIMAL cell may have (a load refuses
+more, rather than rounding: docs/FORMAT.md)."""
+
+
 def _decimal_cell(value: Decimal | int) -> str:
     """A DECIMAL cell: every digit. NaN and infinities (PostgreSQL's numeric has them) are
-    refused: BigQuery's NUMERIC and BIGNUMERIC hold neither, so the load would fail."""
+    refused: BigQuery's NUMERIC and BIGNUMERIC hold neither, so the load would fail; so are
+    values written with more than 38 fractional digits, which BIGNUMERIC cannot hold either."""
     if isinstance(value, int):
         return str(value)
     if not value.is_finite():
         raise ValueError(f"{value} is not a number BigQuery's NUMERIC can hold")
-    return format(value, "f")
+    text = format(value, "f")
+    digits = fraction_digits(text)
+    if digits > MAX_FRACTION_DIGITS:
+        raise ValueError(
+            f"{text} has {digits} fractional digits; BigQuery's BIGNUMERIC holds "
+            f"{MAX_FRACTION_DIGITS}"
+        )
+    return text
+
+
+def fraction_digits(text: str) -> int:
+    """How many digits a decimal's text has after its point (`1.50` -> 2, `7` -> 0)."""
+    point = text.find(".")
+    return 0 if point < 0 else len(text) - point - 1
 
 
 def _float_cell(value: float | int | Decimal) -> str:
@@ -227,6 +251,20 @@ def cell_function(column: Column) -> Callable[[Any], str]:
     return checked(
         (str, int, float, Decimal), lambda v: quote_text(v if isinstance(v, str) else str(v))
     )
+
+
+EMPTY_QUOTED = '""'
+"""The cell of an empty value (text or BYTES) under the empty null marker: quoted, which
+BigQuery loads as an empty value, where the unquoted empty field is NULL. Third-party record
+of BigQuery's reading: https://github.com/keboola/connection-docs/pull/908 (`,,` NULL, `""`
+''); BigQuery's own CsvOptions.nullMarker documents the empty STRING and BYTES value under a
+custom marker."""
+
+
+def empty_cell(kind: ColumnKind, marker: str) -> str | None:
+    """What an empty cell of `kind` (an empty BYTES value: base64 of b'') is written as when
+    it equals the marker: `""` under the empty marker; None where it must fail its table."""
+    return EMPTY_QUOTED if marker == "" and kind is ColumnKind.BYTES else None
 
 
 def marker_error(column_name: str, marker: str) -> ExporterError:

@@ -18,6 +18,7 @@ from decimal import Decimal
 from itertools import repeat
 from operator import attrgetter, methodcaller
 
+from exporter.canonical.cells import MAX_FRACTION_DIGITS, fraction_digits
 from exporter.model import ColumnKind
 
 _UTC = dt.timezone.utc
@@ -33,6 +34,8 @@ _UTC_SUFFIX = "{}+00:00".format
 # isoformat() lengths without a fraction: a longer text has 6 fractional digits, >= 1 nonzero.
 _DATETIME_WIDTH = len("2024-01-02 03:04:05")
 _TIME_WIDTH = len("03:04:05")
+# A decimal's text with more than 38 fractional digits is longer: "0." and 39 digits at least.
+_FRACTION_TEXT_WIDTH = len("0.") + MAX_FRACTION_DIGITS
 
 
 def _trim(texts: Iterable[str], width: int) -> list[str]:
@@ -99,7 +102,11 @@ def column_cells(
     if kind is ColumnKind.DECIMAL and only is Decimal:
         if not all(map(Decimal.is_finite, values)):  # type: ignore[arg-type]
             return None  # NaN or infinity: the checked path refuses it by name
-        return list(map(format, values, repeat("f")))
+        texts = list(map(format, values, repeat("f")))
+        if texts and max(map(len, texts)) > _FRACTION_TEXT_WIDTH:
+            if max(map(fraction_digits, texts)) > MAX_FRACTION_DIGITS:
+                return None  # the checked path refuses it by name
+        return texts
     if kind is ColumnKind.DECIMAL and only is int:
         return list(map(str, values))
     if kind is ColumnKind.FLOAT and only is float:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from exporter.canonical.cells import cell_function, format_float, marker_error
+from exporter.canonical.cells import cell_function, empty_cell, format_float, marker_error
 from exporter.canonical.columns import column_cells
 from exporter.errors import ExporterError
 from exporter.model import Column
@@ -51,7 +51,8 @@ class BatchEncoder:
         self, column: Column, cell: Callable[[Any], str], values: Sequence[object]
     ) -> list[str]:
         marker = self.null_marker
-        if column.kind.is_text and marker in values:
+        # Text is always quoted: only a non-empty marker can be read back in a quoted cell.
+        if column.kind.is_text and marker and marker in values:
             raise marker_error(column.name, marker)
         nulls = values.count(None)
         present = [v for v in values if v is not None] if nulls else values
@@ -59,9 +60,13 @@ class BatchEncoder:
         if cells is None:
             cells = list(map(cell, present))
         # A non-text cell can equal the marker too (marker '' and an empty BYTES value,
-        # or a marker such as "0"), which would load as NULL.
+        # or a marker such as "0"), which would load as NULL: quoted where that tells it
+        # apart (cells.empty_cell), else refused.
         if not column.kind.is_text and marker in cells:
-            raise marker_error(column.name, marker)
+            empty = empty_cell(column.kind, marker)
+            if empty is None:
+                raise marker_error(column.name, marker)
+            cells = [empty if cell == marker else cell for cell in cells]
         if nulls:
             filled = iter(cells)
             cells = [marker if v is None else next(filled) for v in values]

@@ -16,11 +16,10 @@ from exporter.config.compare import CompareSettings
 from exporter.errors import ERR_COMPARE_TABLE, ERR_NO_TABLE_MATCHES, error
 from exporter.keys import KeyValues
 from exporter.model import Column, TableRef
-from exporter.selection import select_tables
+from exporter.selection import listing, select_from_catalog, select_tables
 from exporter.sources.base import DbConn, Source
 
 log = logging.getLogger(__name__)
-
 
 
 def _refuse(table: TableRef, problem: str, hint: str) -> Exception:
@@ -43,14 +42,21 @@ def select_source_tables(
                 ERR_NO_TABLE_MATCHES,
                 key="compare.tables",
                 block="compare",
-                hint=f"not found on the source: {', '.join(missing)}",
+                why=f"{listing(missing)} not found on the source (tables in those schemas: "
+                f"{listing([t.qualified for t in found])})",
+                hint="write each as SCHEMA.TABLE, as the catalog names it",
             )
         return select_tables(chosen, ["*"], [], only, block="compare")
     found = source.list_tables(conn, settings.schemas)
-    chosen = select_tables(found, settings.include, settings.exclude, only, block="compare")
-    if not chosen:
-        raise error(ERR_NO_TABLE_MATCHES, key="compare.schemas", block="compare")
-    return chosen
+    return select_from_catalog(
+        found,
+        settings.schemas,
+        settings.include,
+        settings.exclude,
+        only,
+        visible=lambda: source.list_tables(conn, ()),
+        block="compare",
+    )
 
 
 def _by_name(names: Sequence[str], wanted: str) -> str | None:

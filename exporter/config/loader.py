@@ -23,7 +23,7 @@ from exporter.errors import (
     ExporterError,
     error,
 )
-from exporter.sources import known_engines
+from exporter.sources import known_engines, source_class
 
 log = logging.getLogger(__name__)
 
@@ -115,7 +115,33 @@ def _validate(model: type[Model], data: Any, origin: str) -> Model:
 
 def parse_config(data: Any, *, origin: str = "config") -> ExportConfig:
     """Validate already-parsed YAML (a dict) into an ExportConfig."""
-    return _validate(ExportConfig, data, origin)
+    config = _validate(ExportConfig, data, origin)
+    _check_row_hash_side(config)
+    return config
+
+
+def _check_row_hash_side(config: ExportConfig) -> None:
+    """`use_client_hash: false` asks the database for the row hash: refused where it cannot
+    compute it (the engine has no such SQL, or not on the read path `fetch_path` names), so
+    that the client never takes over silently."""
+    export = config.export
+    if not export.enable_row_hash or export.use_client_hash:
+        return
+    dialect = source_class(config.source.engine).dialect
+    if not dialect.supports_db_row_hash:
+        problem = f"{config.source.engine} cannot compute the row hash in the database"
+    elif not (dialect.supports_bulk_csv and export.fetch_path == "auto"):
+        problem = (
+            "the database computes the row hash only on its bulk path, which "
+            f"fetch_path: {export.fetch_path} does not take"
+        )
+    else:
+        return
+    raise _setting(
+        "export.use_client_hash",
+        problem,
+        hint="set export.use_client_hash: true (the default: the worker computes the same hash)",
+    )
 
 
 def parse_compare_config(data: Any, *, origin: str = "config") -> CompareConfig:

@@ -19,7 +19,6 @@ from exporter.config.models import ExportSettings
 from exporter.errors import (
     ERR_COLUMNS_CHANGED,
     ERR_FORMAT_CHANGED,
-    ERR_NO_TABLE_MATCHES,
     ERR_PARTITIONS_CHANGED,
     ERR_PLAN_MISSING,
     ERR_ROW_HASH_COLUMN_TAKEN,
@@ -38,7 +37,7 @@ from exporter.model import (
     TablePlan,
     TableRef,
 )
-from exporter.selection import select_tables
+from exporter.selection import select_from_catalog
 from exporter.sources.base import DbConn, Source
 from exporter.version import __version__
 
@@ -141,13 +140,15 @@ def plan_table(
             ERR_PLAN_MISSING, table=table, plan_file=plan_path, folder=layout.table_dir(table)
         )
     leaves = source.partitions(conn, table)
-    # A partitioned table stores nothing itself: its size is its leaves'.
-    size = sum(leaf.size_bytes for leaf in leaves) if leaves else source.size_bytes(conn, table)
-    decision = decide_chunks(conn, source, settings, table, columns, size, leaves)
+    # A partitioned table may store nothing itself (PostgreSQL): its size is at least its
+    # leaves', and where the engine counts more (Oracle's LOB segments), that.
+    size = source.table_size(conn, table)
+    total = max(size.bytes, sum(leaf.size_bytes for leaf in leaves))
+    decision = decide_chunks(conn, source, settings, table, columns, total, leaves, size.note)
     plan = TablePlan(
         table=table,
         columns=tuple(columns),
-        size_bytes=size,
+        size_bytes=total,
         strategy=decision.strategy,
         reason=decision.reason,
         chunks=tuple(Chunk(i, b) for i, b in enumerate(decision.bounds)),
@@ -173,9 +174,14 @@ def plan_export(
     """Plans for every selected table; one table's problem does not stop the others."""
     with source.session() as conn:
         found = source.list_tables(conn, settings.schemas)
-        tables = select_tables(found, settings.include, settings.exclude, only)
-        if not tables:
-            raise error(ERR_NO_TABLE_MATCHES, key="export.schemas", block="export")
+        tables = select_from_catalog(
+            found,
+            settings.schemas,
+            settings.include,
+            settings.exclude,
+            only,
+            visible=lambda: source.list_tables(conn, ()),
+        )
         planned = []
         for table in tables:
             try:

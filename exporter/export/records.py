@@ -10,7 +10,8 @@ metadata.json holds: tool version, engine, schema, table, status, errors; the Bi
 destination and file names; columns (name, BigQuery name, source type, kind, precision, scale,
 nullable, BigQuery type, mode); the chunk plan (strategy, reason, split column, size) and every
 chunk's figures (index, bounds, file, rows, bytes, seconds, read path, snapshot); the
-snapshot; source and exported row counts; each exact column sum (source, exported, match);
+snapshot; source and exported row counts (the source's also under the dialect's
+`source_row_count_field`, where it names one); each exact column sum (source, exported, match);
 the row-hash settings; the null marker; timings.
 """
 
@@ -33,6 +34,7 @@ from exporter.export.results import ExportRun, TableResult
 from exporter.fsutil import write_atomic, write_json
 from exporter.layout import ExportLayout
 from exporter.model import TableRef
+from exporter.sources import source_class
 from exporter.version import __version__
 
 if TYPE_CHECKING:
@@ -73,6 +75,12 @@ def _row_hash(result: TableResult, config: ExportConfig, db_row_hash: bool) -> d
         "computed": (sides.pop() if len(sides) == 1 else "mixed") if sides else None,
         "canonical_form": CANONICAL_FORM,
     }
+
+
+def _engine_row_count(config: ExportConfig, count: int | None) -> dict[str, Any]:
+    """The source's row count under the dialect's `source_row_count_field`, if it names one."""
+    name = source_class(config.source.engine).dialect.source_row_count_field
+    return {name: count} if name else {}
 
 
 def build_metadata(
@@ -148,6 +156,7 @@ def build_metadata(
         "chunks": chunks,
         "snapshot": _snapshot(result, snapshot),
         "source_row_count": verdict.source_row_count if verdict else None,
+        **_engine_row_count(config, verdict.source_row_count if verdict else None),
         "exported_row_count": verdict.exported_row_count if verdict else result.rows,
         "row_count_match": (
             verdict.source_row_count == verdict.exported_row_count if verdict else None

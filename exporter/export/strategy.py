@@ -49,12 +49,16 @@ def decide_chunks(
     columns: Sequence[Column],
     size: int,
     leaves: Sequence[LeafPartition] = (),
+    size_note: str = "",
 ) -> Decision:
-    """How `table` (of `size` bytes, stored in `leaves` when partitioned) is chunked."""
+    """How `table` (of `size` bytes, stored in `leaves` when partitioned) is chunked;
+    `size_note` says what the size rests on where it is not the table's storage."""
     threshold = settings.chunk_threshold_gb * BYTES_PER_GB
     chunk_bytes = settings.chunk_size_mb * BYTES_PER_MB
     parts = parts_for(size, threshold, chunk_bytes)
     cmp = f"{size_text(size)} {'<=' if parts == 1 else '>'} {size_text(threshold)} threshold"
+    if size_note:
+        cmp += f" ({size_note})"
     if leaves:
         cmp += f", {len(leaves)} partition{'s' if len(leaves) != 1 else ''}"
     whole = [ChunkBounds("whole")]
@@ -65,12 +69,12 @@ def decide_chunks(
     tried = []
     if settings.chunk_strategy in ("auto", "physical"):
         if leaves:
-            bounds = partition_chunks(conn, source, leaves, chunk_bytes)
+            bounds = partition_chunks(conn, source, table, leaves, chunk_bytes)
             return Decision("partitions", f"{cmp}, per partition", bounds)
         if source.dialect.supports_physical_split:
-            ranges = source.physical_ranges(conn, table, parts)
+            ranges, basis = source.physical_split(conn, table, parts)
             if ranges:
-                return Decision("physical", f"{cmp}, physical ranges", ranges)
+                return Decision("physical", f"{cmp}, {basis}", ranges)
             tried.append("the table has no physical locator ranges")
         else:
             tried.append("the engine has no physical split")
@@ -82,7 +86,11 @@ def decide_chunks(
 
 
 def partition_chunks(
-    conn: DbConn, source: Source, leaves: Sequence[LeafPartition], chunk_bytes: float
+    conn: DbConn,
+    source: Source,
+    table: TableRef,
+    leaves: Sequence[LeafPartition],
+    chunk_bytes: float,
 ) -> list[ChunkBounds]:
     """Chunks reading each leaf on its own: a leaf larger than a chunk in physical ranges,
     small leaves together up to a chunk's size (a group is read as UNION ALL)."""
@@ -90,7 +98,7 @@ def partition_chunks(
     for leaf in leaves:
         parts = math.ceil(leaf.size_bytes / chunk_bytes)
         if parts > 1 and leaf.physical:
-            ranges[leaf.table] = source.physical_ranges(conn, leaf.table, parts) or []
+            ranges[leaf.table] = source.physical_split(conn, table, parts, leaf.table)[0] or []
     return partition_bounds(leaves, ranges, chunk_bytes)
 
 
@@ -136,7 +144,7 @@ def key_decision(
     if not pk or any(name not in by_name for name in pk):
         return None
     names = ", ".join(pk)
-    if len(pk) == 1 and by_name[pk[0]].kind is ColumnKind.INTEGER:
+    if len(pk) == 1 and _whole_numbers(by_name[pk[0]]):
         ranges = source.key_ranges(conn, table, pk[0], parts)
         return Decision("key", f"{cmp}, ranges of integer primary key {names}", ranges, (pk[0],))
     key = [by_name[name] for name in pk]
@@ -155,3 +163,11 @@ def key_decision(
     bounds = [ChunkBounds("key", lo, hi) for lo, hi in zip(ends, ends[1:], strict=False)]
     reason = f"{cmp}, ranges of primary key ({names}) cut at a sample"
     return Decision("key", reason, bounds, tuple(pk))
+
+
+def _whole_numbers(column: Column) -> bool:
+    """An integer column, or a decimal one of scale 0 (Oracle's NUMBER(*, 0) and INTEGER,
+    PostgreSQL's numeric(p, 0)): its ranges are arithmetic, whatever its width."""
+    return column.kind is ColumnKind.INTEGER or (
+        column.kind is ColumnKind.DECIMAL and column.scale == 0
+    )

@@ -34,6 +34,15 @@ class LeafPartition:
     """Whether it has a physical locator to be split by (a foreign table has none)."""
 
 
+@dataclass(frozen=True)
+class TableSize:
+    """A table's size in bytes, and what the figure rests on where it is not the storage the
+    table holds (an estimate from statistics, or nothing: a table never analyzed)."""
+
+    bytes: int
+    note: str = ""
+
+
 # Batches of rows from a streaming query; a generator so callers can close it early.
 RowBatches = Generator[Sequence[tuple[Any, ...]], None, None]
 
@@ -170,11 +179,23 @@ class Source(ABC):
         rows = conn.fetch_all(self.dialect.table_size_bytes(table))
         return int(rows[0][0] or 0) if rows else 0
 
+    def table_size(self, conn: DbConn, table: TableRef) -> TableSize:
+        """`size_bytes`, with what it rests on where that is less than the storage itself."""
+        return TableSize(self.size_bytes(conn, table))
+
     def physical_ranges(
         self, conn: DbConn, table: TableRef, parts: int
     ) -> list[ChunkBounds] | None:
         """About `parts` physical ranges covering the table, or None when it has no locator."""
         return None
+
+    def physical_split(
+        self, conn: DbConn, table: TableRef, parts: int, leaf: TableRef | None = None
+    ) -> tuple[list[ChunkBounds] | None, str]:
+        """About `parts` physical ranges of `table`, or of its leaf partition `leaf`, and
+        what they were cut from, for the plan's reason (default: `physical_ranges` of the
+        leaf, a table of its own)."""
+        return self.physical_ranges(conn, leaf or table, parts), "physical ranges"
 
     def partitions(self, conn: DbConn, table: TableRef) -> list[LeafPartition]:
         """The leaf partitions holding a partitioned table's rows, in name order; empty for a

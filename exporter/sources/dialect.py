@@ -54,6 +54,9 @@ class Dialect(CompareSql, ABC):
     """How a bound physical bound becomes a locator value, `{}` standing for the parameter."""
     error_hints: ClassVar[Mapping[str, str]] = {}
     """The engine's error codes users meet most -> the fix to suggest."""
+    source_row_count_field: ClassVar[str | None] = None
+    """metadata.json also carries the source's row count under this name (beside
+    `source_row_count`), for handbooks that name the figure after the engine; None: not."""
 
     def quote(self, identifier: str) -> str:
         """A quoted identifier: `a"b` -> `"a""b"` (case preserved)."""
@@ -119,9 +122,17 @@ class Dialect(CompareSql, ABC):
         """`SELECT expressions FROM the chunk's range`: the table, or each leaf partition the
         chunk names (UNION ALL: several only for whole leaves, whose WHERE is empty)."""
         where, params = self.chunk_where(plan, chunk)
-        tables = chunk.bounds.partitions or (plan.table,)
-        selects = [f"SELECT {expressions} FROM {self.qualified(t)}{where}" for t in tables]
+        sources = [self.leaf_source(plan.table, leaf) for leaf in chunk.bounds.partitions]
+        selects = [
+            f"SELECT {expressions} FROM {source}{where}"
+            for source in sources or [self.qualified(plan.table)]
+        ]
         return Query(" UNION ALL ".join(selects), params)
+
+    def leaf_source(self, table: TableRef, leaf: TableRef) -> str:
+        """How a chunk reads one leaf partition of `table` (default: the leaf is a table of
+        its own, as in PostgreSQL)."""
+        return self.qualified(leaf)
 
     @abstractmethod
     def select_chunk(self, plan: TablePlan, chunk: Chunk) -> Query:

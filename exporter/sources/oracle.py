@@ -3,8 +3,8 @@ names it; one consistent image for every chunk through session flashback at one 
 
 Values arrive as the Python types canonical/cells.py writes exactly: NUMBER as int
 (NUMBER(p<=18, 0)) or decimal.Decimal (everything else: never a float), CLOB/NCLOB as str
-and BLOB as bytes (read inline, not as LOB locators), zoned timestamps already in UTC (see
-OracleDialect).
+and BLOB as bytes (read inline, not as LOB locators; an empty LOB as '' or b'', not None),
+zoned timestamps already in UTC (see OracleDialect; the type mapping is oracle_types.py's).
 Driver documentation: https://python-oracledb.readthedocs.io/en/latest/ (output type handlers
 in user_guide/sql_execution.html, LOBs in user_guide/lob_data.html, thick mode in
 user_guide/initialization.html).
@@ -13,8 +13,6 @@ user_guide/initialization.html).
 from __future__ import annotations
 
 import contextlib
-import decimal
-import sys
 from collections.abc import Iterator, Mapping
 from typing import Any, ClassVar
 
@@ -27,10 +25,13 @@ from exporter.errors import (
     error,
 )
 from exporter.model import ChunkBounds, Column, TableRef
-from exporter.sources import register
-from exporter.sources.base import DbConn, RowBatches, Source
+from exporter.sources import oracle_storage, register
+from exporter.sources.base import DbConn, LeafPartition, RowBatches, Source, TableSize
 from exporter.sources.dialect import Query
-from exporter.sources.oracle_sql import MAX_INTEGER_DIGITS, OracleDialect
+from exporter.sources.oracle_errors import error_text, hint_for
+from exporter.sources.oracle_sql import OracleDialect
+from exporter.sources.oracle_storage import Privileges
+from exporter.sources.oracle_types import ChunkQuery, output_type_handler, restore_empty_lobs
 
 # Session settings that shape any text Oracle itself produces (TO_CHAR of intervals, error
 # messages quoting values) and the time zone of TIMESTAMP WITH LOCAL TIME ZONE.
@@ -50,61 +51,9 @@ SESSION_SETTINGS = (
 _thick_initialised = False
 
 
-_TEXT = ("DB_TYPE_CHAR", "DB_TYPE_VARCHAR", "DB_TYPE_LONG", "DB_TYPE_CLOB")
-_NATIONAL_TEXT = ("DB_TYPE_NCHAR", "DB_TYPE_NVARCHAR", "DB_TYPE_NCLOB")
-
-
-def fetch_type(
-    type_name: str, precision: int | None, scale: int | None, is_json: bool = False
-) -> str | None:
-    """How one select-list item is fetched, by its driver type name: "int", "decimal",
-    "text" / "ntext" (read inline as a str: LOBs and IS JSON columns), "bytes" (a BLOB read
-    inline) or None (the driver's default)."""
-    if type_name == "DB_TYPE_NUMBER":
-        if scale == 0 and precision and precision <= MAX_INTEGER_DIGITS:
-            return "int"
-        return "decimal"  # unconstrained NUMBER, FLOAT(b), NUMBER(p, s): never a double
-    # A LOB is read inline, and a column with an IS JSON constraint as its text: returning a
-    # variable of our own skips the driver's JSON-to-Python conversion (python-oracledb 2.0+;
-    # user_guide/json_data_type.html, issue 271).
-    if type_name == "DB_TYPE_CLOB" or (is_json and type_name in _TEXT):
-        return "text"
-    if type_name == "DB_TYPE_NCLOB" or (is_json and type_name in _NATIONAL_TEXT):
-        return "ntext"
-    if type_name == "DB_TYPE_BLOB":
-        return "bytes"
-    return None
-
-
-def _output_type_handler(cursor: Any, metadata: Any) -> Any:
-    import oracledb
-
-    is_json = bool(getattr(metadata, "is_json", False) or getattr(metadata, "is_oson", False))
-    wanted = fetch_type(metadata.type_code.name, metadata.precision, metadata.scale, is_json)
-    variable_type: Any = {
-        "decimal": decimal.Decimal,
-        "int": int,
-        "text": oracledb.DB_TYPE_LONG,
-        "ntext": oracledb.DB_TYPE_LONG_NVARCHAR,
-        "bytes": oracledb.DB_TYPE_LONG_RAW,
-    }.get(wanted or "")
-    if variable_type is None:
-        return None
-    return cursor.var(variable_type, arraysize=cursor.arraysize)
-
-
 def connect_dsn(config: Any) -> str:
     """The DSN: `dsn` as given (Easy Connect or a TNS alias), else host:port/service."""
     return str(config.dsn or f"{config.host}:{config.port}/{config.service}")
-
-
-def rowid_bounds(starts: list[str]) -> list[ChunkBounds] | None:
-    """Half-open ROWID ranges from the first ROWID of each group: the first range open below,
-    the last open above, so that together they hold every row (None: fewer than 2 groups)."""
-    if len(starts) < 2:
-        return None
-    edges: list[str | None] = [None, *starts[1:], None]
-    return [ChunkBounds("physical", lo, hi) for lo, hi in zip(edges, edges[1:], strict=False)]
 
 
 class OracleConn(DbConn):
@@ -128,8 +77,10 @@ class OracleConn(DbConn):
             cur.arraysize = batch_rows
             cur.prefetchrows = batch_rows
             cur.execute(query.sql, dict(query.params))
+            # A chunk's query ends with flags that tell empty LOBs from NULL (oracle_types.py).
+            width, lobs = (query.width, query.lobs) if isinstance(query, ChunkQuery) else (0, ())
             while batch := cur.fetchmany(batch_rows):
-                yield batch
+                yield restore_empty_lobs(batch, width, lobs) if lobs else batch
 
     def close(self) -> None:
         with contextlib.suppress(Exception):
@@ -152,6 +103,7 @@ class OracleSource(Source):
     """An Oracle database (12.2 or later in thin mode)."""
 
     dialect: ClassVar[OracleDialect] = OracleDialect()
+    _privileges: Privileges | None = None  # learnt on the first planning query
 
     @classmethod
     def loader_library_dir(cls, source_block: Mapping[str, Any]) -> str | None:
@@ -167,12 +119,17 @@ class OracleSource(Source):
         if self.config.thick_mode and not _thick_initialised:
             import oracledb
 
-            # On Linux the libraries must be on the loader path before Python starts (run.sh
-            # puts lib_dir there); lib_dir is passed only where the driver uses it, macOS and
-            # Windows. https://python-oracledb.readthedocs.io/en/latest/user_guide/initialization.html
-            lib_dir = self.config.lib_dir
-            passed = str(lib_dir) if lib_dir and sys.platform in ("darwin", "win32") else None
-            oracledb.init_oracle_client(lib_dir=passed)
+            # lib_dir is passed on every platform: the driver loads the Client from there (on
+            # Linux that is enough for libraries built with RPATH=$ORIGIN, which earlier
+            # Client versions lack: run.sh also puts lib_dir on LD_LIBRARY_PATH for those);
+            # config_dir is where thick mode reads tnsnames.ora and sqlnet.ora, given here
+            # because connect() ignores it in thick mode.
+            # https://python-oracledb.readthedocs.io/en/latest/user_guide/initialization.html
+            cfg = self.config
+            oracledb.init_oracle_client(
+                lib_dir=str(cfg.lib_dir) if cfg.lib_dir else None,
+                config_dir=str(cfg.config_dir) if cfg.config_dir else None,
+            )
             _thick_initialised = True
 
     def connect(self) -> DbConn:
@@ -180,11 +137,12 @@ class OracleSource(Source):
 
         self._init_mode()
         cfg = self.config
-        extra = {"config_dir": str(cfg.config_dir)} if cfg.config_dir else {}
+        thin = not cfg.thick_mode  # thick mode took config_dir in _init_mode
+        extra = {"config_dir": str(cfg.config_dir)} if cfg.config_dir and thin else {}
         raw = oracledb.connect(
             user=cfg.user, password=cfg.read_password(), dsn=connect_dsn(cfg), **extra
         )
-        raw.outputtypehandler = _output_type_handler
+        raw.outputtypehandler = output_type_handler
         with raw.cursor() as cur:
             for statement in SESSION_SETTINGS:
                 cur.execute(statement)
@@ -197,11 +155,12 @@ class OracleSource(Source):
         return f"Oracle Database {_raw(conn).version}"
 
     def explain_error(self, exc: BaseException) -> ExporterError:
-        # python-oracledb errors carry an _Error with full_code ("ORA-01017", "DPY-6005").
+        # python-oracledb errors carry an _Error with full_code ("ORA-01017", "DPY-6005"); the
+        # hint is that of the most specific code in the message (oracle_errors.py).
         # https://python-oracledb.readthedocs.io/en/latest/user_guide/exception_handling.html
         detail = exc.args[0] if exc.args else None
         code = getattr(detail, "full_code", None) or None
-        text = " ".join(str(getattr(detail, "message", None) or exc).split())
+        text = " ".join(error_text(exc).split())
         if code and text.startswith(f"{code}: "):
             text = text[len(code) + 2 :]  # SourceError puts the code in front itself
         return error(
@@ -209,7 +168,7 @@ class OracleSource(Source):
             target=self.describe_target(),
             detail=text or type(exc).__name__,
             db_code=code,
-            hint=self.dialect.error_hints.get(code or ""),
+            hint=hint_for(exc, self.dialect.error_hints),
         )
 
     def describe(self, conn: DbConn, table: TableRef) -> list[Column]:
@@ -226,30 +185,46 @@ class OracleSource(Source):
                 )
         return columns
 
+    # -- planning (oracle_storage.py): sizes, partitions, ROWID ranges, never a table scan ---
+    def _seen(self, conn: DbConn) -> Privileges:
+        if self._privileges is None:
+            ((user,),) = conn.fetch_all(self.dialect.session_user())
+            self._privileges = Privileges(str(user))
+        return self._privileges
+
+    def table_size(self, conn: DbConn, table: TableRef) -> TableSize:
+        return oracle_storage.table_size(conn, self.dialect, table, self._seen(conn))
+
     def size_bytes(self, conn: DbConn, table: TableRef) -> int:
-        """Allocated segment bytes where DBA_SEGMENTS is readable and shows the table, else
-        the statistics' estimate (an index-organized table's segment is an INDEX; a table
-        never analyzed has no estimate and is exported whole)."""
-        try:
-            rows = conn.fetch_all(self.dialect.table_size_bytes(table))
-        except Exception:  # noqa: BLE001 - ORA-00942 without the catalog role
-            rows = []
-        size = int(rows[0][0] or 0) if rows else 0
-        if size == 0:
-            rows = conn.fetch_all(self.dialect.table_size_from_stats(table))
-            size = int(rows[0][0] or 0) if rows else 0
-        return size
+        return self.table_size(conn, table).bytes
+
+    def partitions(self, conn: DbConn, table: TableRef) -> list[LeafPartition]:
+        return oracle_storage.leaf_partitions(conn, self.dialect, table, self._seen(conn))
+
+    def estimate_rows(self, conn: DbConn, table: TableRef) -> int:
+        # The statistics' row count; for a table never analyzed, its size at 64 bytes a row
+        # (generous: a sample grows until it is large enough). Never COUNT(*).
+        ((estimate,),) = conn.fetch_all(self.dialect.row_estimate(table)) or [(None,)]
+        if estimate is not None:
+            return int(estimate)
+        return max(1, self.size_bytes(conn, table) // 64)
+
+    def physical_split(
+        self, conn: DbConn, table: TableRef, parts: int, leaf: TableRef | None = None
+    ) -> tuple[list[ChunkBounds] | None, str]:
+        # An index-organized table has logical ROWIDs: it is split on its key instead.
+        ((iot_type,),) = conn.fetch_all(self.dialect.organization(table))
+        if iot_type:
+            return None, "an index-organized table has no ROWID ranges"
+        rows = max(1, self.estimate_rows(conn, table))
+        return oracle_storage.rowid_ranges(
+            conn, self.dialect, table, leaf, parts, rows, self._seen(conn)
+        )
 
     def physical_ranges(
         self, conn: DbConn, table: TableRef, parts: int
     ) -> list[ChunkBounds] | None:
-        # Reads every ROWID once, sorted, at planning time (no DBA privilege needed).
-        # An index-organized table has logical ROWIDs: it is split on its key instead.
-        ((iot_type,),) = conn.fetch_all(self.dialect.organization(table))
-        if iot_type:
-            return None
-        starts = [row[0] for row in conn.fetch_all(self.dialect.rowid_range_starts(table, parts))]
-        return rowid_bounds(starts)
+        return self.physical_split(conn, table, parts)[0]
 
     @contextlib.contextmanager
     def exported_snapshot(self) -> Iterator[str | None]:

@@ -82,7 +82,10 @@ def quoted_marker(null_marker: str) -> bytes:
 
 def marker_column(line: bytes, null_marker: str) -> int | None:
     """The position of the first cell of a COPY CSV line that is the null marker quoted (a
-    value equal to the marker), or None."""
+    value equal to the marker), or None. Under the empty marker none is: COPY writes '' and
+    an empty bytea `""`, which is what canonical/cells.py writes too (`empty_cell`)."""
+    if not null_marker:
+        return None
     record = line.decode("utf-8").rstrip("\n")
     for position, (text, quoted) in enumerate(_cells(record)):
         if quoted and text == null_marker:

@@ -109,22 +109,23 @@ class PostgresDialect(PostgresCatalog):
         )
         return Query(f"SELECT COUNT(*){sums} FROM {self.qualified(table)}")
 
-    def copy_expression(self, column: Column) -> str:
-        """What the COPY query selects for `column`: an expression whose COPY text is the
-        cell as canonical/cells.py writes it (`cell_expression`'s text, or the value itself where
-        COPY prints it the same, see _COPY_AS_IS)."""
+    def copy_expression(self, column: Column, position: int) -> str:
+        """What the COPY query selects for `column` (at `position`): an expression whose COPY
+        text is the cell as canonical/cells.py writes it (`cell_expression`'s text, or the value
+        itself where COPY prints it the same, see _COPY_AS_IS)."""
         col = self.value(column)
         if column.native_type in _COPY_AS_IS:
             return col
         if column.native_type in _COPY_CHECKED:
             if column.kind is ColumnKind.DECIMAL:
-                return self._decimal_checked(col, as_text=False)
+                return self._decimal_checked(col, position, as_text=False)
             return self._within_years(col, column.native_type, col, as_text=False)
-        return self.cell_expression(column)
+        return self.cell_expression(column, position)
 
-    def cell_expression(self, column: Column) -> str:
+    def cell_expression(self, column: Column, position: int) -> str:
         """The column's CSV cell text as canonical/cells.py writes it, without quoting (NULL
-        stays NULL)."""
+        stays NULL). A DECIMAL's refusal names the column through the parameter
+        `column_<position>` (`column_labels`)."""
         col = self.value(column)
         kind = column.kind
         if kind is ColumnKind.FLOAT:
@@ -147,7 +148,7 @@ class PostgresDialect(PostgresCatalog):
                 f"WHEN {col} IS NOT NULL THEN {failure} END"
             )
         if kind is ColumnKind.DECIMAL:
-            return self._decimal_checked(col, as_text=True)
+            return self._decimal_checked(col, position, as_text=True)
         if kind is ColumnKind.BYTES:
             # encode(.., 'base64') wraps lines every 76 characters; BigQuery wants none.
             # https://www.postgresql.org/docs/current/functions-binarystring.html
@@ -155,22 +156,45 @@ class PostgresDialect(PostgresCatalog):
         return f"CAST({col} AS text)"
 
     @staticmethod
-    def _decimal_checked(col: str, *, as_text: bool) -> str:
-        """The numeric (as text when `as_text`), or a runtime error for NaN and (PostgreSQL
-        14+) the infinities: BigQuery's NUMERIC types hold neither. `scale()` is NULL for
-        exactly these values (numeric_scale returns NULL for NaN, and since 14 for every
-        special value: src/backend/utils/adt/numeric.c), so one call finds them on every
-        version, where the literal 'Infinity' is no numeric before 14. It costs 0.03 us a
-        row, against 0.05 for two comparisons and 0.08 for an IN list of the three (3M
-        rows, docs/BENCHMARKS.md). Same runtime-error device as `_within_years`.
+    def column_labels(columns: Sequence[Column]) -> dict[str, str]:
+        """The bound values naming each DECIMAL column in its refusal (`_decimal_checked`):
+        names reach the SQL text only as quoted identifiers, never as string literals."""
+        return {
+            f"column_{i}": f"column {c.name!r}"
+            for i, c in enumerate(columns)
+            if c.kind is ColumnKind.DECIMAL
+        }
+
+    @staticmethod
+    def _decimal_checked(col: str, position: int, *, as_text: bool) -> str:
+        """The numeric (as text when `as_text`), or a runtime error naming the column (the
+        bound `column_<position>`) for a value BigQuery cannot hold: one written with more
+        than 38 fractional digits (BIGNUMERIC's scale; `scale()` is the display scale, the
+        digits numeric's text has, trailing zeros included, as canonical/cells.py counts them),
+        NaN and (PostgreSQL 14+) the infinities. `scale()` is NULL for exactly the special
+        values (numeric_scale returns NULL for NaN, and since 14 for every special value:
+        src/backend/utils/adt/numeric.c), so one call finds them on every version, where the
+        literal 'Infinity' is no numeric before 14. It costs 0.03 us a row, against 0.05 for
+        two comparisons and 0.08 for an IN list of the three (3M rows, docs/BENCHMARKS.md).
+        Same runtime-error device as `_within_years`.
         https://www.postgresql.org/docs/current/functions-math.html
         https://www.postgresql.org/docs/current/datatype-numeric.html"""
-        failure = f"CAST('not a number BigQuery holds: ' || CAST({col} AS text) AS numeric)"
+        label, text = f"%(column_{position})s", f"CAST({col} AS text)"
+        too_long = f"CAST({label} || ': more than 38 fractional digits, which BigQuery "
+        too_long += f"BIGNUMERIC cannot hold: ' || {text} AS numeric)"
+        not_number = f"CAST({label} || ': not a number BigQuery holds: ' || {text} AS numeric)"
         value = col
         if as_text:
-            failure, value = f"CAST({failure} AS text)", f"CAST({col} AS text)"
-        finite = f"scale({col}) IS NOT NULL"
-        return f"CASE WHEN {finite} THEN {value} WHEN {col} IS NOT NULL THEN {failure} END"
+            value, too_long, not_number = (
+                text,
+                f"CAST({too_long} AS text)",
+                f"CAST({not_number} AS text)",
+            )
+        scale = f"scale({col})"
+        return (
+            f"CASE WHEN {scale} <= 38 THEN {value} WHEN {scale} IS NOT NULL THEN {too_long} "
+            f"WHEN {col} IS NOT NULL THEN {not_number} END"
+        )
 
     @staticmethod
     def _within_years(col: str, sql_type: str, text: str, *, as_text: bool = True) -> str:
@@ -202,8 +226,8 @@ class PostgresDialect(PostgresCatalog):
     def record_expression(self, columns: Sequence[Column]) -> str:
         """The whole CSV record in SQL, for database-side row hashes (canonical/rowhash.py)."""
         cells = []
-        for column in columns:
-            cell = self.cell_expression(column)
+        for position, column in enumerate(columns):
+            cell = self.cell_expression(column, position)
             if column.kind.is_text:
                 cell = f"""'"' || replace({cell}, '"', '""') || '"'"""
             cells.append(f"COALESCE({cell}, %(null_marker)s)")
@@ -211,14 +235,15 @@ class PostgresDialect(PostgresCatalog):
 
     def copy_chunk(self, plan: TablePlan, chunk: Chunk, options: BulkOptions) -> Query:
         """COPY (SELECT formatted cells) TO STDOUT as CSV, text cells always quoted."""
-        exprs = [f"{self.copy_expression(c)} AS c{i}" for i, c in enumerate(plan.columns)]
+        exprs = [f"{self.copy_expression(c, i)} AS c{i}" for i, c in enumerate(plan.columns)]
         if options.row_hash_in_db:
             exprs.append(f"md5({self.record_expression(plan.columns)}) AS row_hash")
         forced = [f"c{i}" for i, c in enumerate(plan.columns) if c.kind.is_text]
         force = f", FORCE_QUOTE ({', '.join(forced)})" if forced else ""
         select = self.chunk_select(plan, chunk, ", ".join(exprs))
         sql = f"COPY ({select.sql}) TO STDOUT (FORMAT csv, NULL %(null_marker)s{force})"
-        return Query(sql, {**select.params, "null_marker": options.null_marker})
+        labels = self.column_labels(plan.columns)
+        return Query(sql, {**select.params, **labels, "null_marker": options.null_marker})
 
     # -- the comparator (canonical/digest.py is the reference) -------------------------------
 

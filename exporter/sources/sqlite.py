@@ -42,6 +42,11 @@ class SqliteDialect(Dialect):
             {"schema": schema or "main"},
         )
 
+    def attached_schemas(self) -> Query:
+        """Rows (schema,) of the attached databases: `main`, `temp` and any ATTACHed one.
+        https://www.sqlite.org/pragma.html#pragma_database_list"""
+        return Query("SELECT name FROM pragma_database_list")
+
     def table_columns(self, table: TableRef) -> Query:
         # https://www.sqlite.org/pragma.html#pragfunc (table-valued pragma functions).
         # table_xinfo, not table_info: it also lists generated columns (hidden 2: virtual,
@@ -174,6 +179,15 @@ class SqliteSource(Source):
     """A SQLite database file."""
 
     dialect: ClassVar[SqliteDialect] = SqliteDialect()
+
+    def list_tables(self, conn: DbConn, schemas: Sequence[str]) -> list[TableRef]:
+        # A schema that is not attached holds no table: reading its sqlite_master would be
+        # an error ("no such table"), so it is left out (and the planner names it).
+        attached = {row[0].lower() for row in conn.fetch_all(self.dialect.attached_schemas())}
+        known = [schema for schema in schemas if schema.lower() in attached]
+        if schemas and not known:
+            return []
+        return super().list_tables(conn, known)
 
     def count_and_sums(
         self, conn: DbConn, table: TableRef, columns: Sequence[Column]

@@ -10,10 +10,24 @@ import pytest
 import sqlglot
 import yaml
 
-from exporter.model import Column, ColumnKind, TableRef
+from exporter.model import (
+    Chunk,
+    ChunkBounds,
+    Column,
+    ColumnKind,
+    FileFormat,
+    TablePlan,
+    TableRef,
+)
 from exporter.sources import get_source
-from exporter.sources.oracle import OracleSource, connect_dsn, fetch_type, rowid_bounds
-from exporter.sources.oracle_sql import OracleDialect, base_type
+from exporter.sources.oracle import OracleSource, connect_dsn
+from exporter.sources.oracle_sql import OracleDialect
+from exporter.sources.oracle_types import (
+    ChunkQuery,
+    base_type,
+    fetch_type,
+    output_type_handler,
+)
 from tests.sqlite.helpers import run_subprocess
 
 DIALECT = OracleDialect()
@@ -53,7 +67,8 @@ def test_column_kinds(
 
 def test_base_type_drops_every_length() -> None:
     assert base_type("TIMESTAMP(6) WITH TIME ZONE") == "TIMESTAMP WITH TIME ZONE"
-    assert base_type("INTERVAL DAY(2) TO SECOND(6)") == "INTERVAL DAY TO SECOND(6)"
+    assert base_type("INTERVAL DAY(2) TO SECOND(6)") == "INTERVAL DAY TO SECOND"
+    assert base_type("INTERVAL YEAR(9) TO MONTH") == "INTERVAL YEAR TO MONTH"
     assert base_type("VARCHAR2") == "VARCHAR2"
 
 
@@ -76,6 +91,7 @@ def test_base_type_drops_every_length() -> None:
         ("NUMBER", ColumnKind.DECIMAL, '"c"'),
         ("DATE", ColumnKind.DATETIME, '"c"'),
         ("BLOB", ColumnKind.BYTES, '"c"'),
+        ("XMLTYPE", ColumnKind.STRING, 'XMLSERIALIZE(CONTENT "c" AS CLOB)'),
     ],
 )
 def test_read_expressions(native: str, kind: ColumnKind, expression: str) -> None:
@@ -126,28 +142,6 @@ def test_fetch_type_names_are_the_drivers() -> None:
         assert getattr(oracledb, name).name == name
 
 
-def test_rowid_ranges_cover_everything_once() -> None:
-    starts = ["AAAA", "AAAM", "AAAZ"]
-    bounds = rowid_bounds(starts)
-    assert bounds is not None
-    assert [(b.lower, b.upper) for b in bounds] == [
-        (None, "AAAM"),
-        ("AAAM", "AAAZ"),
-        ("AAAZ", None),
-    ]
-    assert rowid_bounds(["AAAA"]) is None  # one group: not split
-    assert rowid_bounds([]) is None
-
-
-def test_range_starts_are_ordered_by_group_not_by_rowid_text() -> None:
-    # ROWID text is base64 (A-Z a-z 0-9 + /): block 52 ends in "0" and block 51 in "z", so
-    # the text of a later ROWID can sort first. The starts must come in NTILE group order.
-    query = DIALECT.rowid_range_starts(TableRef("S", "T"), 4)
-    tree = sqlglot.parse_one(query.sql, read="oracle")
-    order = tree.args["order"].expressions
-    assert [o.this.sql() for o in order] == ["nt"]
-
-
 @pytest.mark.parametrize(
     ("native", "supported"),
     [
@@ -160,6 +154,20 @@ def test_range_starts_are_ordered_by_group_not_by_rowid_text() -> None:
         ("VECTOR", False),
         ("SDO_GEOMETRY", False),
         ("MY_OBJECT_TYPE", False),
+        # exact names: a type named like a built-in one is not that type
+        ("NUMBER_TAB", False),
+        ("TIMESTAMP_LIST", False),
+        ("INTERVAL_T", False),
+        ("TIMESTAMP(6) WITH TIME ZONE_T", False),
+        ("INTERVAL YEAR(2) TO MONTH", True),
+        ("FLOAT", True),
+        # an owned type, as table_columns writes it: never the built-in of that name
+        ("SCOTT.NUMBER_TAB", False),
+        ("SCOTT.TIMESTAMP_LIST", False),
+        ("SCOTT.NUMBER", False),
+        ("SCOTT.XMLTYPE", False),
+        ("REF SCOTT.ADDRESS_T", False),
+        ("MDSYS.SDO_GEOMETRY", False),
     ],
 )
 def test_types_without_a_csv_form_are_refused(native: str, supported: bool) -> None:
@@ -374,10 +382,8 @@ def test_the_output_type_handler_asks_the_driver_for_exact_values() -> None:
 
     import oracledb
 
-    from exporter.sources.oracle import _output_type_handler
-
     def fetched(meta: _Metadata) -> object:
-        var = _output_type_handler(_VarCursor(), meta)
+        var = output_type_handler(_VarCursor(), meta)
         if var is None:
             return None
         kind, arraysize = var
@@ -396,3 +402,224 @@ def test_the_output_type_handler_asks_the_driver_for_exact_values() -> None:
     assert fetched(_Metadata(oracledb.DB_TYPE_VARCHAR)) is None  # the driver's str
     assert fetched(_Metadata(oracledb.DB_TYPE_VARCHAR, is_json=True)) is oracledb.DB_TYPE_LONG
     assert fetched(_Metadata(oracledb.DB_TYPE_BINARY_DOUBLE)) is None  # a double is a double
+
+
+# -- owned types, empty LOBs, thick mode: offline --------------------------------------------
+
+
+def test_table_columns_write_an_owned_type_as_owner_dot_name() -> None:
+    """DATA_TYPE_OWNER decides: the built-in name only where it is NULL (or SYS's XMLTYPE)."""
+    from sqlglot import exp
+
+    query = DIALECT.table_columns(TableRef("S", "T"))
+    tree = sqlglot.parse_one(query.sql, read="oracle")
+    native = tree.expressions[1]
+    assert isinstance(native, exp.Case)
+    sql = native.sql(dialect="oracle")
+    assert "data_type_owner IS NULL" in sql and "data_type_owner = 'SYS'" in sql
+    assert "data_type_owner || '.' || data_type" in sql
+    assert query.params == {"owner": "S", "name": "T"}
+
+
+class _Catalog:
+    """A DbConn stand-in answering the catalog query with ALL_TAB_COLUMNS rows."""
+
+    def __init__(self, rows: list[tuple[object, ...]]) -> None:
+        self.rows = rows
+
+    def fetch_all(self, query: object) -> list[tuple[object, ...]]:
+        return self.rows
+
+
+@pytest.mark.parametrize("native", ["SCOTT.NUMBER_TAB", "SCOTT.TIMESTAMP_LIST", "NUMBER_TAB"])
+def test_a_user_type_named_like_a_built_in_is_refused_naming_its_column(native: str) -> None:
+    from exporter.errors import DataError
+
+    rows = [("ID", "NUMBER", 10, 0, 1), ("ITEMS", native, None, None, 0)]
+    with pytest.raises(DataError) as info:
+        _source().describe(_Catalog(rows), TableRef("SCOTT", "ORDERS"))  # type: ignore[arg-type]
+    line = info.value.one_line()
+    assert "column 'ITEMS'" in line and native in line and "ORDERS" in line
+
+
+def test_built_in_types_are_described_with_their_kinds() -> None:
+    rows = [
+        ("N", "NUMBER", 10, 0, 1),
+        ("X", "XMLTYPE", None, None, 0),
+        ("T", "TIMESTAMP(6) WITH TIME ZONE", None, None, 0),
+        ("I", "INTERVAL DAY(2) TO SECOND(6)", None, None, 0),
+    ]
+    columns = _source().describe(_Catalog(rows), TableRef("S", "T"))  # type: ignore[arg-type]
+    assert [(c.name, c.kind, c.nullable) for c in columns] == [
+        ("N", ColumnKind.INTEGER, False),
+        ("X", ColumnKind.STRING, True),
+        ("T", ColumnKind.TIMESTAMP, True),
+        ("I", ColumnKind.STRING, True),
+    ]
+
+
+LOB_COLUMNS = (
+    Column("ID", "NUMBER", ColumnKind.INTEGER, False, 10, 0),
+    Column("C", "CLOB", ColumnKind.STRING, True),
+    Column("B", "BLOB", ColumnKind.BYTES, True),
+    Column("N", "NCLOB", ColumnKind.STRING, True),
+)
+WHOLE = Chunk(0, ChunkBounds("whole"))
+
+
+def _lob_plan(columns: tuple[Column, ...] = LOB_COLUMNS) -> TablePlan:
+    return TablePlan(
+        table=TableRef("S", "LOBS"),
+        columns=columns,
+        size_bytes=1,
+        strategy="whole",
+        reason="test",
+        chunks=(WHOLE,),
+        file_format=FileFormat("", False),
+    )
+
+
+def test_the_chunk_query_flags_each_lob_column() -> None:
+    query = DIALECT.select_chunk(_lob_plan(), WHOLE)
+    assert isinstance(query, ChunkQuery)
+    assert (query.width, query.lobs) == (4, ((1, ""), (2, b""), (3, "")))
+    assert query.sql.startswith(
+        'SELECT "ID", "C", "B", "N", CASE WHEN "C" IS NOT NULL THEN 1 END, '
+        'CASE WHEN "B" IS NOT NULL THEN 1 END, CASE WHEN "N" IS NOT NULL THEN 1 END FROM '
+    )
+    plain = DIALECT.select_chunk(_lob_plan(LOB_COLUMNS[:1]), WHOLE)  # no LOB, no flags
+    assert not isinstance(plain, ChunkQuery) and plain.sql.startswith('SELECT "ID" FROM ')
+
+
+class _FetchCursor:
+    """A cursor stand-in that returns rows as the thin driver does: an empty LOB read inline
+    (a zero-length LONG / LONG RAW value) is None, like NULL; the flags are 1 or None."""
+
+    def __init__(self, rows: list[tuple[object, ...]]) -> None:
+        self.rows = rows
+        self.arraysize = self.prefetchrows = 0
+
+    def __enter__(self) -> _FetchCursor:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+    def execute(self, sql: str, params: object = None) -> None:
+        return None
+
+    def fetchmany(self, size: int) -> list[tuple[object, ...]]:
+        batch, self.rows = self.rows[:size], self.rows[size:]
+        return batch
+
+
+class _FetchRaw:
+    def __init__(self, rows: list[tuple[object, ...]]) -> None:
+        self.cur = _FetchCursor(rows)
+        self.outputtypehandler: object = None
+
+    def cursor(self) -> _FetchCursor:
+        return self.cur
+
+
+def test_empty_lobs_are_written_as_empty_values_never_as_null() -> None:
+    """EMPTY_CLOB() and EMPTY_BLOB() through the read path: the driver's None with a flag
+    becomes '' / b'', written `""` under Oracle's empty null marker; NULL stays the
+    unquoted empty field."""
+    from exporter.canonical.rows import BatchEncoder
+    from exporter.sources.oracle import OracleConn
+
+    driver_rows: list[tuple[object, ...]] = [
+        # ID, C, B, N, then the flags of C, B, N (1: not NULL)
+        (1, None, None, None, 1, 1, 1),  # EMPTY_CLOB(), EMPTY_BLOB(), EMPTY_CLOB()
+        (2, None, None, None, None, None, None),  # NULL, NULL, NULL
+        (3, "x", b"\x00\xff", "é", 1, 1, 1),
+        (4, None, b"a", None, 1, 1, None),  # empty, a value, NULL
+    ]
+    query = DIALECT.select_chunk(_lob_plan(), WHOLE)
+    batches = list(OracleConn(_FetchRaw(driver_rows)).stream(query, 3))
+    assert [len(b) for b in batches] == [3, 1]
+    rows = [row for batch in batches for row in batch]
+    assert rows == [
+        (1, "", b"", ""),
+        (2, None, None, None),
+        (3, "x", b"\x00\xff", "é"),
+        (4, "", b"a", None),
+    ]
+    assert BatchEncoder(LOB_COLUMNS, "").encode(rows) == [
+        '1,"","",""',
+        "2,,,",
+        '3,"x",AP8=,"é"',
+        '4,"",YQ==,',
+    ]
+    # Under a \N marker the empty BLOB is the unquoted empty field (empty bytes in BigQuery).
+    assert BatchEncoder(LOB_COLUMNS, "\\N").encode(rows[:2]) == ['1,"",,""', "2,\\N,\\N,\\N"]
+
+
+def test_other_queries_stream_their_rows_unchanged() -> None:
+    from exporter.sources.dialect import Query
+    from exporter.sources.oracle import OracleConn
+
+    raw = _FetchRaw([(None, 1), (None, None)])
+    batches = list(OracleConn(raw).stream(Query("SELECT a, b FROM t"), 10))
+    assert batches == [[(None, 1), (None, None)]]
+
+
+def _thick_source(**extra: object) -> OracleSource:
+    from exporter.config.loader import parse_config
+
+    block = {"engine": "oracle", "host": "db", "service": "PDB1", "user": "U", **extra}
+    source = get_source(parse_config({"source": block}).source)
+    assert isinstance(source, OracleSource)
+    return source
+
+
+@pytest.mark.parametrize("thick", [True, False])
+def test_thick_mode_gives_lib_dir_and_config_dir_to_init_oracle_client(
+    thick: bool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The real init_oracle_client and connect replaced by recorders of their arguments:
+    thick mode passes lib_dir (on every platform) and config_dir to init_oracle_client, and
+    no config_dir to connect(), which ignores it in thick mode; thin mode passes config_dir
+    to connect() and never initialises the Client."""
+    import oracledb
+
+    from exporter.sources import oracle
+
+    inits: list[dict[str, object]] = []
+    connects: list[dict[str, object]] = []
+
+    def connect(**kw: object) -> _FetchRaw:
+        connects.append(kw)
+        return _FetchRaw([])
+
+    monkeypatch.setattr(oracledb, "init_oracle_client", lambda **kw: inits.append(kw))
+    monkeypatch.setattr(oracledb, "connect", connect)
+    monkeypatch.setattr(oracle, "_thick_initialised", False)
+    lib, tns = tmp_path / "instantclient_23_26", tmp_path / "tns"
+    extra = {"thick_mode": True, "lib_dir": str(lib)} if thick else {}
+    source = _thick_source(config_dir=str(tns), **extra)
+    source.connect()
+    source.connect()  # the Client is initialised once per process
+    if thick:
+        assert inits == [{"lib_dir": str(lib), "config_dir": str(tns)}]
+        assert all("config_dir" not in kw for kw in connects)
+    else:
+        assert inits == []
+        assert [kw["config_dir"] for kw in connects] == [str(tns), str(tns)]
+    assert [kw["dsn"] for kw in connects] == ["db:1521/PDB1"] * 2
+
+
+def test_thick_mode_without_dirs_leaves_them_to_the_driver(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import oracledb
+
+    from exporter.sources import oracle
+
+    inits: list[dict[str, object]] = []
+    monkeypatch.setattr(oracledb, "init_oracle_client", lambda **kw: inits.append(kw))
+    monkeypatch.setattr(oracledb, "connect", lambda **kw: _FetchRaw([]))
+    monkeypatch.setattr(oracle, "_thick_initialised", False)
+    _thick_source(thick_mode=True).connect()
+    assert inits == [{"lib_dir": None, "config_dir": None}]

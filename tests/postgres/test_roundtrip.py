@@ -131,7 +131,7 @@ ROWS = [
         None,
         "1",
         "1.5",
-        "-1e-41",
+        "-1e-38",  # the smallest BIGNUMERIC step: more digits fail the table
         -1e-308,
         1e-45,
         1,
@@ -525,3 +525,63 @@ def test_money_is_exact_numeric_on_every_path(pg: Any, pg_schema: str, tmp_path:
         ["5", "-1.50"],
     ]
     assert "$" not in files["auto"].decode()
+
+
+@pytest.mark.parametrize("fetch_path", ["auto", "batch", "rows"])
+def test_numeric_beyond_38_fractional_digits_fails_its_table_naming_the_column(
+    pg: Any, pg_schema: str, tmp_path: Path, fetch_path: str
+) -> None:
+    # BIGNUMERIC holds 38 fractional digits. Digits are counted as written: numeric keeps
+    # its scale, so numeric(50, 40) writes 1 as 1.000...0 with forty zeros.
+    s = f'"{pg_schema}"'
+    tables = {
+        "digits39": ("numeric", "0." + "0" * 38 + "1"),
+        "zeros40": ("numeric(50, 40)", "1"),
+        "fine38": ("numeric(50, 38)", "-0." + "0" * 37 + "1"),
+    }
+    for table, (sql_type, value) in tables.items():
+        pg.execute(f'CREATE TABLE {s}."{table}" (id int, "amount" {sql_type})')
+        pg.execute(f"""INSERT INTO {s}."{table}" VALUES (1, 2.5), (2, NULL), (3, '{value}')""")
+    out = tmp_path / "out"
+    config = make_config(pg_source(), out, schemas=[pg_schema], fetch_path=fetch_path)
+    results = {
+        r.table.name: r for r in run_export(config, inline=True, show_progress=False).results
+    }
+    assert {name: r.status for name, r in results.items()} == {
+        "digits39": "FAILED",
+        "zeros40": "FAILED",
+        "fine38": "SUCCEEDED",
+    }
+    for name in ("digits39", "zeros40"):
+        error = results[name].errors[0]
+        assert "column 'amount'" in error and "38" in error and "fractional digits" in error
+        assert not ExportLayout(out).existing_chunk_files(TableRef(pg_schema, name))
+    fine = results["fine38"].plan
+    assert fine is not None
+    rows = table_rows(out, pg_schema, "fine38", list(fine.columns), "\\N")
+    assert sorted(rows, key=lambda r: r[0]) == [
+        (1, Decimal("2.5")),
+        (2, None),
+        (3, Decimal("-0." + "0" * 37 + "1")),
+    ]
+
+
+def test_empty_text_and_bytes_under_the_empty_marker_are_quoted_on_every_path(
+    pg: Any, pg_schema: str, tmp_path: Path
+) -> None:
+    # Under the empty null marker (Oracle's default, BigQuery's own) NULL is the unquoted
+    # empty field and '' / an empty bytea the quoted one, on COPY, Arrow and rows alike.
+    s = f'"{pg_schema}"'
+    pg.execute(f"CREATE TABLE {s}.e (id int, t text, b bytea)")
+    pg.execute(f"INSERT INTO {s}.e VALUES (1, '', ''::bytea), (2, NULL, NULL), (3, 'x', 'a')")
+    files = {}
+    for path in ("auto", "batch", "rows"):
+        out = tmp_path / path
+        config = make_config(pg_source(), out, schemas=[pg_schema], fetch_path=path, null_marker="")
+        (result,) = run_export(config, inline=True, show_progress=False).results
+        assert (result.status, result.errors) == ("SUCCEEDED", [])
+        chunk = ExportLayout(out).chunk_file(TableRef(pg_schema, "e"), 0)
+        files[path] = gzip.decompress(chunk.read_bytes()).decode()
+    assert files["auto"] == files["batch"] == files["rows"]
+    records = sorted(line.rsplit(",", 1)[0] for line in files["auto"].splitlines()[1:])
+    assert records == ['1,"",""', "2,,", '3,"x",YQ==']

@@ -5,7 +5,8 @@ Three rewrites happen before sqlglot sees the text (`parseable` below), all beca
 sqlglot, not because the SQL is wrong:
 - Oracle's `JSON_SERIALIZE(x RETURNING CLOB)` (and `RETURNING VARCHAR2(n)`; SQL Language
   Reference, JSON_SERIALIZE) loses its RETURNING clause: sqlglot 30 parses only
-  `JSON_SERIALIZE(x)`;
+  `JSON_SERIALIZE(x)`; likewise `XMLSERIALIZE(CONTENT x AS CLOB)` (SQL Language Reference,
+  XMLSERIALIZE) becomes `XMLSERIALIZE(x)`, a function sqlglot 30 does not know;
 - psycopg's `%(name)s` placeholders become `:name`, which sqlglot reads as a placeholder;
 - `COPY (...) TO STDOUT (options)` becomes `... TO STDOUT WITH (options)`: PostgreSQL accepts
   both (`[ [ WITH ] ( option [, ...] ) ]`), sqlglot 30 parses only the WITH form. The whole
@@ -86,10 +87,42 @@ KEY2_CHUNKS = {
 }
 # Chunks of a partitioned table read its leaf partitions, never the parent.
 LEAVES = (TableRef('my "schema"', "leaf 1"), TableRef("other", 'leaf "2"'))
-PARTITION_CHUNKS = {
-    "leaves": Chunk(0, ChunkBounds("whole", partitions=LEAVES)),
-    "leaf_range": Chunk(1, ChunkBounds("physical", LOW, HIGH, partitions=LEAVES[1:])),
-}
+# Oracle reads a leaf through the partitioned table: PARTITION (name), SUBPARTITION (name).
+ORACLE_LEAVES = (TableRef("PARTITION", "leaf 1"), TableRef("SUBPARTITION", 'leaf "2"'))
+
+
+def partition_chunks(dialect: Dialect) -> dict[str, Chunk]:
+    leaves = ORACLE_LEAVES if isinstance(dialect, OracleDialect) else LEAVES
+    return {
+        "leaves": Chunk(0, ChunkBounds("whole", partitions=leaves)),
+        "leaf_range": Chunk(1, ChunkBounds("physical", LOW, HIGH, partitions=leaves[1:])),
+    }
+
+
+PARTITION_CHUNKS = partition_chunks(SQLITE)
+
+
+# Oracle's own types, each read its way: LOBs (with their empty-LOB flags), XMLTYPE, JSON,
+# intervals and zoned timestamps.
+ORACLE_COLUMNS = (
+    Column(SPLIT, "NUMBER", ColumnKind.INTEGER, precision=10, scale=0),
+    Column("clob col", "CLOB", ColumnKind.STRING),
+    Column('n"clob', "NCLOB", ColumnKind.STRING),
+    Column("blob", "BLOB", ColumnKind.BYTES),
+    Column("xml", "XMLTYPE", ColumnKind.STRING),
+    Column("json", "JSON", ColumnKind.JSON),
+    Column("ym", "INTERVAL YEAR(2) TO MONTH", ColumnKind.STRING),
+    Column("tsltz", "TIMESTAMP(6) WITH LOCAL TIME ZONE", ColumnKind.TIMESTAMP),
+)
+ORACLE_PLAN = TablePlan(
+    table=TABLE,
+    columns=ORACLE_COLUMNS,
+    size_bytes=1,
+    strategy="physical",
+    reason="test",
+    chunks=(Chunk(0, ChunkBounds("whole")),),
+    file_format=FileFormat("", True),
+)
 
 
 KEY1 = (COLUMNS[0],)
@@ -138,16 +171,29 @@ def queries(dialect: Dialect) -> Iterator[tuple[str, Query]]:
         yield f"select_chunk({name})", dialect.select_chunk(plan(), chunk)
     for name, chunk in KEY2_CHUNKS.items():
         yield f"select_chunk({name})", dialect.select_chunk(plan(split=SPLIT2), chunk)
-    for name, chunk in PARTITION_CHUNKS.items():
+    for name, chunk in partition_chunks(dialect).items():
         yield f"select_chunk({name})", dialect.select_chunk(plan("partitions", ()), chunk)
     yield from compare_queries(dialect)
     if isinstance(dialect, SqliteDialect):
         yield "rowid_range", dialect.rowid_range(TABLE)
         yield "count_and_split_sums", dialect.count_and_split_sums(TABLE, exact)
     if isinstance(dialect, OracleDialect):
-        yield "table_size_from_stats", dialect.table_size_from_stats(TABLE)
-        yield "rowid_range_starts", dialect.rowid_range_starts(TABLE, 8)
+        yield "session_user", dialect.session_user()
+        for own in (True, False):
+            yield f"segment_bytes(own={own})", dialect.segment_bytes(TABLE, own=own)
+            yield f"leaf_segment_bytes(own={own})", dialect.leaf_segment_bytes(TABLE, own=own)
+        yield "table_statistics", dialect.table_statistics(TABLE)
+        yield "leaf_partitions", dialect.leaf_partitions(TABLE)
+        for leaf in (None, ORACLE_LEAVES[1]):
+            yield f"extent_starts({leaf})", dialect.extent_starts(TABLE, leaf)
+            for percent in (0.5, 100.0):
+                yield (
+                    f"sampled_rowids({leaf}, {percent})",
+                    dialect.sampled_rowids(TABLE, leaf, percent),
+                )
         yield "current_scn", dialect.current_scn()
+        for name, chunk in (("whole", CHUNKS["whole"]), ("physical", CHUNKS["physical"])):
+            yield f"select_chunk(oracle types, {name})", dialect.select_chunk(ORACLE_PLAN, chunk)
         yield "organization", dialect.organization(TABLE)
     if isinstance(dialect, PostgresDialect):
         yield "heap_blocks", dialect.heap_blocks(TABLE)
@@ -176,6 +222,7 @@ _PSYCOPG_PARAM = re.compile(r"%\((\w+)\)s")
 _SQLITE_PARAM = re.compile(r"(?<![\w:]):([A-Za-z_]\w*)")
 _COPY_OPTIONS = re.compile(r"\) TO STDOUT \(")
 _JSON_RETURNING = re.compile(r"(JSON_SERIALIZE\([^()]*?) RETURNING (?:CLOB|VARCHAR2\(\d+\))\)")
+_XML_SERIALIZE = re.compile(r"XMLSERIALIZE\(CONTENT ([^()]*?) AS CLOB\)")
 
 
 def strip_quoted(sql: str) -> str:
@@ -196,6 +243,7 @@ def parseable(dialect: Dialect, sql: str) -> str:
             sql = _COPY_OPTIONS.sub(") TO STDOUT WITH (", sql)
     if isinstance(dialect, OracleDialect):
         sql = _JSON_RETURNING.sub(r"\1)", sql)
+        sql = _XML_SERIALIZE.sub(r"XMLSERIALIZE(\1)", sql)
     return sql
 
 
@@ -262,10 +310,15 @@ def test_select_chunk_names_the_table_and_every_column(dialect: Dialect, chunk: 
 def test_partition_chunks_read_their_leaves_and_never_the_parent(
     dialect: Dialect, chunk: str
 ) -> None:
-    bounds = PARTITION_CHUNKS[chunk].bounds
-    query = dialect.select_chunk(plan("partitions", ()), PARTITION_CHUNKS[chunk])
+    bounds = partition_chunks(dialect)[chunk].bounds
+    query = dialect.select_chunk(plan("partitions", ()), partition_chunks(dialect)[chunk])
     tree = parse(dialect, query)
-    assert table_nodes(tree) == [(t.schema, t.name) for t in bounds.partitions]
+    if isinstance(dialect, OracleDialect):  # the partitioned table, narrowed to each leaf
+        assert table_nodes(tree) == [(TABLE.schema, TABLE.name)] * len(bounds.partitions)
+        clauses = [f"{leaf.schema} ({dialect.quote(leaf.name)})" for leaf in bounds.partitions]
+        assert all(clause in query.sql for clause in clauses)
+    else:
+        assert table_nodes(tree) == [(t.schema, t.name) for t in bounds.partitions]
     selects = list(tree.find_all(exp.Select))
     assert len(selects) == len(bounds.partitions)  # one SELECT per leaf, as UNION ALL
     assert isinstance(tree, exp.Select) or (
@@ -400,9 +453,12 @@ def test_postgres_chunk_bounds_are_bound(chunk: str, params: dict[str, object]) 
 def test_copy_chunk_shape(chunk: str, in_db: bool) -> None:
     query = POSTGRES.copy_chunk(plan(), CHUNKS[chunk], BulkOptions("\\N", in_db))
     assert query.params["null_marker"] == "\\N"
-    assert {k: v for k, v in query.params.items() if k != "null_marker"} == dict(
-        POSTGRES.select_chunk(plan(), CHUNKS[chunk]).params
-    )
+    # The range's bounds, and each DECIMAL column's name for its refusal (bound, never a
+    # literal): "column 'select'" for the numeric column at position 1.
+    assert {k: v for k, v in query.params.items() if k != "null_marker"} == {
+        **POSTGRES.select_chunk(plan(), CHUNKS[chunk]).params,
+        "column_1": "column 'select'",
+    }
     tree = parse(POSTGRES, query)
     assert isinstance(tree, exp.Copy)
     assert [f.name for f in tree.args["files"]] == ["STDOUT"]

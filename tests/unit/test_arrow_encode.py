@@ -65,6 +65,14 @@ CASES: dict[str, tuple[ColumnKind, pa.DataType, st.SearchStrategy[object]]] = {
             min_value=Decimal("-1e39"), max_value=Decimal("1e39"), places=20, allow_nan=False
         ),
     ),
+    # a scale beyond BIGNUMERIC's 38: every value is refused, by both encoders alike
+    "decimal256_wide": (
+        ColumnKind.DECIMAL,
+        pa.decimal256(76, 40),
+        st.decimals(
+            min_value=Decimal("-1e30"), max_value=Decimal("1e30"), places=40, allow_nan=False
+        ),
+    ),
     "datetime_s": (
         ColumnKind.DATETIME,
         pa.timestamp("s"),
@@ -106,8 +114,8 @@ def _both(kind: ColumnKind, arrow_type: pa.DataType, values: list[object], marke
 def test_arrow_cells_equal_row_cells(data: st.DataObject, case: str) -> None:
     kind, arrow_type, strategy = CASES[case]
     values = data.draw(st.lists(st.one_of(st.none(), strategy), max_size=30))
-    # '' (Oracle's default) refuses empty text and bytes, '0' refuses zeros, 'a' the text
-    # "a": both encoders must refuse the same values.
+    # '' (Oracle's default) quotes empty text and bytes, '0' refuses zeros, 'a' the text
+    # "a": both encoders must write and refuse the same values.
     marker = data.draw(st.sampled_from(["\\N", "", "0", "a"]))
     _both(kind, arrow_type, values, marker)
 
@@ -168,6 +176,34 @@ def test_postgres_numeric_text_is_kept_and_nan_refused() -> None:
     for special in ("NaN", "-inf", "Infinity"):
         with pytest.raises(DataError, match="'n'"):
             encoder.records(pa.record_batch([pa.array([special])], names=["n"]))
+
+
+@settings(max_examples=100)
+@given(
+    texts=st.lists(
+        st.builds(
+            lambda whole, fraction: f"{whole}.{fraction}" if fraction else str(whole),
+            st.integers(-(10**20), 10**20),
+            st.text("0123456789", max_size=45),
+        ),
+        min_size=1,
+        max_size=10,
+    )
+)
+def test_postgres_numeric_text_beyond_38_fractional_digits_is_refused_like_rows(
+    texts: list[str],
+) -> None:
+    """PostgreSQL's numeric as ADBC's text: the Arrow path writes it as is up to 38
+    fractional digits and refuses more, exactly as the row path does with the Decimals."""
+    column = Column("n", "numeric", ColumnKind.DECIMAL, True)
+    batch = pa.record_batch([pa.array(texts, pa.string())], names=["n"])
+    got = _outcome(lambda: ArrowEncoder([column], "\\N").records(batch).to_pylist())
+    rows = [(Decimal(t),) for t in texts]
+    assert got == _outcome(lambda: BatchEncoder([column], "\\N").encode(rows))
+    if any(len(t.partition(".")[2]) > 38 for t in texts):
+        assert isinstance(got, str) and "'n'" in got
+    else:
+        assert got == texts
 
 
 def test_small_arrow_decimals_are_written_without_exponent() -> None:

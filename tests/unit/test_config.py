@@ -203,6 +203,45 @@ def test_safe_null_markers_are_accepted(marker: str) -> None:
     assert config.export.null_marker == marker
 
 
+ORACLE = {"engine": "oracle", "host": "db", "service": "PDB1", "user": "u"}
+
+
+@pytest.mark.parametrize(
+    ("source", "fetch_path", "words"),
+    [
+        (ORACLE, "auto", "oracle cannot compute the row hash in the database"),
+        (sqlite_source(), "auto", "sqlite cannot compute the row hash in the database"),
+        (pg_source(), "batch", "only on its bulk path, which fetch_path: batch does not take"),
+        (pg_source(), "rows", "fetch_path: rows"),
+    ],
+)
+def test_a_database_row_hash_where_none_is_computed_is_refused(
+    source: dict[str, Any], fetch_path: str, words: str
+) -> None:
+    # Never a silent fallback to the client's hash: one line naming the key, exit code 2.
+    export = {"use_client_hash": False, "fetch_path": fetch_path}
+    err = config_error({"source": source, "export": export})
+    assert err.key == "export.use_client_hash" and err.exit_code == 2
+    assert words in err.one_line()
+    assert "use_client_hash: true" in err.one_line()  # the fix
+
+
+@pytest.mark.parametrize(
+    ("source", "export"),
+    [
+        (pg_source(), {"use_client_hash": False}),  # PostgreSQL's COPY path hashes (md5)
+        (ORACLE, {"use_client_hash": False, "enable_row_hash": False}),  # no hash at all
+        (ORACLE, {"use_client_hash": True}),
+        (sqlite_source(), {}),
+    ],
+)
+def test_row_hash_settings_that_can_be_honoured_are_accepted(
+    source: dict[str, Any], export: dict[str, Any]
+) -> None:
+    config = parse_config({"source": source, "export": export})
+    assert config.export.use_client_hash is export.get("use_client_hash", True)
+
+
 # -- files ----------------------------------------------------------------------------------
 
 

@@ -455,9 +455,24 @@ def test_aware_value_in_naive_column_is_rejected(kind: ColumnKind, value: object
 
 
 def test_non_text_cell_equal_to_marker_raises() -> None:
-    enc = BatchEncoder([col(ColumnKind.BYTES)], "")
-    with pytest.raises(DataError):
-        enc.encode([(b"",)])
+    # base64 of three zero bytes is AAAA: it would load as NULL under that marker.
+    enc = BatchEncoder([col(ColumnKind.BYTES, "blob")], "AAAA")
+    with pytest.raises(DataError, match="'blob'"):
+        enc.encode([(b"\x01",), (b"\x00\x00\x00",)])
+    with pytest.raises(DataError, match="null marker"):
+        BatchEncoder([col(ColumnKind.INTEGER)], "0").encode([(0,)])
+
+
+def test_empty_values_under_the_empty_marker_are_quoted_not_null() -> None:
+    # Oracle's default marker is '': NULL is the unquoted empty field, and an empty CLOB ('')
+    # or BLOB (b'') is the quoted one, on the fast path and the checked path alike.
+    enc = BatchEncoder([col(ColumnKind.STRING), col(ColumnKind.BYTES)], "")
+    rows = [("", b""), (None, None), ("x", b"a")]
+    assert enc.encode(rows) == ['"",""', ",", '"x",YQ==']
+    mixed = [(1, bytearray()), ("", b"")]  # an int and a bytearray: the checked per-cell path
+    assert enc.encode(mixed) == ['"1",""', '"",""']
+    # Any other marker keeps an empty BYTES cell unquoted: BigQuery loads it as empty bytes.
+    assert BatchEncoder([col(ColumnKind.BYTES)], MARKER).encode([(b"",)]) == [""]
 
 
 def test_timestamp_outside_utc_range_is_a_data_error() -> None:
@@ -494,3 +509,37 @@ def test_decimal_column_refuses_what_bigquery_numeric_cannot_hold(value: str) ->
     assert enc.encode([(Decimal("-0.50"),), (None,)]) == ["-0.50", MARKER]
     with pytest.raises(DataError, match="NUMERIC"):
         enc.encode([(Decimal("1"),), (Decimal(value),)])
+
+
+# -- DECIMAL: at most BIGNUMERIC's 38 fractional digits ------------------------------------
+
+WIDE_DECIMALS = st.builds(_decimal, st.integers(0, 1), st.integers(0, 10**45), st.integers(0, 60))
+
+
+@settings(max_examples=200)
+@given(values=st.lists(WIDE_DECIMALS, min_size=1, max_size=8))
+@example(values=[Decimal("1." + "0" * 40)])  # trailing zeros are written, so they count
+@example(values=[Decimal("1E-38"), Decimal("-1E-39")])
+def test_decimals_with_more_than_38_fractional_digits_fail_naming_the_column(
+    values: list[Decimal],
+) -> None:
+    too_long = any(-int(v.as_tuple().exponent) > 38 for v in values)
+    fast = [(v,) for v in values]  # Decimals only: the whole-column fast path
+    checked = [(7,), *fast]  # an int among them: the checked per-cell path
+    for rows in (fast, checked):
+        enc = BatchEncoder([col(ColumnKind.DECIMAL, "amount")], MARKER)
+        if too_long:
+            with pytest.raises(DataError, match="'amount'.*fractional digits.*38"):
+                enc.encode(rows)
+        else:
+            written = enc.encode(rows)
+            assert [Decimal(t) for t in written] == [r[0] for r in rows]
+            assert all(len(t.partition(".")[2]) <= 38 for t in written)
+
+
+def test_decimal_limits_are_by_the_written_digits() -> None:
+    enc = BatchEncoder([col(ColumnKind.DECIMAL)], MARKER)
+    assert enc.encode([(Decimal("-0." + "9" * 38),)]) == ["-0." + "9" * 38]
+    assert enc.encode([(10**60,), (Decimal("1E+50"),)]) == ["1" + "0" * 60, "1" + "0" * 50]
+    with pytest.raises(DataError, match="has 39 fractional digits"):
+        enc.encode([(Decimal("0." + "0" * 38 + "1"),)])

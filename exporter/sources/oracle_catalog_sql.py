@@ -1,0 +1,195 @@
+"""Oracle catalog statements for planning: which tables there are, their keys, how big they
+are and how they are stored (partitions, extents), and where ROWID ranges can be cut. None of
+them sorts or scans a whole table: sizes and partitions come from the data dictionary, cut
+points from the extents map (DBA_EXTENTS) or from a seeded block sample.
+
+References (Oracle Database 19c Database Reference, https://docs.oracle.com/en/database/oracle/
+oracle-database/19/refrn/): ALL_TABLES, ALL_TAB_PARTITIONS, ALL_TAB_SUBPARTITIONS,
+DBA_SEGMENTS / USER_SEGMENTS, DBA_LOBS / USER_LOBS, DBA_EXTENTS (USER_EXTENTS has no FILE_ID
+or BLOCK_ID, so it cannot locate a ROWID), ALL_OBJECTS (DATA_OBJECT_ID), USER_TABLESPACES.
+PL/SQL: DBMS_ROWID.ROWID_CREATE, https://docs.oracle.com/en/database/oracle/oracle-database/19/
+arpls/DBMS_ROWID.html ; SQL: the sample and partition extension clauses of SELECT,
+https://docs.oracle.com/en/database/oracle/oracle-database/19/sqlrf/SELECT.html .
+"""
+
+from __future__ import annotations
+
+from exporter.model import TableRef
+from exporter.sources.dialect import Dialect, Query
+
+TABLE_SEGMENT_TYPES = "'TABLE', 'TABLE PARTITION', 'TABLE SUBPARTITION'"
+DEFAULT_BLOCK_SIZE = 8192
+"""DB_BLOCK_SIZE's default: the block size assumed where the tablespace's is not visible."""
+LEAF_LEVELS = ("PARTITION", "SUBPARTITION")
+"""How a leaf of a partitioned table is named in a plan: (level, name), read through the
+partition extension clause `PARTITION (name)` or `SUBPARTITION (name)`."""
+
+
+class OracleCatalog(Dialect):
+    """The planning half of the Oracle dialect (oracle_sql.py adds columns and reading)."""
+
+    @staticmethod
+    def _owner_name(table: TableRef) -> dict[str, object]:
+        return {"owner": table.schema, "name": table.name}
+
+    def list_tables(self, schema: str | None) -> Query:
+        # Heap, partitioned and index-organized tables; not temporary, nested, secondary,
+        # external, IOT overflow/mapping tables, nor dropped ones in the recycle bin.
+        # ALL_TABLES: .../refrn/ALL_TABLES.html; ALL_EXTERNAL_TABLES; ALL_USERS
+        # (ORACLE_MAINTAINED, 12.1+): .../refrn/ALL_USERS.html
+        sql = (
+            "SELECT t.owner, t.table_name FROM all_tables t "
+            "WHERE t.temporary = 'N' AND t.nested = 'NO' AND t.secondary = 'N' "
+            "AND t.dropped = 'NO' AND (t.iot_type IS NULL OR t.iot_type = 'IOT') "
+            "AND NOT EXISTS (SELECT 1 FROM all_external_tables e "
+            "WHERE e.owner = t.owner AND e.table_name = t.table_name)"
+        )
+        if schema is None:
+            sql += (
+                " AND t.owner NOT IN "
+                "(SELECT u.username FROM all_users u WHERE u.oracle_maintained = 'Y')"
+            )
+            return Query(sql + " ORDER BY 1, 2")
+        return Query(sql + " AND t.owner = :owner ORDER BY 1, 2", {"owner": schema})
+
+    def primary_key(self, table: TableRef) -> Query:
+        # .../refrn/ALL_CONSTRAINTS.html, .../refrn/ALL_CONS_COLUMNS.html
+        return Query(
+            "SELECT cc.column_name FROM all_constraints c "
+            "JOIN all_cons_columns cc ON cc.owner = c.owner "
+            "AND cc.constraint_name = c.constraint_name AND cc.table_name = c.table_name "
+            "WHERE c.owner = :owner AND c.table_name = :name AND c.constraint_type = 'P' "
+            "ORDER BY cc.position",
+            self._owner_name(table),
+        )
+
+    def session_user(self) -> Query:
+        """One row (user,): whose USER_* views this session reads."""
+        return Query("SELECT USER FROM DUAL")
+
+    def table_size_bytes(self, table: TableRef) -> Query:
+        return self.segment_bytes(table, own=False)
+
+    def segment_bytes(self, table: TableRef, *, own: bool) -> Query:
+        """One row (bytes,): the allocated bytes of every segment holding the table's data:
+        the table (or its partitions and subpartitions, or the index of an index-organized
+        table) and its LOB segments. `own`: through USER_* views, for the session user's own
+        tables (no privilege); else DBA_* (SELECT_CATALOG_ROLE or SELECT ANY DICTIONARY)."""
+        scope = "user" if own else "dba"
+        owner = "" if own else "s.owner = :owner AND "
+        lob_owner = "" if own else "l.owner = :owner AND "
+        idx_owner = "" if own else "i.table_owner = :owner AND "
+        sql = (
+            f"SELECT NVL(SUM(s.bytes), 0) FROM {scope}_segments s WHERE {owner}("
+            f"(s.segment_name = :name AND s.segment_type IN ({TABLE_SEGMENT_TYPES})) "
+            f"OR s.segment_name IN (SELECT l.segment_name FROM {scope}_lobs l "
+            f"WHERE {lob_owner}l.table_name = :name) "
+            f"OR s.segment_name IN (SELECT i.index_name FROM {scope}_indexes i "
+            f"WHERE {idx_owner}i.table_name = :name AND i.index_type = 'IOT - TOP'))"
+        )
+        return Query(sql, {"name": table.name} if own else self._owner_name(table))
+
+    def table_statistics(self, table: TableRef) -> Query:
+        """One row (blocks, num_rows, avg_row_len, analyzed, block_size): the optimizer's
+        statistics (no privilege; NULL before the table was first analyzed) and the block
+        size of its tablespace where USER_TABLESPACES shows it."""
+        return Query(
+            "SELECT t.blocks, t.num_rows, t.avg_row_len, "
+            "CASE WHEN t.last_analyzed IS NULL THEN 0 ELSE 1 END, "
+            "(SELECT ts.block_size FROM user_tablespaces ts "
+            "WHERE ts.tablespace_name = t.tablespace_name) "
+            "FROM all_tables t WHERE t.owner = :owner AND t.table_name = :name",
+            self._owner_name(table),
+        )
+
+    def leaf_partitions(self, table: TableRef) -> Query:
+        """Rows (level, name, blocks, num_rows, avg_row_len) of the partitions that hold rows
+        themselves: the subpartitions of a composite-partitioned table, else its partitions
+        (no rows for a table that is not partitioned). No privilege is needed.
+        .../refrn/ALL_TAB_PARTITIONS.html, .../refrn/ALL_TAB_SUBPARTITIONS.html"""
+        return Query(
+            "SELECT 'PARTITION', p.partition_name, p.blocks, p.num_rows, p.avg_row_len "
+            "FROM all_tab_partitions p WHERE p.table_owner = :owner AND p.table_name = :name "
+            "AND p.subpartition_count = 0 "
+            "UNION ALL "
+            "SELECT 'SUBPARTITION', s.subpartition_name, s.blocks, s.num_rows, s.avg_row_len "
+            "FROM all_tab_subpartitions s WHERE s.table_owner = :owner AND s.table_name = :name "
+            "ORDER BY 1, 2",
+            self._owner_name(table),
+        )
+
+    def leaf_segment_bytes(self, table: TableRef, *, own: bool) -> Query:
+        """Rows (partition or subpartition name, bytes) of the table's partition segments."""
+        scope = "user" if own else "dba"
+        owner = "" if own else "s.owner = :owner AND "
+        return Query(
+            f"SELECT s.partition_name, SUM(s.bytes) FROM {scope}_segments s "
+            f"WHERE {owner}s.segment_name = :name "
+            "AND s.segment_type IN ('TABLE PARTITION', 'TABLE SUBPARTITION') "
+            "GROUP BY s.partition_name",
+            {"name": table.name} if own else self._owner_name(table),
+        )
+
+    def extent_starts(self, table: TableRef, leaf: TableRef | None) -> Query:
+        """Rows (first ROWID of the extent as text, blocks) of every extent of the table (or
+        of one leaf partition), in ROWID order. The ROWIDs are made with
+        DBMS_ROWID.ROWID_CREATE from the segment's data object id and the extent's file and
+        first block; the rows come sorted by those ROWIDs themselves, so consecutive starts
+        always make ranges that tile the table, whatever the tablespace's file layout.
+        Needs SELECT on DBA_EXTENTS (USER_EXTENTS has no FILE_ID or BLOCK_ID)."""
+        start = "DBMS_ROWID.ROWID_CREATE(1, o.data_object_id, e.relative_fno, e.block_id, 0)"
+        params = self._owner_name(table)
+        sql = (
+            f"SELECT ROWIDTOCHAR({start}), e.blocks FROM dba_extents e "
+            "JOIN all_objects o ON o.owner = e.owner AND o.object_name = e.segment_name "
+            "AND o.object_type = e.segment_type "
+            "AND NVL(o.subobject_name, ' ') = NVL(e.partition_name, ' ') "
+            f"WHERE e.owner = :owner AND e.segment_name = :name "
+            f"AND e.segment_type IN ({TABLE_SEGMENT_TYPES})"
+        )
+        if leaf is not None:
+            sql += " AND e.partition_name = :leaf"
+            params = {**params, "leaf": leaf.name}
+        return Query(sql + f" ORDER BY {start}", params)
+
+    def sampled_rowids(self, table: TableRef, leaf: TableRef | None, percent: float) -> Query:
+        """Rows (ROWID as text,) of a seeded sample of whole blocks, sorted by ROWID (only the
+        sample is sorted): cut points for ROWID ranges that need no privilege. Ordered by the
+        ROWID, never by its text, whose base64 characters do not sort in ROWID order."""
+        source = self.qualified(table) + self.leaf_clause(leaf)
+        sample = f" SAMPLE BLOCK ({percent:.6f}) SEED (42)" if percent < 100 else ""
+        return Query(
+            f"SELECT ROWIDTOCHAR(r) FROM (SELECT ROWID AS r FROM {source}{sample}) ORDER BY r"
+        )
+
+    def leaf_clause(self, leaf: TableRef | None) -> str:
+        """` PARTITION ("P1")` or ` SUBPARTITION ("SP1")` for a leaf (empty for None)."""
+        if leaf is None:
+            return ""
+        if leaf.schema not in LEAF_LEVELS:
+            raise ValueError(f"not an Oracle partition level: {leaf.schema}")
+        return f" {leaf.schema} ({self.quote(leaf.name)})"
+
+    def leaf_source(self, table: TableRef, leaf: TableRef) -> str:
+        return self.qualified(table) + self.leaf_clause(leaf)
+
+    def organization(self, table: TableRef) -> Query:
+        """One row (iot_type,): 'IOT' for an index-organized table, whose ROWIDs are
+        logical (UROWID) and cannot be cut into ranges; NULL for a heap table."""
+        return Query(
+            "SELECT iot_type FROM all_tables WHERE owner = :owner AND table_name = :name",
+            self._owner_name(table),
+        )
+
+    def current_scn(self) -> Query:
+        """One row (scn,): the database's current system change number.
+        https://docs.oracle.com/en/database/oracle/oracle-database/19/arpls/DBMS_FLASHBACK.html
+        """
+        return Query("SELECT DBMS_FLASHBACK.GET_SYSTEM_CHANGE_NUMBER FROM DUAL")
+
+    def row_estimate(self, table: TableRef) -> Query:
+        # The optimizer's statistics: NULL before the table is first analyzed.
+        return Query(
+            "SELECT num_rows FROM all_tables WHERE owner = :owner AND table_name = :name",
+            self._owner_name(table),
+        )
