@@ -21,17 +21,22 @@ if TYPE_CHECKING:
     from exporter.compare.run import CompareRun, RunOptions
     from exporter.compare.sessions import SessionStore
     from exporter.config.compare import CompareConfig
+    from exporter.export.preflight import TableOutline
+    from exporter.sources.probes import Probe
 
 
 @dataclass(frozen=True)
 class CheckReport:
-    """What `check` found: where it connected, the server's version, which code computes
-    row hashes here, and what an export would do with each selected table."""
+    """What `check` found: where it connected, the server's version, the client library and
+    its mode, which code computes row hashes here, what the session may do that an export
+    needs or would use, and what an export would do with each selected table."""
 
     target: str
     server_version: str
+    client: str
     row_hash_code: str
-    tables: list[PlannedTable]
+    probes: list[Probe]
+    tables: list[TableOutline]
 
 
 def plan(config: ExportConfig, only: Sequence[str] = ()) -> list[PlannedTable]:
@@ -44,18 +49,26 @@ def plan(config: ExportConfig, only: Sequence[str] = ()) -> list[PlannedTable]:
 
 
 def check(config: ExportConfig, only: Sequence[str] = ()) -> CheckReport:
-    """Connect, read the server's version, and plan every selected table without writing."""
+    """Connect, read the server's version and the client's mode, probe the privileges an
+    export needs, and tell each selected table's size and strategy without cutting it into
+    chunks (export/preflight.py). Nothing is written."""
     from exporter.canonical import rowhash
+    from exporter.export.preflight import preflight
 
     source = get_source(config.source)
     source.prepare()
+    layout = ExportLayout(Path(config.export.output_dir))
     with source.session() as conn:
         version = source.server_version(conn)
+        client = source.client_driver(conn)
+        found = preflight(conn, source, config.export, layout, only)
     return CheckReport(
         target=source.describe_target(),
         server_version=version,
+        client=client,
         row_hash_code=rowhash.implementation(),
-        tables=plan(config, only),
+        probes=found.probes,
+        tables=found.tables,
     )
 
 

@@ -4,7 +4,8 @@
 ./run.sh export --config F [--table SCHEMA.TABLE ...] [--workers N] [--no-validate]
 ./run.sh plan --config F             show tables, sizes, strategies, chunk counts
 ./run.sh validate --config F         re-run validation on what is on disk
-./run.sh check --config F            connect, show the version and each table's strategy
+./run.sh check --config F            connect; show the version, the privileges an export needs,
+                                     and each table's strategy (no chunk is cut)
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from exporter.logs import setup_logging
 from exporter.version import __version__
 
 if TYPE_CHECKING:
+    from exporter.api import CheckReport
     from exporter.export.planner import PlannedTable
 
 log = logging.getLogger("exporter.cli")
@@ -113,6 +115,28 @@ def _print_plan(planned: Sequence[PlannedTable]) -> None:
         )
 
 
+def _print_check(report: CheckReport) -> None:
+    print(f"connected to {report.target}: {report.server_version}")
+    if report.client:
+        print(f"client: {report.client}")
+    print(f"row hashes by {report.row_hash_code}")
+    print("privileges:")
+    for probe in report.probes:
+        print(f"  {'ok' if probe.ok else 'missing':<8} {probe.name}: {probe.detail}")
+    print(f"{'TABLE':<40} {'SIZE':>12} {'STRATEGY':<10} {'CHUNKS':>6}  REASON")
+    for item in report.tables:
+        if item.error is not None:
+            print(f"{str(item.table):<40} {'':>12} {'ERROR':<10} {'':>6}  {item.error.one_line()}")
+            continue
+        # The frozen plan's count, or (~) the count aimed at: no chunk has been cut.
+        chunks = str(item.chunks) if item.frozen or item.chunks == 1 else f"~{item.chunks}"
+        note = " (frozen plan reused)" if item.frozen else ""
+        print(
+            f"{str(item.table):<40} {item.size_bytes:>12} {item.strategy:<10} {chunks:>6}  "
+            f"{item.reason}{note}"
+        )
+
+
 def _run(args: argparse.Namespace) -> int:
     from exporter import api
 
@@ -121,14 +145,12 @@ def _run(args: argparse.Namespace) -> int:
 
         return run_compare_command(args)
     config = load_config(args.config)
-    if args.command in ("plan", "check"):
-        if args.command == "check":
-            report = api.check(config, args.table)
-            print(f"connected to {report.target}: {report.server_version}")
-            print(f"row hashes by {report.row_hash_code}")
-            planned = report.tables
-        else:
-            planned = api.plan(config, args.table)
+    if args.command == "check":
+        report = api.check(config, args.table)
+        _print_check(report)
+        return EXIT_OK if all(t.error is None for t in report.tables) else EXIT_TABLE_FAILED
+    if args.command == "plan":
+        planned = api.plan(config, args.table)
         _print_plan(planned)
         return EXIT_OK if all(p.error is None for p in planned) else EXIT_TABLE_FAILED
     if args.command == "validate":

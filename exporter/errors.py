@@ -117,7 +117,7 @@ MESSAGES: dict[int, tuple[str, str | None]] = {
     ),
     ERR_DATABASE: ("{target}: {detail}", None),
     ERR_DATABASE_FILE_MISSING: ("database file {path} not found", "check source.path"),
-    ERR_SNAPSHOT: ("taking the run's snapshot: {detail}", None),
+    ERR_SNAPSHOT: ("reading at one snapshot: {detail}", None),
     ERR_WRITE: (
         "cannot write {path}: {reason}",
         "free disk space or fix export.output_dir's permissions, then re-run to resume",

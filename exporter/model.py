@@ -160,6 +160,12 @@ class TablePlan:
     split_columns: tuple[str, ...] = ()
     created_at: str = ""
     tool_version: str = ""
+    snapshot: str | None = None
+    """The image every chunk of the table is read at, on engines whose snapshot outlives the
+    run (Oracle's SCN): pinned before the first chunk is written, kept across resumes."""
+    snapshot_in_query: bool = False
+    """The chunk queries name the snapshot themselves (Oracle's AS OF SCN), so the session
+    need not be set to it."""
 
     @property
     def split_column(self) -> str | None:
@@ -185,6 +191,8 @@ class TablePlan:
             "chunks": [{"index": c.index, **c.bounds.to_json()} for c in self.chunks],
             "created_at": self.created_at,
             "tool_version": self.tool_version,
+            **({"snapshot": self.snapshot} if self.snapshot else {}),
+            **({"snapshot_in_query": True} if self.snapshot_in_query else {}),
         }
 
     @classmethod
@@ -203,6 +211,8 @@ class TablePlan:
             chunks=tuple(Chunk(c["index"], ChunkBounds.from_json(c)) for c in data["chunks"]),
             created_at=data.get("created_at", ""),
             tool_version=data.get("tool_version", ""),
+            snapshot=data.get("snapshot"),
+            snapshot_in_query=bool(data.get("snapshot_in_query", False)),
         )
 
 
@@ -225,6 +235,12 @@ class ChunkStats:
     float_sums: dict[str, float] | None = None
     snapshot: str | None = None
     read_path: ReadPath = "rows"
+    source_rows: int | None = None
+    """COUNT(*) of the chunk's range in the source, at the snapshot the chunk was read at
+    (None: not taken, e.g. validation off)."""
+    source_sums: dict[str, str | None] | None = None
+    """The source's exact SUM of each integer or decimal column over the chunk's range
+    (None for a column without a value)."""
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)

@@ -157,6 +157,7 @@ def build_metadata(
         "snapshot": _snapshot(result, snapshot),
         "source_row_count": verdict.source_row_count if verdict else None,
         **_engine_row_count(config, verdict.source_row_count if verdict else None),
+        "source_figures_over": verdict.source_basis if verdict else None,
         "exported_row_count": verdict.exported_row_count if verdict else result.rows,
         "row_count_match": (
             verdict.source_row_count == verdict.exported_row_count if verdict else None

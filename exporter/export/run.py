@@ -25,6 +25,7 @@ from exporter.export.planner import PlannedTable, plan_export
 from exporter.export.records import write_summary_report, write_table_files
 from exporter.export.results import ExportRun, TableResult
 from exporter.export.resume import chunk_stats, pending_chunks, unexpected_chunk_files
+from exporter.export.snapshots import pin_snapshots, read_snapshot
 from exporter.export.task import ChunkOutcome, ChunkTask, WriteOptions, export_chunk
 from exporter.fsutil import sweep_partials
 from exporter.layout import ExportLayout
@@ -39,13 +40,14 @@ from exporter.validation.readers import ChunkReaders
 log = logging.getLogger(__name__)
 
 
-def _options(config: ExportConfig) -> WriteOptions:
+def _options(config: ExportConfig, validate: bool) -> WriteOptions:
     s = config.export
     return WriteOptions(
         compression_level=s.compression_level,
         fetch_rows=s.fetch_rows,
         client_hash=s.use_client_hash,
         fetch_path=s.fetch_path,
+        source_figures=validate,
     )
 
 
@@ -55,12 +57,15 @@ def chunk_tasks(
     layout: ExportLayout,
     results: dict[TableRef, TableResult],
     snapshot: str | None,
+    validate: bool = True,
 ) -> list[ChunkTask]:
-    """A task for every chunk of the planned tables without a file yet, largest table first;
+    """A task for every chunk of the planned tables without a file yet, largest table first,
+    each read at its table's snapshot (the run's `snapshot` unless one is pinned in its plan);
     chunks already on disk are counted as skipped, and a table whose folder holds chunk files
-    its plan does not have gets no task but an error."""
+    its plan does not have gets no task but an error. With `validate`, tasks also take the
+    source's figures of their ranges."""
     tasks: list[ChunkTask] = []
-    options = _options(config)
+    options = _options(config, validate)
     settings = config.source.plain()  # workers need no pydantic (config/plain.py)
     plans = [p.plan for p in planned if p.plan is not None]
     for plan in sorted(plans, key=lambda p: -p.size_bytes):
@@ -75,8 +80,9 @@ def chunk_tasks(
             results[plan.table].errors.append(failure.one_line())
             continue
         pending = pending_chunks(plan, layout)
+        at = read_snapshot(plan, snapshot)
         for chunk in pending:
-            tasks.append(ChunkTask(settings, plan, chunk, str(layout.root), options, snapshot))
+            tasks.append(ChunkTask(settings, plan, chunk, str(layout.root), options, at))
         results[plan.table].skipped = len(plan.chunks) - len(pending)
     return tasks
 
@@ -162,17 +168,21 @@ def validate_results(
     # Taken before the files are read back: a file touched meanwhile fails the next quick check.
     stats = {r.table: proofs.file_stats(r.plan, layout) for r in checked if r.plan is not None}
     tables = [(r.plan, r.stats) for r in checked if r.plan is not None]
-    verdicts = validate_tables(source, tables, layout, snapshot, readers)
+    # The workers' figures of their chunks' ranges, unless everything is to be proved again.
+    verdicts = validate_tables(
+        source, tables, layout, snapshot, readers, chunk_figures=not revalidate
+    )
     for result in checked:
         assert result.plan is not None
         verdict = verdicts[result.table]
+        at = read_snapshot(result.plan, snapshot)
         if isinstance(verdict, ExporterError):
             result.errors.append(verdict.one_line())
-            proofs.record(result.plan, layout, None, stats[result.table], snapshot)
+            proofs.record(result.plan, layout, None, stats[result.table], at)
             continue
         result.validation = verdict
         result.errors.extend(verdict.failures)
-        proofs.record(result.plan, layout, verdict, stats[result.table], snapshot)
+        proofs.record(result.plan, layout, verdict, stats[result.table], at)
         if not verdict.failures:
             result.proved_at = proofs.now()
 
@@ -206,10 +216,6 @@ def run_export(
     planned = plan_export(source, config.export, layout, only)
     layout.root.mkdir(parents=True, exist_ok=True)
     sweep_partials(layout.root)
-    results = {p.table: TableResult(p.table, p.plan) for p in planned}
-    for p in planned:
-        if p.error:
-            results[p.table].errors.append(p.error.one_line())
     n_workers = worker_count(config.export.cpu_percent, explicit=workers or config.export.workers)
     want_snapshot = config.export.consistent_snapshot and source.dialect.supports_snapshot_export
     if config.export.consistent_snapshot and not source.dialect.supports_snapshot_export:
@@ -219,10 +225,15 @@ def run_export(
         )
     with source.exported_snapshot() if want_snapshot else contextlib.nullcontext() as snapshot:
         if snapshot:
-            log.info("all chunks read snapshot %s", snapshot)
+            log.info("the run's snapshot: %s", snapshot)
+        planned = pin_snapshots(source, planned, layout, snapshot)
+        results = {p.table: TableResult(p.table, p.plan) for p in planned}
+        for p in planned:
+            if p.error:
+                results[p.table].errors.append(p.error.one_line())
         log.info("exporting with %d worker(s)%s", n_workers, " inline" if inline else "")
         do_validate = config.validation.enabled if validate is None else validate
-        tasks = chunk_tasks(config, planned, layout, results, snapshot)
+        tasks = chunk_tasks(config, planned, layout, results, snapshot, do_validate)
         # Readers start with the export and read each chunk as soon as it is published.
         readers = ChunkReaders(layout, n_workers, inline) if do_validate else None
         with readers or contextlib.nullcontext():

@@ -7,11 +7,18 @@ by ranges of its physical locator; failing that, by ranges of its primary key: a
 steps for a single integer column, cut points from a sample of the key for any other key
 (composite, text, dates), in the key columns' own order so their index serves each range.
 `chunk_strategy` narrows the choice; every decision is one log line (planner.py).
+
+The ladder is climbed in one place (`_climb`), in two ways: `decide_chunks` cuts the chunks
+(the planner), `describe_strategy` only tells which step a table would take and why, from
+catalog facts alone (`check`: no extents map, sample or key range is read). Both take the
+same steps with the same reasons, so they cannot drift apart; only what the cutting itself
+finds (a sample of one value, a table with no locator ranges after all) can differ.
 """
 
 from __future__ import annotations
 
 import math
+from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -30,6 +37,9 @@ class Decision:
     reason: str
     bounds: list[ChunkBounds]
     split_columns: tuple[str, ...] = ()
+    aimed: int = 1
+    """How many chunks the table is cut into: `len(bounds)` once cut; what `describe_strategy`
+    aims at without cutting (its `bounds` are empty)."""
 
 
 def size_text(size: float) -> str:
@@ -41,18 +51,58 @@ def size_text(size: float) -> str:
     raise AssertionError
 
 
-def decide_chunks(
-    conn: DbConn,
-    source: Source,
+class _Steps(ABC):
+    """How the ladder's steps are taken for one table: by cutting its chunks, or by telling
+    what they would be. The primary key and its reasons are the same either way."""
+
+    def __init__(
+        self, conn: DbConn, source: Source, table: TableRef, columns: Sequence[Column]
+    ) -> None:
+        self.conn, self.source, self.table, self.columns = conn, source, table, columns
+
+    @abstractmethod
+    def partitions(
+        self, leaves: Sequence[LeafPartition], chunk_bytes: float
+    ) -> tuple[list[ChunkBounds], int]:
+        """Chunks reading each leaf partition on its own, and how many there are."""
+
+    @abstractmethod
+    def physical(self, parts: int) -> tuple[list[ChunkBounds] | None, str]:
+        """About `parts` physical ranges and what they are cut from; None: the table has none."""
+
+    @abstractmethod
+    def integer_key(self, column: str, parts: int) -> list[ChunkBounds]:
+        """About `parts` arithmetic ranges of an integer key column."""
+
+    @abstractmethod
+    def sampled_key(self, key: Sequence[Column], parts: int, cmp: str, reason: str) -> Decision:
+        """Ranges of `key` cut at a sample, given as `reason`; what the sample allows."""
+
+    def key(self, parts: int, cmp: str) -> Decision | None:
+        """Ranges of the primary key, or None when the table has none (or its columns are
+        not all exported)."""
+        pk = self.source.primary_key(self.conn, self.table)
+        by_name = {c.name: c for c in self.columns}
+        if not pk or any(name not in by_name for name in pk):
+            return None
+        names = ", ".join(pk)
+        if len(pk) == 1 and _whole_numbers(by_name[pk[0]]):
+            reason = f"{cmp}, ranges of integer primary key {names}"
+            bounds = self.integer_key(pk[0], parts)
+            return Decision("key", reason, bounds, (pk[0],), len(bounds) or parts)
+        reason = f"{cmp}, ranges of primary key ({names}) cut at a sample"
+        return self.sampled_key([by_name[name] for name in pk], parts, cmp, reason)
+
+
+def _climb(
+    steps: _Steps,
     settings: ExportSettings,
-    table: TableRef,
-    columns: Sequence[Column],
     size: int,
-    leaves: Sequence[LeafPartition] = (),
-    size_note: str = "",
+    leaves: Sequence[LeafPartition],
+    size_note: str,
 ) -> Decision:
-    """How `table` (of `size` bytes, stored in `leaves` when partitioned) is chunked;
-    `size_note` says what the size rests on where it is not the table's storage."""
+    """The ladder: whole when small; else per partition, physical ranges, key ranges, whole,
+    as `chunk_strategy` allows, each step with its reason."""
     threshold = settings.chunk_threshold_gb * BYTES_PER_GB
     chunk_bytes = settings.chunk_size_mb * BYTES_PER_MB
     parts = parts_for(size, threshold, chunk_bytes)
@@ -69,20 +119,110 @@ def decide_chunks(
     tried = []
     if settings.chunk_strategy in ("auto", "physical"):
         if leaves:
-            bounds = partition_chunks(conn, source, table, leaves, chunk_bytes)
-            return Decision("partitions", f"{cmp}, per partition", bounds)
-        if source.dialect.supports_physical_split:
-            ranges, basis = source.physical_split(conn, table, parts)
-            if ranges:
-                return Decision("physical", f"{cmp}, {basis}", ranges)
+            bounds, aimed = steps.partitions(leaves, chunk_bytes)
+            return Decision("partitions", f"{cmp}, per partition", bounds, (), aimed)
+        if steps.source.dialect.supports_physical_split:
+            ranges, basis = steps.physical(parts)
+            if ranges is not None:
+                return Decision("physical", f"{cmp}, {basis}", ranges, (), len(ranges) or parts)
             tried.append("the table has no physical locator ranges")
         else:
             tried.append("the engine has no physical split")
-    decision = key_decision(conn, source, table, columns, parts, cmp)
+    decision = steps.key(parts, cmp)
     if decision is not None:
         return decision
     tried.append("no primary key to range over")
     return Decision("whole", f"{cmp}, but {' and '.join(tried)}: one chunk", whole)
+
+
+class _Cut(_Steps):
+    """The planner's steps: every bound is found, reading whatever each step needs."""
+
+    def partitions(
+        self, leaves: Sequence[LeafPartition], chunk_bytes: float
+    ) -> tuple[list[ChunkBounds], int]:
+        bounds = partition_chunks(self.conn, self.source, self.table, leaves, chunk_bytes)
+        return bounds, len(bounds)
+
+    def physical(self, parts: int) -> tuple[list[ChunkBounds] | None, str]:
+        ranges, basis = self.source.physical_split(self.conn, self.table, parts)
+        return ranges or None, basis
+
+    def integer_key(self, column: str, parts: int) -> list[ChunkBounds]:
+        return self.source.key_ranges(self.conn, self.table, column, parts)
+
+    def sampled_key(self, key: Sequence[Column], parts: int, cmp: str, reason: str) -> Decision:
+        names = ", ".join(c.name for c in key)
+        rows = self.source.estimate_rows(self.conn, self.table)
+        cuts = self.source.sample_boundaries(self.conn, self.table, key, rows, parts, native=True)
+        try:
+            for cut in cuts:
+                encode_key(cut)
+        except TypeError as exc:
+            why = f"{cmp}, but primary key ({names}) values cannot bound chunks ({exc}): one chunk"
+            return Decision("whole", why, [ChunkBounds("whole")])
+        if not cuts:
+            why = f"{cmp}, but a sample of primary key ({names}) found one value: one chunk"
+            return Decision("whole", why, [ChunkBounds("whole")])
+        ends = [None, *cuts, None]
+        bounds = [ChunkBounds("key", lo, hi) for lo, hi in zip(ends, ends[1:], strict=False)]
+        return Decision("key", reason, bounds, tuple(c.name for c in key), len(bounds))
+
+
+class _Tell(_Steps):
+    """`check`'s steps: which step a table takes, from catalog facts; no bound is found."""
+
+    def partitions(
+        self, leaves: Sequence[LeafPartition], chunk_bytes: float
+    ) -> tuple[list[ChunkBounds], int]:
+        # As many chunks as partition_bounds makes when every large leaf splits as aimed.
+        aimed = {
+            leaf.table: [ChunkBounds("physical")] * math.ceil(leaf.size_bytes / chunk_bytes)
+            for leaf in leaves
+            if leaf.physical and leaf.size_bytes > chunk_bytes
+        }
+        return [], len(partition_bounds(leaves, aimed, chunk_bytes))
+
+    def physical(self, parts: int) -> tuple[list[ChunkBounds] | None, str]:
+        basis = self.source.physical_outlook(self.conn, self.table)
+        return ([], basis) if basis is not None else (None, "")
+
+    def integer_key(self, column: str, parts: int) -> list[ChunkBounds]:
+        return []
+
+    def sampled_key(self, key: Sequence[Column], parts: int, cmp: str, reason: str) -> Decision:
+        return Decision("key", reason, [], tuple(c.name for c in key), parts)
+
+
+def decide_chunks(
+    conn: DbConn,
+    source: Source,
+    settings: ExportSettings,
+    table: TableRef,
+    columns: Sequence[Column],
+    size: int,
+    leaves: Sequence[LeafPartition] = (),
+    size_note: str = "",
+) -> Decision:
+    """How `table` (of `size` bytes, stored in `leaves` when partitioned) is chunked;
+    `size_note` says what the size rests on where it is not the table's storage."""
+    return _climb(_Cut(conn, source, table, columns), settings, size, leaves, size_note)
+
+
+def describe_strategy(
+    conn: DbConn,
+    source: Source,
+    settings: ExportSettings,
+    table: TableRef,
+    columns: Sequence[Column],
+    size: int,
+    leaves: Sequence[LeafPartition] = (),
+    size_note: str = "",
+) -> Decision:
+    """The strategy `decide_chunks` would give `table`, and why, with no bounds: told from the
+    catalog (primary key, partitions, the engine's flags, Source.physical_outlook) without
+    reading an extents map, a sample or a key range. `aimed` is the chunk count aimed at."""
+    return _climb(_Tell(conn, source, table, columns), settings, size, leaves, size_note)
 
 
 def partition_chunks(
@@ -127,42 +267,6 @@ def partition_bounds(
     if group:
         bounds.append(ChunkBounds("whole", partitions=tuple(group)))
     return bounds
-
-
-def key_decision(
-    conn: DbConn,
-    source: Source,
-    table: TableRef,
-    columns: Sequence[Column],
-    parts: int,
-    cmp: str,
-) -> Decision | None:
-    """Ranges of the primary key, or None when the table has none (or its values cannot be
-    stored as chunk bounds)."""
-    pk = source.primary_key(conn, table)
-    by_name = {c.name: c for c in columns}
-    if not pk or any(name not in by_name for name in pk):
-        return None
-    names = ", ".join(pk)
-    if len(pk) == 1 and _whole_numbers(by_name[pk[0]]):
-        ranges = source.key_ranges(conn, table, pk[0], parts)
-        return Decision("key", f"{cmp}, ranges of integer primary key {names}", ranges, (pk[0],))
-    key = [by_name[name] for name in pk]
-    rows = source.estimate_rows(conn, table)
-    cuts = source.sample_boundaries(conn, table, key, rows, parts, native=True)
-    try:
-        for cut in cuts:
-            encode_key(cut)
-    except TypeError as exc:
-        reason = f"{cmp}, but primary key ({names}) values cannot bound chunks ({exc}): one chunk"
-        return Decision("whole", reason, [ChunkBounds("whole")])
-    if not cuts:
-        reason = f"{cmp}, but a sample of primary key ({names}) found one value: one chunk"
-        return Decision("whole", reason, [ChunkBounds("whole")])
-    ends = [None, *cuts, None]
-    bounds = [ChunkBounds("key", lo, hi) for lo, hi in zip(ends, ends[1:], strict=False)]
-    reason = f"{cmp}, ranges of primary key ({names}) cut at a sample"
-    return Decision("key", reason, bounds, tuple(pk))
 
 
 def _whole_numbers(column: Column) -> bool:

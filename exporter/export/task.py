@@ -27,6 +27,7 @@ from exporter.model import Chunk, ChunkStats, ReadPath, TablePlan, TableRef
 from exporter.runtime.connections import cached_connection, close_connections, drop_if_broken
 from exporter.sources.base import DbConn, Source
 from exporter.sources.dialect import BulkOptions
+from exporter.validation.source_figures import ChunkFigures, add_figures
 from exporter.validation.sums import ColumnSums
 
 if TYPE_CHECKING:  # only a type here: pydantic's models are slow to import in a worker
@@ -43,6 +44,9 @@ class WriteOptions:
     fetch_rows: int
     client_hash: bool
     fetch_path: FetchPath
+    source_figures: bool = False
+    """Also take the source's COUNT(*) and sums of the chunk's range at its snapshot, for
+    validation (where there is a snapshot)."""
 
 
 @dataclass(frozen=True)
@@ -55,6 +59,12 @@ class ChunkTask:
     root: str
     options: WriteOptions
     snapshot: str | None = None
+    """The snapshot the chunk is read at (export/snapshots.py)."""
+
+    @property
+    def session_snapshot(self) -> str | None:
+        """The snapshot the session is set to: none where the queries name it themselves."""
+        return None if self.plan.snapshot_in_query else self.snapshot
 
 
 @dataclass(frozen=True)
@@ -123,6 +133,7 @@ def _write_chunk(
     names = [c.name for c in plan.columns] + ([ROW_HASH_COLUMN] if fmt.row_hash else [])
     started = time.monotonic()
     read_path = _read_path(source, task)
+    session = task.session_snapshot
     with CsvGzipWriter(final, header_record(names), level=opts.compression_level) as writer:
         sums: ColumnSums | None = None
         # Closing a generator early ends the driver's query even when a check raises
@@ -131,19 +142,25 @@ def _write_chunk(
         if read_path == "bulk":
             in_db = fmt.row_hash and not opts.client_hash and source.dialect.supports_db_row_hash
             bulk = source.bulk_csv(conn, plan, chunk, BulkOptions(fmt.null_marker, in_db))
-            with source.chunk_transaction(conn, task.snapshot), contextlib.closing(bulk.batches):
+            with source.chunk_transaction(conn, session), contextlib.closing(bulk.batches):
                 write_bulk_lines(bulk, writer, plan, fmt.row_hash and not in_db)
         elif read_path == "arrow":
             query = source.dialect.select_chunk(plan, chunk)
-            batches = source.arrow_batches(conn, query, task.snapshot)
+            batches = source.arrow_batches(conn, query, session)
             with contextlib.closing(batches):  # read in the source's own snapshot transaction
                 sums = write_arrow_batches(batches, writer, plan, chunk)
         else:
-            with source.chunk_transaction(conn, task.snapshot):
+            with source.chunk_transaction(conn, session):
                 rows = conn.stream(source.dialect.select_chunk(plan, chunk), opts.fetch_rows)
                 with contextlib.closing(rows):
                     sums = write_row_batches(rows, writer, plan, chunk)
         size = writer.finish()
+        # The source's figures of the same range at the same snapshot, before the file is
+        # published: a published chunk always has them (validation/source_figures.py).
+        # Only at a snapshot every chunk of the table shares: chunks read independently are
+        # checked against one count of the whole table instead.
+        wanted = opts.source_figures and task.snapshot is not None
+        figures = _source_figures(source, conn, task) if wanted else None
         stats = ChunkStats(
             index=chunk.index,
             file_name=final.name,
@@ -154,7 +171,17 @@ def _write_chunk(
             float_sums=sums.float_json() if sums else None,
             snapshot=task.snapshot,
             read_path=read_path,
+            source_rows=figures[0] if figures else None,
+            source_sums=figures[1] if figures else None,
         )
         write_json(layout.chunk_stats_file(plan.table, chunk.index), stats.to_json())
         writer.publish()
     return stats
+
+
+def _source_figures(source: Source, conn: DbConn, task: ChunkTask) -> ChunkFigures:
+    """COUNT(*) and exact sums of the chunk's range in the source, at the chunk's snapshot."""
+    columns = [c for c in task.plan.columns if c.kind.is_exact_number]
+    with source.chunk_transaction(conn, task.session_snapshot):
+        parts = source.range_figures(conn, task.plan, task.chunk, columns)
+    return add_figures(parts, columns)

@@ -14,7 +14,8 @@ from typing import Any, ClassVar
 from exporter.errors import ERR_DATABASE, ExporterError, error
 from exporter.keys import KeyValues, sort_keys
 from exporter.model import Chunk, ChunkBounds, Column, TablePlan, TableRef
-from exporter.sources.dialect import BulkOptions, Dialect, Query
+from exporter.sources.dialect import BulkOptions, Dialect, Figures, Query
+from exporter.sources.probes import Probe, probe_selects, probe_snapshot
 from exporter.sources.ranges import split_int_range
 
 SAMPLE_KEYS_PER_CHUNK = 512
@@ -169,10 +170,18 @@ class Source(ABC):
 
     def count_and_sums(
         self, conn: DbConn, table: TableRef, columns: Sequence[Column]
-    ) -> tuple[int, list[Any]]:
+    ) -> Figures:
         """COUNT(*) and the exact SUM of each integer or decimal column (None: no value)."""
         row = conn.fetch_all(self.dialect.count_and_sums(table, columns))[0]
-        return int(row[0]), list(row[1:])
+        return self.dialect.parse_figures(row, columns)
+
+    def range_figures(
+        self, conn: DbConn, plan: TablePlan, chunk: Chunk, columns: Sequence[Column]
+    ) -> list[Figures]:
+        """`count_and_sums` of one chunk's range (one per leaf partition it reads whole),
+        at the snapshot the session or the query reads."""
+        rows = conn.fetch_all(self.dialect.range_figures(plan, chunk, columns))
+        return [self.dialect.parse_figures(row, columns) for row in rows]
 
     def size_bytes(self, conn: DbConn, table: TableRef) -> int:
         """Storage size of the table in bytes."""
@@ -257,6 +266,11 @@ class Source(ABC):
         """Hold a snapshot open for the whole run and yield its id (None: not supported)."""
         yield None
 
+    def snapshot_in_query(self, conn: DbConn, table: TableRef, snapshot: str) -> bool:
+        """Whether `table`'s queries may name `snapshot` themselves (Dialect.snapshot_read)
+        rather than set the session to it (default: no)."""
+        return False
+
     @contextlib.contextmanager
     def chunk_transaction(self, conn: DbConn, snapshot: str | None) -> Iterator[None]:
         """Run one chunk's reads inside a transaction that sees `snapshot`."""
@@ -282,3 +296,18 @@ class Source(ABC):
         """The chunk as CSV lines formatted by the database, read inside `chunk_transaction`
         (only where `dialect.supports_bulk_csv`)."""
         raise NotImplementedError(f"{self.dialect.name} has no bulk CSV read path")
+
+    # -- check (export/preflight.py; sources/probes.py): told without cutting anything -----
+    def client_driver(self, conn: DbConn) -> str:
+        """The client library read through, its version and mode (default: not named)."""
+        return ""
+
+    def probe_privileges(self, conn: DbConn, tables: Sequence[TableRef]) -> list[Probe]:
+        """`check`'s lines on what this session may do that an export of `tables` needs or
+        would use (default: SELECT on each table, and one snapshot for every chunk)."""
+        return [*probe_selects(self, conn, tables), probe_snapshot(self, conn)]
+
+    def physical_outlook(self, conn: DbConn, table: TableRef) -> str | None:
+        """What physical_split would cut `table`'s ranges from (its basis), or None where it
+        has none: told from the catalog, without cutting any (default: the dialect's flag)."""
+        return "physical ranges" if self.dialect.supports_physical_split else None

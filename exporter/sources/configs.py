@@ -58,6 +58,11 @@ class OracleSourceConfig(PasswordSource):
     """Use the Oracle Client libraries (needed for some old databases and features)."""
     lib_dir: Path | None = None
     """Oracle Instant Client directory for thick mode."""
+    rowid_ranges_from: Literal["dictionary", "parallel_execute"] = "dictionary"
+    """Where a large table's ROWID ranges are cut: "dictionary" reads the extents map
+    (DBA_EXTENTS) where it may, else a block sample; "parallel_execute" lets
+    DBMS_PARALLEL_EXECUTE.CREATE_CHUNKS_BY_ROWID read the extents (granted to PUBLIC, no DBA
+    view needed), but it creates and commits a task: not on a read-only standby."""
 
     @model_validator(mode="after")
     def _where(self) -> OracleSourceConfig:

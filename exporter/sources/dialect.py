@@ -9,12 +9,15 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from exporter.model import Bound, Chunk, Column, ColumnKind, TablePlan, TableRef
 from exporter.sources.compare_sql import CompareSql
 from exporter.sources.query import Query as Query  # re-exported: the dialects' return type
 from exporter.sources.ranges import range_where
+
+Figures = tuple[int, list[Any]]
+"""A source's validation figures: COUNT(*) and the exact SUM of each column (None: no value)."""
 
 
 @dataclass(frozen=True)
@@ -36,6 +39,10 @@ class Dialect(CompareSql, ABC):
     """Tables can be split on a physical locator (ROWID, ctid, rowid)."""
     supports_snapshot_export: ClassVar[bool] = False
     """One snapshot can be shared by every worker's connection."""
+    snapshot_outlives_run: ClassVar[bool] = False
+    """A snapshot stays readable after the run that took it (Oracle's SCN, while undo reaches
+    it): it is pinned in each table's plan and reused on resume. Elsewhere (PostgreSQL's
+    exported snapshot ends with its transaction) a resumed run reads at a new one."""
     supports_db_row_hash: ClassVar[bool] = False
     """The database can compute the canonical row hash itself (use_client_hash: false)."""
     supports_bulk_csv: ClassVar[bool] = False
@@ -120,14 +127,22 @@ class Dialect(CompareSql, ABC):
 
     def chunk_select(self, plan: TablePlan, chunk: Chunk, expressions: str) -> Query:
         """`SELECT expressions FROM the chunk's range`: the table, or each leaf partition the
-        chunk names (UNION ALL: several only for whole leaves, whose WHERE is empty)."""
+        chunk names (UNION ALL: several only for whole leaves, whose WHERE is empty), read at
+        the plan's snapshot where the query names it (`snapshot_read`)."""
         where, params = self.chunk_where(plan, chunk)
+        as_of, as_of_params = self.snapshot_read(plan)
         sources = [self.leaf_source(plan.table, leaf) for leaf in chunk.bounds.partitions]
         selects = [
-            f"SELECT {expressions} FROM {source}{where}"
+            f"SELECT {expressions} FROM {source}{as_of}{where}"
             for source in sources or [self.qualified(plan.table)]
         ]
-        return Query(" UNION ALL ".join(selects), params)
+        return Query(" UNION ALL ".join(selects), {**params, **as_of_params})
+
+    def snapshot_read(self, plan: TablePlan) -> tuple[str, dict[str, object]]:
+        """What follows a table in FROM to read it at the plan's snapshot, and its bound
+        values, where the query itself names the snapshot (default: nothing; the session
+        is set to the snapshot instead, Source.chunk_transaction)."""
+        return "", {}
 
     def leaf_source(self, table: TableRef, leaf: TableRef) -> str:
         """How a chunk reads one leaf partition of `table` (default: the leaf is a table of
@@ -142,11 +157,25 @@ class Dialect(CompareSql, ABC):
         """One row (count,)."""
         return Query(f"SELECT COUNT(*) FROM {self.qualified(table)}")
 
+    def figure_expressions(self, columns: Sequence[Column]) -> str:
+        """`COUNT(*), SUM(a), ...`: the select list of the source's validation figures over
+        integer or decimal columns, whose SUM the engine computes exactly (parse_figures
+        reads a row of it)."""
+        return "COUNT(*)" + "".join(f", SUM({self.quote(c.name)})" for c in columns)
+
+    def parse_figures(self, row: Sequence[Any], columns: Sequence[Column]) -> Figures:
+        """(count, sum of each column; None where it has no value) from a row of
+        `figure_expressions`."""
+        return int(row[0] or 0), list(row[1:])
+
     def count_and_sums(self, table: TableRef, columns: Sequence[Column]) -> Query:
-        """One row (count, sum of each column): the source side of validation. The columns
-        are integer or decimal, whose SUM the engine computes exactly."""
-        sums = "".join(f", SUM({self.quote(c.name)})" for c in columns)
-        return Query(f"SELECT COUNT(*){sums} FROM {self.qualified(table)}")
+        """One row of `figure_expressions` over the whole table."""
+        return Query(f"SELECT {self.figure_expressions(columns)} FROM {self.qualified(table)}")
+
+    def range_figures(self, plan: TablePlan, chunk: Chunk, columns: Sequence[Column]) -> Query:
+        """Rows of `figure_expressions` over one chunk's range, at the plan's snapshot where
+        the query names it: one row, or one per leaf partition a chunk reads whole."""
+        return self.chunk_select(plan, chunk, self.figure_expressions(columns))
 
     @abstractmethod
     def column_kind(self, native_type: str, precision: int | None, scale: int | None) -> ColumnKind:

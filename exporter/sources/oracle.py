@@ -13,7 +13,7 @@ user_guide/initialization.html).
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, ClassVar
 
 from exporter.errors import (
@@ -21,17 +21,18 @@ from exporter.errors import (
     ERR_DATABASE,
     ERR_SNAPSHOT,
     ExporterError,
-    SourceError,
     error,
 )
 from exporter.model import ChunkBounds, Column, TableRef
-from exporter.sources import oracle_storage, register
+from exporter.sources import oracle_probes, oracle_storage, register
 from exporter.sources.base import DbConn, LeafPartition, RowBatches, Source, TableSize
 from exporter.sources.dialect import Query
+from exporter.sources.oracle_catalog_sql import DEFAULT_BLOCK_SIZE
 from exporter.sources.oracle_errors import error_text, hint_for
 from exporter.sources.oracle_sql import OracleDialect
 from exporter.sources.oracle_storage import Privileges
 from exporter.sources.oracle_types import ChunkQuery, output_type_handler, restore_empty_lobs
+from exporter.sources.probes import Probe
 
 # Session settings that shape any text Oracle itself produces (TO_CHAR of intervals, error
 # messages quoting values) and the time zone of TIMESTAMP WITH LOCAL TIME ZONE.
@@ -96,6 +97,16 @@ class OracleConn(DbConn):
 def _raw(conn: DbConn) -> Any:
     assert isinstance(conn, OracleConn)
     return conn.raw
+
+
+def _procedure_caller(conn: DbConn) -> oracle_storage.Call:
+    """Runs a PL/SQL procedure with keyword arguments on the connection."""
+
+    def call(name: str, arguments: dict[str, Any]) -> None:
+        with _raw(conn).cursor() as cur:
+            cur.callproc(name, keyword_parameters=arguments)
+
+    return call
 
 
 @register
@@ -216,6 +227,12 @@ class OracleSource(Source):
         ((iot_type,),) = conn.fetch_all(self.dialect.organization(table))
         if iot_type:
             return None, "an index-organized table has no ROWID ranges"
+        if leaf is None and self.config.rowid_ranges_from == "parallel_execute":
+            blocks = self.size_bytes(conn, table) // DEFAULT_BLOCK_SIZE // max(parts, 1)
+            call = _procedure_caller(conn)
+            ranges = oracle_storage.parallel_execute_ranges(conn, self.dialect, call, table, blocks)
+            if ranges:
+                return ranges, "ROWID ranges from DBMS_PARALLEL_EXECUTE"
         rows = max(1, self.estimate_rows(conn, table))
         return oracle_storage.rowid_ranges(
             conn, self.dialect, table, leaf, parts, rows, self._seen(conn)
@@ -228,23 +245,32 @@ class OracleSource(Source):
 
     @contextlib.contextmanager
     def exported_snapshot(self) -> Iterator[str | None]:
-        # The SCN names the image; every chunk session flashes back to it (below).
+        # The SCN names the image. Each table pins it in its plan (export/snapshots.py) and
+        # reads at it, AS OF SCN in its queries or with its sessions flashed back. Without
+        # EXECUTE on DBMS_FLASHBACK, an SCN of the last seconds (TIMESTAMP_TO_SCN) serves.
         try:
             with self.session() as conn:
-                ((scn,),) = conn.fetch_all(self.dialect.current_scn())
-                # Once here, so that a user who may not flash back (SYS: ORA-08185) learns
-                # it now rather than from every chunk.
-                with self.chunk_transaction(conn, str(int(scn))):
-                    pass
-        except SourceError as exc:
+                try:
+                    ((scn,),) = conn.fetch_all(self.dialect.current_scn())
+                except Exception:  # noqa: BLE001 - no EXECUTE on DBMS_FLASHBACK (ORA-00904)
+                    ((scn,),) = conn.fetch_all(self.dialect.recent_scn())
+        except ExporterError as exc:
             raise error(
                 ERR_SNAPSHOT,
                 detail=exc.message,
-                hint=exc.hint
-                or "grant EXECUTE ON DBMS_FLASHBACK to the export user, or set "
-                "export.consistent_snapshot: false (chunks then read independently)",
+                hint="set export.consistent_snapshot: false (chunks then read "
+                "independently), or grant EXECUTE ON DBMS_FLASHBACK to the export user",
             ) from None
         yield str(int(scn))
+
+    def snapshot_in_query(self, conn: DbConn, table: TableRef, snapshot: str) -> bool:
+        # A trial flashback query that returns no row: ORA-01031 without FLASHBACK on the
+        # table (or FLASHBACK ANY TABLE); the session is then flashed back instead.
+        try:
+            conn.fetch_all(self.dialect.snapshot_probe(table, snapshot))
+        except Exception:  # noqa: BLE001 - the driver's refusal is the answer
+            return False
+        return True
 
     @contextlib.contextmanager
     def chunk_transaction(self, conn: DbConn, snapshot: str | None) -> Iterator[None]:
@@ -267,3 +293,15 @@ class OracleSource(Source):
             with contextlib.suppress(Exception), raw.cursor() as cur:
                 cur.callproc("DBMS_FLASHBACK.DISABLE")
                 conn.in_flashback = False
+
+    # -- check (oracle_probes.py): the driver and what the user may read, nothing cut ------
+    def client_driver(self, conn: DbConn) -> str:
+        return oracle_probes.client_driver(_raw(conn))
+
+    def probe_privileges(self, conn: DbConn, tables: Sequence[TableRef]) -> list[Probe]:
+        user = self._seen(conn).session_user
+        return oracle_probes.probe_privileges(self, conn, tables, user)
+
+    def physical_outlook(self, conn: DbConn, table: TableRef) -> str | None:
+        seen = self._seen(conn)
+        return oracle_probes.physical_outlook(conn, self.dialect, table, seen, self.config)

@@ -24,6 +24,17 @@ LEAF_LEVELS = ("PARTITION", "SUBPARTITION")
 """How a leaf of a partitioned table is named in a plan: (level, name), read through the
 partition extension clause `PARTITION (name)` or `SUBPARTITION (name)`."""
 
+MAX_SAMPLE_PERCENT = 99.999999
+"""SAMPLE's percentage runs from .000001 up to, but not including, 100 (.../sqlrf/SELECT.html)."""
+
+
+def sample_clause(percent: float) -> str:
+    """` SAMPLE BLOCK (p) SEED (42)`: whole blocks, the same ones on every run (the
+    percentage is a literal in the grammar); empty from 100 % on (the whole table)."""
+    if percent >= 100:
+        return ""
+    return f" SAMPLE BLOCK ({min(percent, MAX_SAMPLE_PERCENT):.6f}) SEED (42)"
+
 
 class OracleCatalog(Dialect):
     """The planning half of the Oracle dialect (oracle_sql.py adds columns and reading)."""
@@ -137,13 +148,20 @@ class OracleCatalog(Dialect):
         first block; the rows come sorted by those ROWIDs themselves, so consecutive starts
         always make ranges that tile the table, whatever the tablespace's file layout.
         Needs SELECT on DBA_EXTENTS (USER_EXTENTS has no FILE_ID or BLOCK_ID)."""
-        start = "DBMS_ROWID.ROWID_CREATE(1, o.data_object_id, e.relative_fno, e.block_id, 0)"
+        # In a bigfile tablespace a ROWID's 10 file bits are the high bits of a 32-bit block
+        # number (DBA_EXTENTS shows RELATIVE_FNO 1024 there): .../arpls/DBMS_ROWID.html
+        # (ROWID_BLOCK_NUMBER's ts_type_in), .../refrn/DBA_TABLESPACES.html (BIGFILE).
+        big = "t.bigfile = 'YES'"
+        fno = f"CASE WHEN {big} THEN TRUNC(e.block_id / 4194304) ELSE e.relative_fno END"
+        block = f"CASE WHEN {big} THEN MOD(e.block_id, 4194304) ELSE e.block_id END"
+        start = f"DBMS_ROWID.ROWID_CREATE(1, o.data_object_id, {fno}, {block}, 0)"
         params = self._owner_name(table)
         sql = (
             f"SELECT ROWIDTOCHAR({start}), e.blocks FROM dba_extents e "
             "JOIN all_objects o ON o.owner = e.owner AND o.object_name = e.segment_name "
             "AND o.object_type = e.segment_type "
             "AND NVL(o.subobject_name, ' ') = NVL(e.partition_name, ' ') "
+            "JOIN dba_tablespaces t ON t.tablespace_name = e.tablespace_name "
             f"WHERE e.owner = :owner AND e.segment_name = :name "
             f"AND e.segment_type IN ({TABLE_SEGMENT_TYPES})"
         )
@@ -152,15 +170,22 @@ class OracleCatalog(Dialect):
             params = {**params, "leaf": leaf.name}
         return Query(sql + f" ORDER BY {start}", params)
 
+    def parallel_execute_starts(self, task: str) -> Query:
+        """Rows (first ROWID of the chunk as text,) of the chunks
+        DBMS_PARALLEL_EXECUTE.CREATE_CHUNKS_BY_ROWID made for `task`, in ROWID order.
+        .../arpls/DBMS_PARALLEL_EXECUTE.html, .../refrn/DBA_PARALLEL_EXECUTE_CHUNKS.html"""
+        return Query(
+            "SELECT ROWIDTOCHAR(c.start_rowid) FROM user_parallel_execute_chunks c "
+            "WHERE c.task_name = :task ORDER BY c.start_rowid",
+            {"task": task},
+        )
+
     def sampled_rowids(self, table: TableRef, leaf: TableRef | None, percent: float) -> Query:
         """Rows (ROWID as text,) of a seeded sample of whole blocks, sorted by ROWID (only the
         sample is sorted): cut points for ROWID ranges that need no privilege. Ordered by the
         ROWID, never by its text, whose base64 characters do not sort in ROWID order."""
-        source = self.qualified(table) + self.leaf_clause(leaf)
-        sample = f" SAMPLE BLOCK ({percent:.6f}) SEED (42)" if percent < 100 else ""
-        return Query(
-            f"SELECT ROWIDTOCHAR(r) FROM (SELECT ROWID AS r FROM {source}{sample}) ORDER BY r"
-        )
+        source = self.qualified(table) + self.leaf_clause(leaf) + sample_clause(percent)
+        return Query(f"SELECT ROWIDTOCHAR(r) FROM (SELECT ROWID AS r FROM {source}) ORDER BY r")
 
     def leaf_clause(self, leaf: TableRef | None) -> str:
         """` PARTITION ("P1")` or ` SUBPARTITION ("SP1")` for a leaf (empty for None)."""
@@ -182,10 +207,24 @@ class OracleCatalog(Dialect):
         )
 
     def current_scn(self) -> Query:
-        """One row (scn,): the database's current system change number.
-        https://docs.oracle.com/en/database/oracle/oracle-database/19/arpls/DBMS_FLASHBACK.html
-        """
+        """One row (scn,): the database's current system change number (needs EXECUTE on
+        DBMS_FLASHBACK). .../arpls/DBMS_FLASHBACK.html"""
         return Query("SELECT DBMS_FLASHBACK.GET_SYSTEM_CHANGE_NUMBER FROM DUAL")
+
+    def recent_scn(self) -> Query:
+        """One row (scn,): an SCN of the last few seconds, for a user without EXECUTE on
+        DBMS_FLASHBACK (no privilege: any SCN names a consistent image, a slightly older
+        one too). .../sqlrf/TIMESTAMP_TO_SCN.html"""
+        return Query("SELECT TIMESTAMP_TO_SCN(SYSTIMESTAMP) FROM DUAL")
+
+    def key_range(self, table: TableRef, column: str) -> Query:
+        # Two scalar subqueries: each is one probe at an end of the key's index (INDEX FULL
+        # SCAN (MIN/MAX)), where MIN and MAX together may make a fast full scan of all of it.
+        col, source = self.quote(column), self.qualified(table)
+        return Query(
+            f"SELECT (SELECT MIN({col}) FROM {source}), (SELECT MAX({col}) FROM {source}) "
+            "FROM DUAL"
+        )
 
     def row_estimate(self, table: TableRef) -> Query:
         # The optimizer's statistics: NULL before the table is first analyzed.

@@ -110,8 +110,9 @@ ERROR_HINTS: dict[str, str] = {
     # -- privileges -----------------------------------------------------------------------------
     "ORA-00942": "the table or view does not exist or source.user may not see it: grant "
     "SELECT on it to the export user, or check export.schemas, include and exclude",
-    "ORA-01031": "insufficient privileges: grant source.user SELECT on the tables (and EXECUTE "
-    "ON DBMS_FLASHBACK for export.consistent_snapshot); docs/ORACLE.md lists each privilege",
+    "ORA-01031": "insufficient privileges: grant source.user SELECT on the tables (and FLASHBACK "
+    "on them or EXECUTE ON DBMS_FLASHBACK for export.consistent_snapshot); docs/ORACLE.md "
+    "lists each privilege",
     # -- space, undo and the table's SCN -------------------------------------------------------
     "ORA-01652": "the TEMP tablespace is full (a query's sort or hash): ask the DBA to add "
     "space to the export user's temporary tablespace (ALTER TABLESPACE ... ADD TEMPFILE)",

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 from exporter.model import Chunk, Column, ColumnKind, TablePlan, TableRef
 from exporter.sources.dialect import Query
-from exporter.sources.oracle_catalog_sql import OracleCatalog
+from exporter.sources.oracle_catalog_sql import OracleCatalog, sample_clause
 from exporter.sources.oracle_errors import ERROR_HINTS
 from exporter.sources.oracle_types import (
     LOB_EMPTY_VALUES,
@@ -31,6 +31,7 @@ class OracleDialect(OracleCatalog):
     sqlglot_dialect = "oracle"
     supports_physical_split = True
     supports_snapshot_export = True
+    snapshot_outlives_run = True  # an SCN, readable for as long as undo reaches it
     supports_db_row_hash = False
     empty_string_is_null = True
     bind_style = ":{}"
@@ -73,6 +74,22 @@ class OracleDialect(OracleCatalog):
         if not lobs:
             return query
         return ChunkQuery(query.sql, query.params, width=len(exprs), lobs=tuple(lobs))
+
+    def snapshot_read(self, plan: TablePlan) -> tuple[str, dict[str, object]]:
+        # Flashback query: the table as it was at the SCN, for this query alone (no session
+        # state to undo). Needs FLASHBACK on the table or FLASHBACK ANY TABLE (its owner has
+        # it). .../sqlrf/SELECT.html (flashback_query_clause, after a partition_extension_
+        # clause); https://docs.oracle.com/en/database/oracle/oracle-database/19/adfns/flashback.html
+        if plan.snapshot and plan.snapshot_in_query:
+            return " AS OF SCN :snapshot_scn", {"snapshot_scn": int(plan.snapshot)}
+        return "", {}
+
+    def snapshot_probe(self, table: TableRef, scn: str) -> Query:
+        """No rows; fails (ORA-01031) where this user may not read `table` AS OF an SCN."""
+        return Query(
+            f"SELECT 1 FROM {self.qualified(table)} AS OF SCN :snapshot_scn WHERE 1 = 0",
+            {"snapshot_scn": int(scn)},
+        )
 
     def read_expression(self, column: Column) -> str:
         """How a column is read so that the driver returns the Python value canonical/cells.py
@@ -152,5 +169,4 @@ class OracleDialect(OracleCatalog):
         # Whole random blocks, seeded; the percentage is a literal in the grammar.
         # .../sqlrf/SELECT.html (sample_clause)
         names = ", ".join(self.quote(column.name) for column in key)
-        sample = f" SAMPLE BLOCK ({percent:.6f}) SEED (42)" if percent < 100 else ""
-        return Query(f"SELECT {names} FROM {self.qualified(table)}{sample}")
+        return Query(f"SELECT {names} FROM {self.qualified(table)}{sample_clause(percent)}")

@@ -15,13 +15,18 @@ SQL text: oracle_catalog_sql.py.
 from __future__ import annotations
 
 import bisect
-from collections.abc import Sequence
+import logging
+import uuid
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from exporter.model import ChunkBounds, TableRef
 from exporter.sources.base import DbConn, LeafPartition, TableSize
 from exporter.sources.oracle_catalog_sql import DEFAULT_BLOCK_SIZE, OracleCatalog
+from exporter.sources.oracle_errors import error_text
+
+log = logging.getLogger(__name__)
 
 SAMPLED_ROWIDS_PER_RANGE = 64
 """Sampled ROWIDs per wanted range: whole blocks come in runs, so a few dozen each."""
@@ -35,14 +40,26 @@ class Privileges:
 
     session_user: str
     dba_views: bool | None = None
-    """Whether DBA_SEGMENTS and DBA_EXTENTS answer (None: not tried yet)."""
+    """Whether the DBA size views (DBA_SEGMENTS, DBA_LOBS, DBA_INDEXES) answer (None: not
+    tried yet)."""
+    extents: bool | None = None
+    """Whether DBA_EXTENTS answers (None: not tried yet): granted apart from the others."""
+
+
+REFUSALS = ("ORA-00942", "ORA-01031")
+"""What a session that may not read a view is told: the view is then taken as not readable."""
 
 
 def _try(conn: DbConn, query: Any) -> list[tuple[Any, ...]] | None:
-    """The rows, or None where the session may not read a view (ORA-00942, ORA-01031)."""
+    """The rows, or None where the session may not read a view (ORA-00942, ORA-01031); any
+    other error is said in a warning (never silently taken for a missing privilege), and
+    the ladder's next step is taken all the same."""
     try:
         return conn.fetch_all(query)
-    except Exception:  # noqa: BLE001 - the driver's error: the view is not readable here
+    except Exception as exc:  # noqa: BLE001 - the driver's error
+        text = " ".join(error_text(exc).split())
+        if not any(code in text for code in REFUSALS):
+            log.warning("planning query failed, taking the next way: %s", text)
         return None
 
 
@@ -160,6 +177,50 @@ def rowid_bounds(cuts: Sequence[str]) -> list[ChunkBounds] | None:
     return [ChunkBounds("physical", lo, hi) for lo, hi in zip(edges, edges[1:], strict=False)]
 
 
+Call = Callable[[str, dict[str, Any]], None]
+"""Runs a PL/SQL procedure by name with keyword arguments (a driver cursor's callproc)."""
+
+
+def parallel_execute_cuts(
+    conn: DbConn, dialect: OracleCatalog, call: Call, table: TableRef, blocks_per_range: int
+) -> list[str]:
+    """Cut points from the chunks DBMS_PARALLEL_EXECUTE.CREATE_CHUNKS_BY_ROWID makes of the
+    table's extents, of about `blocks_per_range` blocks each: every chunk's first ROWID but
+    the first. The task it needs is created under a unique name and always dropped (each
+    call commits: .../arpls/DBMS_PARALLEL_EXECUTE.html)."""
+    task = f"EXPORTER_{uuid.uuid4().hex[:20].upper()}"
+    call("DBMS_PARALLEL_EXECUTE.CREATE_TASK", {"task_name": task})
+    try:
+        call(
+            "DBMS_PARALLEL_EXECUTE.CREATE_CHUNKS_BY_ROWID",
+            {
+                "task_name": task,
+                "table_owner": table.schema,
+                "table_name": table.name,
+                "by_row": False,
+                "chunk_size": max(1, blocks_per_range),
+            },
+        )
+        starts = [r for (r,) in conn.fetch_all(dialect.parallel_execute_starts(task))]
+    finally:
+        call("DBMS_PARALLEL_EXECUTE.DROP_TASK", {"task_name": task})
+    return starts[1:]
+
+
+def parallel_execute_ranges(
+    conn: DbConn, dialect: OracleCatalog, call: Call, table: TableRef, blocks_per_range: int
+) -> list[ChunkBounds] | None:
+    """`parallel_execute_cuts` as ranges; None, with a warning, where the package refused
+    (a read-only standby: ORA-16000), for the dictionary's ranges to be used instead."""
+    try:
+        cuts = parallel_execute_cuts(conn, dialect, call, table, blocks_per_range)
+    except Exception as exc:  # noqa: BLE001 - the driver's error, said in the warning
+        text = " ".join(error_text(exc).split())
+        log.warning("%s: DBMS_PARALLEL_EXECUTE cut no ROWID ranges (%s)", table, text)
+        return None
+    return rowid_bounds(cuts)
+
+
 def rowid_ranges(
     conn: DbConn,
     dialect: OracleCatalog,
@@ -171,9 +232,9 @@ def rowid_ranges(
 ) -> tuple[list[ChunkBounds] | None, str]:
     """About `parts` ROWID ranges of the table (or of one leaf partition), and their basis:
     the extents map where DBA_EXTENTS is readable, else a block sample."""
-    if seen.dba_views is not False:
+    if seen.extents is not False:
         extents = _try(conn, dialect.extent_starts(table, leaf))
-        seen.dba_views = extents is not None if seen.dba_views is None else seen.dba_views
+        seen.extents = extents is not None if seen.extents is None else seen.extents
         if extents:
             bounds = rowid_bounds(group_extents([(s, int(b)) for s, b in extents], parts))
             if bounds:

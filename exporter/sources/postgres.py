@@ -7,17 +7,18 @@ from __future__ import annotations
 
 import contextlib
 import functools
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Callable, Generator, Iterator, Sequence
 from typing import Any, ClassVar
 from urllib.parse import quote, urlencode
 
 from exporter.errors import ERR_DATABASE, ExporterError, error
 from exporter.model import Chunk, ChunkBounds, TablePlan, TableRef
-from exporter.sources import register
+from exporter.sources import postgres_probes, register
 from exporter.sources.base import BulkLines, DbConn, LeafPartition, RowBatches, Source
 from exporter.sources.dialect import BulkOptions, Query
 from exporter.sources.pg_copy import copy_batches, marker_column, quoted_marker
 from exporter.sources.postgres_sql import SESSION_SETTINGS, PostgresDialect
+from exporter.sources.probes import Probe
 from exporter.sources.ranges import split_int_range
 
 # Target size of one Arrow record batch (ADBC's batch_size_hint_bytes): a worker holds one
@@ -289,3 +290,15 @@ class PostgresSource(Source):
         return BulkLines(
             batches(), quoted_marker(marker), functools.partial(marker_column, null_marker=marker)
         )
+
+    # -- check (postgres_probes.py): the driver and the role's privileges, nothing cut ------
+    def client_driver(self, conn: DbConn) -> str:
+        return postgres_probes.client_driver()
+
+    def probe_privileges(self, conn: DbConn, tables: Sequence[TableRef]) -> list[Probe]:
+        return postgres_probes.probe_privileges(self, conn, tables)
+
+    def physical_outlook(self, conn: DbConn, table: TableRef) -> str | None:
+        # physical_ranges without the ranges: none for a table without heap pages.
+        ((blocks,),) = conn.fetch_all(self.dialect.heap_blocks(table))
+        return "physical ranges" if int(blocks or 0) > 0 else None

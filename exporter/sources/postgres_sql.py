@@ -99,15 +99,14 @@ class PostgresDialect(PostgresCatalog):
                 exprs.append(col)
         return self.chunk_select(plan, chunk, ", ".join(exprs))
 
-    def count_and_sums(self, table: TableRef, columns: Sequence[Column]) -> Query:
+    def figure_expressions(self, columns: Sequence[Column]) -> str:
         # SUM has no oid variant: integers other than int2/4/8 are summed as int8.
-        sums = "".join(
+        return "COUNT(*)" + "".join(
             f", SUM(CAST({self.value(c)} AS int8))"
             if c.kind is ColumnKind.INTEGER and c.native_type not in _SIGNED_INTS
             else f", SUM({self.value(c)})"
             for c in columns
         )
-        return Query(f"SELECT COUNT(*){sums} FROM {self.qualified(table)}")
 
     def copy_expression(self, column: Column, position: int) -> str:
         """What the COPY query selects for `column` (at `position`): an expression whose COPY

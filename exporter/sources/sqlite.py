@@ -17,12 +17,17 @@ from exporter.errors import ERR_DATABASE, ERR_DATABASE_FILE_MISSING, ExporterErr
 from exporter.model import Chunk, ChunkBounds, Column, ColumnKind, TablePlan, TableRef
 from exporter.sources import register
 from exporter.sources.base import DbConn, RowBatches, Source
-from exporter.sources.dialect import Dialect, Query
+from exporter.sources.dialect import Dialect, Figures, Query
+from exporter.sources.probes import Probe, answers, catalog_readable, select_nothing
 from exporter.sources.ranges import split_int_range
 from exporter.sources.sqlite_functions import register as register_functions
 
 # SQLite's names for the rowid, in the order tried. https://www.sqlite.org/lang_createtable.html
 ROWID_NAMES = ("_rowid_", "rowid", "oid")
+
+
+def _all_integers(columns: Sequence[Column]) -> bool:
+    return all(c.kind is ColumnKind.INTEGER for c in columns)
 
 
 class SqliteDialect(Dialect):
@@ -79,16 +84,27 @@ class SqliteDialect(Dialect):
         taken = {name.lower() for name in column_names}
         return next((n for n in ROWID_NAMES if n not in taken), None)
 
-    def count_and_split_sums(self, table: TableRef, columns: Sequence[Column]) -> Query:
-        """One row (count, then per column the SUM of its high 32 bits and of its low 32
-        bits). SQLite's SUM of integers fails with "integer overflow" past 2**63 - 1, which
-        two rows of valid INTEGER values reach; the halves cannot overflow below 2**31 rows.
-        `>>` keeps the sign: https://www.sqlite.org/lang_expr.html#operators"""
-        parts = "".join(
+    def figure_expressions(self, columns: Sequence[Column]) -> str:
+        """Integer columns only: COUNT(*), then per column the SUM of its high 32 bits and of
+        its low 32 bits. SQLite's SUM of integers fails with "integer overflow" past
+        2**63 - 1, which two rows of valid INTEGER values reach; the halves cannot overflow
+        below 2**31 rows. `>>` keeps the sign: https://www.sqlite.org/lang_expr.html#operators"""
+        if not _all_integers(columns):
+            return super().figure_expressions(columns)
+        return "COUNT(*)" + "".join(
             f", SUM({self.quote(c.name)} >> 32), SUM({self.quote(c.name)} & 4294967295)"
             for c in columns
         )
-        return Query(f"SELECT COUNT(*){parts} FROM {self.qualified(table)}")
+
+    def parse_figures(self, row: Sequence[Any], columns: Sequence[Column]) -> Figures:
+        if not _all_integers(columns):
+            return super().parse_figures(row, columns)
+        halves = row[1:]
+        sums: list[Any] = [
+            None if high is None else int(high) * 2**32 + int(low)
+            for high, low in zip(halves[::2], halves[1::2], strict=True)
+        ]
+        return int(row[0] or 0), sums
 
     def rowid_range(self, table: TableRef, rowid: str = "_rowid_") -> Query:
         """One row (min rowid, max rowid); `rowid` is a name from `rowid_name`."""
@@ -189,19 +205,6 @@ class SqliteSource(Source):
             return []
         return super().list_tables(conn, known)
 
-    def count_and_sums(
-        self, conn: DbConn, table: TableRef, columns: Sequence[Column]
-    ) -> tuple[int, list[Any]]:
-        if any(c.kind is not ColumnKind.INTEGER for c in columns):
-            return super().count_and_sums(conn, table, columns)
-        row = conn.fetch_all(self.dialect.count_and_split_sums(table, columns))[0]
-        halves = row[1:]
-        sums = [
-            None if high is None else int(high) * 2**32 + int(low)
-            for high, low in zip(halves[::2], halves[1::2], strict=True)
-        ]
-        return int(row[0]), sums
-
     @contextlib.contextmanager
     def chunk_transaction(self, conn: DbConn, snapshot: str | None) -> Iterator[None]:
         # One read transaction: every query of a chunk sees the same database, as the
@@ -267,3 +270,32 @@ class SqliteSource(Source):
         if lo is None:
             return [ChunkBounds("whole")]
         return [ChunkBounds("physical", a, b) for a, b in split_int_range(lo, hi, parts)]
+
+    # -- check: the library, the file and dbstat; nothing cut -----------------------------
+    def client_driver(self, conn: DbConn) -> str:
+        return f"Python's sqlite3 module, SQLite library {sqlite3.sqlite_version}"
+
+    def probe_privileges(self, conn: DbConn, tables: Sequence[TableRef]) -> list[Probe]:
+        path = self.config.path
+        opened = Probe(
+            f"file {path}", True, f"{path.stat().st_size} bytes, read-only (mode=ro): never written"
+        )
+        # Sizes come from dbstat (https://www.sqlite.org/dbstat.html) where SQLite has it.
+        sized = answers(conn, catalog_readable("dbstat")) is not None
+        dbstat = Probe(
+            "dbstat",
+            sized,
+            "table sizes from the pages each table holds"
+            if sized
+            else "this SQLite lacks it: each table is sized by a COUNT(*), 100 bytes a row",
+        )
+        return [opened, *super().probe_privileges(conn, tables), dbstat]
+
+    def physical_outlook(self, conn: DbConn, table: TableRef) -> str | None:
+        # physical_ranges without reading the rowids: none where columns take every rowid
+        # name, nor for a WITHOUT ROWID table (whose rowid does not compile).
+        names = [row[0] for row in conn.fetch_all(self.dialect.table_columns(table))]
+        rowid = self.dialect.rowid_name(names)
+        if rowid is None or answers(conn, select_nothing(self.dialect, table, rowid)) is None:
+            return None
+        return "physical ranges"

@@ -17,11 +17,12 @@ from typing import Any
 
 from exporter.errors import ExporterError
 from exporter.layout import ExportLayout
-from exporter.model import ChunkStats, TablePlan, TableRef
+from exporter.model import Chunk, ChunkBounds, ChunkStats, TablePlan, TableRef
 from exporter.sources.base import Source
 from exporter.validation.float_sum import float_total
 from exporter.validation.readback import read_chunk_figures
 from exporter.validation.readers import ChunkReaders
+from exporter.validation.source_figures import add_figures, coverage_gap, table_figures
 from exporter.validation.sums import EXACT
 
 FLOAT_REL_TOLERANCE = 1e-12
@@ -46,6 +47,8 @@ class TableVerdict:
     sums: list[ColumnCheck] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
     file_rows: dict[str, int] = field(default_factory=dict)
+    source_basis: str = ""
+    """What the source's figures were taken over (validation/source_figures.py)."""
 
     def to_json(self) -> dict[str, Any]:
         """The figures as stored in metadata.json and summary_report.json."""
@@ -55,6 +58,7 @@ class TableVerdict:
             "row_count_match": self.source_row_count == self.exported_row_count,
             "column_sums": [c.__dict__ for c in self.sums],
             "failures": self.failures,
+            "source_figures_over": self.source_basis,
         }
 
     @classmethod
@@ -65,6 +69,7 @@ class TableVerdict:
             exported_row_count=data["exported_row_count"],
             sums=[ColumnCheck(**c) for c in data["column_sums"]],
             failures=list(data["failures"]),
+            source_basis=data.get("source_figures_over", ""),
         )
 
 
@@ -83,6 +88,33 @@ def _close(a: float, b: float) -> bool:
     )
 
 
+def source_side(
+    source: Source,
+    plan: TablePlan,
+    stats: Sequence[ChunkStats],
+    snapshot: str | None,
+    *,
+    chunk_figures: bool,
+) -> tuple[int, list[Any], str]:
+    """The source's COUNT(*) and exact sums, and where they come from: with `chunk_figures`,
+    the sum of the figures each worker took of its chunk's range at the chunk's snapshot,
+    where every chunk has them and the ranges cover the table once; else one query over the
+    whole table, at the table's snapshot (`snapshot` where its plan pins none)."""
+    exact_cols = [c for c in plan.columns if c.kind.is_exact_number]
+    gap = coverage_gap(plan)
+    summed = table_figures(stats, exact_cols) if chunk_figures and gap is None else None
+    if summed is not None:
+        return summed[0], summed[1], "the chunks' ranges, each at the snapshot it was read at"
+    at = plan.snapshot or snapshot
+    whole = Chunk(0, ChunkBounds("whole"))  # the table itself, AS OF where the plan says
+    with source.session() as conn:
+        with source.chunk_transaction(conn, None if plan.snapshot_in_query else at):
+            parts = source.range_figures(conn, plan, whole, exact_cols)
+    count, sums = add_figures(parts, exact_cols)
+    why = f"; chunk ranges not used: {gap}" if chunk_figures and gap else ""
+    return count, [sums[c.name] for c in exact_cols], f"the whole table{why}"
+
+
 def validate_table(
     source: Source,
     plan: TablePlan,
@@ -90,14 +122,17 @@ def validate_table(
     layout: ExportLayout,
     snapshot: str | None,
     readers: ChunkReaders | None = None,
+    *,
+    chunk_figures: bool = False,
 ) -> TableVerdict:
     """Compare source, files and worker figures for one fully written table. The files are
     read by `readers` when given (in parallel, started ahead), else here."""
     verdict = TableVerdict()
     exact_cols = [c for c in plan.columns if c.kind.is_exact_number]
-    # The source first: its query runs while `readers` are still reading the files.
-    with source.session() as conn, source.chunk_transaction(conn, snapshot):
-        count, source_sums = source.count_and_sums(conn, plan.table, exact_cols)
+    # The source first: a query runs while `readers` are still reading the files.
+    count, source_sums, verdict.source_basis = source_side(
+        source, plan, stats, snapshot, chunk_figures=chunk_figures
+    )
     file_sums = {c.name: Decimal(0) for c in exact_cols}
     file_floats: dict[str, list[float]] = {}
     by_index = {s.index: s for s in stats}
@@ -155,6 +190,8 @@ def validate_tables(
     layout: ExportLayout,
     snapshot: str | None,
     readers: ChunkReaders,
+    *,
+    chunk_figures: bool = False,
 ) -> dict[TableRef, TableVerdict | ExporterError]:
     """The verdict of every fully written table (plan, and its workers' figures), or the error
     that kept it from being checked. Every file is handed to `readers` first, so that they
@@ -163,7 +200,9 @@ def validate_tables(
     verdicts: dict[TableRef, TableVerdict | ExporterError] = {}
     for plan, stats in tables:
         try:
-            verdicts[plan.table] = validate_table(source, plan, stats, layout, snapshot, readers)
+            verdicts[plan.table] = validate_table(
+                source, plan, stats, layout, snapshot, readers, chunk_figures=chunk_figures
+            )
         except ExporterError as exc:
             verdicts[plan.table] = exc
     return verdicts

@@ -21,6 +21,7 @@ from exporter.sources.oracle_storage import (
     Privileges,
     group_extents,
     leaf_partitions,
+    parallel_execute_ranges,
     quantile_cuts,
     rowid_bounds,
     rowid_ranges,
@@ -196,7 +197,7 @@ def test_without_dba_extents_rowid_ranges_come_from_a_block_sample() -> None:
     conn = _Scripted({"FROM dba_extents": _refused, "SAMPLE BLOCK": sample})
     seen = Privileges("SALES")
     bounds, basis = rowid_ranges(conn, DIALECT, TABLE, None, 4, 1_000_000, seen)
-    assert seen.dba_views is False
+    assert seen.extents is False
     assert basis.startswith("ROWID ranges from a ") and basis.endswith("% block sample")
     assert bounds is not None and len(bounds) == 4
     assert [b.upper for b in bounds[:-1]] == ["B0100", "B0200", "B0300"]
@@ -231,3 +232,57 @@ def test_a_leaf_partition_is_sampled_through_its_extension_clause() -> None:
     rowid_ranges(conn, DIALECT, TABLE, TableRef("SUBPARTITION", "sp 1"), 2, 10, Privileges("X"))
     (sampled,) = [q for q in conn.asked if "ROWIDTOCHAR(r)" in q.sql]
     assert 'FROM "SALES"."ORDERS" SUBPARTITION ("sp 1")' in sampled.sql
+
+
+class _Procedures:
+    """Records each PL/SQL call; `fail` names a procedure that raises, as the server would."""
+
+    def __init__(self, fail: str = "") -> None:
+        self.calls: list[tuple[str, dict[str, Any]]] = []
+        self.fail = fail
+
+    def __call__(self, name: str, arguments: dict[str, Any]) -> None:
+        self.calls.append((name, arguments))
+        if name.endswith(self.fail) and self.fail:
+            raise _Refused("ORA-16000: database or pluggable database open for read-only access")
+
+
+def test_parallel_execute_chunks_become_ranges_and_the_task_is_dropped() -> None:
+    conn = _Scripted({"FROM user_parallel_execute_chunks": [("A0",), ("A5",), ("A9",)]})
+    calls = _Procedures()
+    bounds = parallel_execute_ranges(conn, DIALECT, calls, TABLE, 1280)
+    assert bounds == [
+        ChunkBounds("physical", None, "A5"),
+        ChunkBounds("physical", "A5", "A9"),
+        ChunkBounds("physical", "A9", None),
+    ]
+    names = [name.rsplit(".", 1)[1] for name, _ in calls.calls]
+    assert names == ["CREATE_TASK", "CREATE_CHUNKS_BY_ROWID", "DROP_TASK"]
+    task = calls.calls[0][1]["task_name"]
+    assert task.startswith("EXPORTER_") and len(task) <= 128
+    assert calls.calls[1][1] == {
+        "task_name": task,
+        "table_owner": "SALES",
+        "table_name": "ORDERS",
+        "by_row": False,
+        "chunk_size": 1280,
+    }
+    assert conn.asked[0].params == {"task": task}
+
+
+def test_a_refused_parallel_execute_task_is_dropped_and_leaves_the_dictionary(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    calls = _Procedures(fail="CREATE_CHUNKS_BY_ROWID")
+    assert parallel_execute_ranges(_Scripted({}), DIALECT, calls, TABLE, 10) is None
+    assert calls.calls[-1][0] == "DBMS_PARALLEL_EXECUTE.DROP_TASK"
+    assert "ORA-16000" in caplog.text and "SALES.ORDERS" in caplog.text
+
+
+def test_dba_extents_is_tried_even_where_the_size_views_are_closed() -> None:
+    # Granted apart: a user may read DBA_EXTENTS without DBA_SEGMENTS or DBA_LOBS.
+    seen = Privileges("EXPORTER", dba_views=False)
+    conn = _Scripted({"FROM dba_extents": [(f"E{i}", 8) for i in range(4)]})
+    bounds, basis = rowid_ranges(conn, DIALECT, TABLE, None, 2, 10**6, seen)
+    assert basis == "ROWID ranges from DBA_EXTENTS" and seen.extents is True
+    assert bounds is not None and len(bounds) == 2

@@ -51,18 +51,18 @@ def setup(
     )
     # Every source figure and every file read back, counted by table.
     work: Counter[str] = Counter()
-    count_and_sums = SqliteSource.count_and_sums
+    range_figures = SqliteSource.range_figures
     read = readers.read_chunk_figures
 
-    def counted_sums(self: SqliteSource, conn: Any, table: TableRef, columns: Any) -> Any:
-        work[f"source {table.name}"] += 1
-        return count_and_sums(self, conn, table, columns)
+    def counted_sums(self: SqliteSource, conn: Any, plan: Any, chunk: Any, columns: Any) -> Any:
+        work[f"source {plan.table.name}"] += 1
+        return range_figures(self, conn, plan, chunk, columns)
 
     def counted_read(path: Path, plan: Any) -> Any:
         work[f"read {plan.table.name}"] += 1
         return read(path, plan)
 
-    monkeypatch.setattr(SqliteSource, "count_and_sums", counted_sums)
+    monkeypatch.setattr(SqliteSource, "range_figures", counted_sums)
     monkeypatch.setattr(readers, "read_chunk_figures", counted_read)
     return config, ExportLayout(tmp_path / "out"), work
 
