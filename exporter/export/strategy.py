@@ -78,20 +78,31 @@ class _Steps(ABC):
     def sampled_key(self, key: Sequence[Column], parts: int, cmp: str, reason: str) -> Decision:
         """Ranges of `key` cut at a sample, given as `reason`; what the sample allows."""
 
-    def key(self, parts: int, cmp: str) -> Decision | None:
-        """Ranges of the primary key, or None when the table has none (or its columns are
-        not all exported)."""
+    def split_key(self) -> tuple[list[str], str]:
+        """The key to range over and what it is: the primary key, else the first unique key
+        whose columns are all exported and NOT NULL (a NULL is in no range); none: ([], "")."""
         pk = self.source.primary_key(self.conn, self.table)
         by_name = {c.name: c for c in self.columns}
-        if not pk or any(name not in by_name for name in pk):
+        if pk and all(name in by_name for name in pk):
+            return pk, "primary key"
+        for name, columns in self.source.unique_keys(self.conn, self.table).items():
+            if all(c in by_name and not by_name[c].nullable for c in columns):
+                return columns, f"unique key {name}"
+        return [], ""
+
+    def key(self, parts: int, cmp: str) -> Decision | None:
+        """Ranges of the primary key or a NOT NULL unique key, or None when there is none."""
+        key, what = self.split_key()
+        if not key:
             return None
-        names = ", ".join(pk)
-        if len(pk) == 1 and _whole_numbers(by_name[pk[0]]):
-            reason = f"{cmp}, ranges of integer primary key {names}"
-            bounds = self.integer_key(pk[0], parts)
-            return Decision("key", reason, bounds, (pk[0],), len(bounds) or parts)
-        reason = f"{cmp}, ranges of primary key ({names}) cut at a sample"
-        return self.sampled_key([by_name[name] for name in pk], parts, cmp, reason)
+        by_name = {c.name: c for c in self.columns}
+        names = ", ".join(key)
+        if len(key) == 1 and _whole_numbers(by_name[key[0]]):
+            reason = f"{cmp}, ranges of integer {what} {names}"
+            bounds = self.integer_key(key[0], parts)
+            return Decision("key", reason, bounds, (key[0],), len(bounds) or parts)
+        reason = f"{cmp}, ranges of {what} ({names}) cut at a sample"
+        return self.sampled_key([by_name[name] for name in key], parts, cmp, reason)
 
 
 def _climb(
@@ -131,7 +142,7 @@ def _climb(
     decision = steps.key(parts, cmp)
     if decision is not None:
         return decision
-    tried.append("no primary key to range over")
+    tried.append("no primary key or NOT NULL unique key to range over")
     return Decision("whole", f"{cmp}, but {' and '.join(tried)}: one chunk", whole)
 
 

@@ -168,18 +168,19 @@ class Source(ABC):
         """Primary-key column names in key order (empty when there is none)."""
         return [row[0] for row in conn.fetch_all(self.dialect.primary_key(table))]
 
-    def count_and_sums(
-        self, conn: DbConn, table: TableRef, columns: Sequence[Column]
-    ) -> Figures:
-        """COUNT(*) and the exact SUM of each integer or decimal column (None: no value)."""
-        row = conn.fetch_all(self.dialect.count_and_sums(table, columns))[0]
-        return self.dialect.parse_figures(row, columns)
+    def unique_keys(self, conn: DbConn, table: TableRef) -> dict[str, list[str]]:
+        """Unique keys other than the primary key: name -> column names in key order."""
+        query = self.dialect.unique_keys(table)
+        keys: dict[str, list[str]] = {}
+        for name, column in conn.fetch_all(query) if query is not None else []:
+            keys.setdefault(str(name), []).append(str(column))
+        return keys
 
     def range_figures(
         self, conn: DbConn, plan: TablePlan, chunk: Chunk, columns: Sequence[Column]
     ) -> list[Figures]:
-        """`count_and_sums` of one chunk's range (one per leaf partition it reads whole),
-        at the snapshot the session or the query reads."""
+        """COUNT(*) and exact sums of `columns` over one chunk's range (one per leaf partition
+        it reads whole), at the snapshot the session or the query reads."""
         rows = conn.fetch_all(self.dialect.range_figures(plan, chunk, columns))
         return [self.dialect.parse_figures(row, columns) for row in rows]
 
@@ -208,8 +209,7 @@ class Source(ABC):
 
     def partitions(self, conn: DbConn, table: TableRef) -> list[LeafPartition]:
         """The leaf partitions holding a partitioned table's rows, in name order; empty for a
-        table that is not partitioned, and on engines whose physical ranges span partitions
-        already (an Oracle ROWID names its segment)."""
+        table that is not partitioned."""
         return []
 
     def key_ranges(

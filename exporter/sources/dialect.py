@@ -85,6 +85,11 @@ class Dialect(CompareSql, ABC):
     def primary_key(self, table: TableRef) -> Query:
         """Rows (column_name,) of the primary key, in key order."""
 
+    def unique_keys(self, table: TableRef) -> Query | None:
+        """Rows (key name, column_name) of the table's unique keys other than the primary
+        key, each key's columns in order, keys in name order (None: not looked for)."""
+        return None
+
     @abstractmethod
     def table_size_bytes(self, table: TableRef) -> Query:
         """One row (bytes,) with the table's storage size."""
@@ -167,10 +172,6 @@ class Dialect(CompareSql, ABC):
         """(count, sum of each column; None where it has no value) from a row of
         `figure_expressions`."""
         return int(row[0] or 0), list(row[1:])
-
-    def count_and_sums(self, table: TableRef, columns: Sequence[Column]) -> Query:
-        """One row of `figure_expressions` over the whole table."""
-        return Query(f"SELECT {self.figure_expressions(columns)} FROM {self.qualified(table)}")
 
     def range_figures(self, plan: TablePlan, chunk: Chunk, columns: Sequence[Column]) -> Query:
         """Rows of `figure_expressions` over one chunk's range, at the plan's snapshot where

@@ -74,6 +74,20 @@ class OracleCatalog(Dialect):
             self._owner_name(table),
         )
 
+    def unique_keys(self, table: TableRef) -> Query:
+        # Unique indexes (a UNIQUE constraint is enforced by one): .../refrn/ALL_INDEXES.html,
+        # .../refrn/ALL_IND_COLUMNS.html. The primary key's own index is left out.
+        return Query(
+            "SELECT ic.index_name, ic.column_name FROM all_indexes i "
+            "JOIN all_ind_columns ic ON ic.index_owner = i.owner AND ic.index_name = i.index_name "
+            "WHERE i.table_owner = :owner AND i.table_name = :name AND i.uniqueness = 'UNIQUE' "
+            "AND NOT EXISTS (SELECT 1 FROM all_constraints c WHERE c.owner = i.table_owner "
+            "AND c.table_name = i.table_name AND c.constraint_type = 'P' "
+            "AND c.index_name = i.index_name) "
+            "ORDER BY ic.index_name, ic.column_position",
+            self._owner_name(table),
+        )
+
     def session_user(self) -> Query:
         """One row (user,): whose USER_* views this session reads."""
         return Query("SELECT USER FROM DUAL")

@@ -109,6 +109,20 @@ class PostgresCatalog(Dialect):
             self._regclass(table),
         )
 
+    def unique_keys(self, table: TableRef) -> Query:
+        # Unique indexes on plain columns, not partial, not the primary key.
+        # https://www.postgresql.org/docs/current/catalog-pg-index.html
+        return Query(
+            "SELECT ic.relname, a.attname FROM pg_catalog.pg_index AS i "
+            "JOIN pg_catalog.pg_class AS ic ON ic.oid = i.indexrelid "
+            "JOIN pg_catalog.pg_attribute AS a ON a.attrelid = i.indrelid "
+            "AND a.attnum = ANY(i.indkey) "
+            "WHERE i.indrelid = CAST(%(rel)s AS regclass) AND i.indisunique "
+            "AND NOT i.indisprimary AND i.indpred IS NULL AND i.indexprs IS NULL "
+            "ORDER BY 1, array_position(CAST(i.indkey AS int2[]), a.attnum)",
+            self._regclass(table),
+        )
+
     def table_size_bytes(self, table: TableRef) -> Query:
         # pg_table_size: heap + TOAST + free space map. https://www.postgresql.org/docs/current/
         # functions-admin.html#FUNCTIONS-ADMIN-DBSIZE

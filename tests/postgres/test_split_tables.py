@@ -216,3 +216,33 @@ def test_text_keyed_table_splits_on_its_key_in_its_own_collation(
     share = len(source) / len(per_chunk)
     counts = [sum(c.values()) for c in per_chunk]
     assert all(0.5 * share <= n <= 1.6 * share for n in counts), counts
+
+
+def test_a_table_without_primary_key_splits_on_a_not_null_unique_key(
+    pg: Any, pg_schema: str, tmp_path: Path, capsys: object
+) -> None:
+    s = f'"{pg_schema}"'
+    # A nullable unique column is no key to range over (a NULL is in no range); the NOT NULL
+    # composite unique key is, and every row, the NULLs' included, is written once.
+    pg.execute(
+        f"CREATE TABLE {s}.stock (maybe int UNIQUE, site text NOT NULL, sku bigint NOT NULL, "
+        "qty int, UNIQUE (site, sku))"
+    )
+    pg.execute(
+        f"INSERT INTO {s}.stock SELECT CASE WHEN g % 3 = 0 THEN g END, 'site' || (g % 7), g, "
+        "g % 100 FROM generate_series(1, 60000) AS g"
+    )
+    pg.execute(f"ANALYZE {s}.stock")
+    config = write_config(tmp_path, pg_schema, chunk_size_mb=0.5, chunk_strategy="key")
+    layout, ref = ExportLayout(tmp_path / "out"), TableRef(pg_schema, "stock")
+
+    result = export(config, capsys)
+
+    assert result.code == 0, result.err
+    plan = read_plan(layout, ref)
+    assert plan.strategy == "key" and plan.split_columns == ("site", "sku")
+    assert "ranges of unique key stock_site_sku_key (site, sku) cut at a sample" in plan.reason
+    assert len(plan.chunks) >= 3
+    seen = sum(chunk_rows(layout, ref, "sku"), collections.Counter())
+    assert sorted(int(k) for k in seen) == list(range(1, 60001)) and set(seen.values()) == {1}
+    assert summary(tmp_path / "out")["stock"]["status"] == "SUCCEEDED"

@@ -162,14 +162,16 @@ def queries(dialect: Dialect) -> Iterator[tuple[str, Query]]:
     yield "list_tables(schema)", dialect.list_tables(TABLE.schema)
     yield "table_columns", dialect.table_columns(TABLE)
     yield "primary_key", dialect.primary_key(TABLE)
+    if (unique := dialect.unique_keys(TABLE)) is not None:
+        yield "unique_keys", unique
     yield "table_size_bytes", dialect.table_size_bytes(TABLE)
     yield "key_range", dialect.key_range(TABLE, SPLIT)
     yield "count_rows", dialect.count_rows(TABLE)
     exact = [c for c in COLUMNS if c.kind.is_exact_number]
-    yield "count_and_sums", dialect.count_and_sums(TABLE, exact)
-    yield "count_and_sums(none)", dialect.count_and_sums(TABLE, [])
+    yield "range_figures(table)", dialect.range_figures(plan(), CHUNKS["whole"], exact)
+    yield "range_figures(table, none)", dialect.range_figures(plan(), CHUNKS["whole"], [])
     integers = [c for c in COLUMNS if c.kind is ColumnKind.INTEGER]
-    yield "count_and_sums(integers)", dialect.count_and_sums(TABLE, integers)
+    yield "range_figures(table, integers)", dialect.range_figures(plan(), CHUNKS["whole"], integers)
     for name, chunk in CHUNKS.items():
         yield f"range_figures({name})", dialect.range_figures(plan(), chunk, exact)
     for name, chunk in partition_chunks(dialect).items():
@@ -361,13 +363,13 @@ def test_table_level_queries_quote_the_table(dialect: Dialect) -> None:
     for query in (
         dialect.key_range(TABLE, SPLIT),
         dialect.count_rows(TABLE),
-        dialect.count_and_sums(TABLE, COLUMNS[:2]),
+        dialect.range_figures(plan(), CHUNKS["whole"], COLUMNS[:2]),
     ):
         assert QUOTED_TABLE in query.sql
         # Oracle reads the key's ends in two subqueries, each an index probe, FROM DUAL.
         tables = set(table_nodes(parse(dialect, query))) - {("", "DUAL")}
         assert tables == {(TABLE.schema, TABLE.name)}
-    tree = parse(dialect, dialect.count_and_sums(TABLE, COLUMNS[:2]))
+    tree = parse(dialect, dialect.range_figures(plan(), CHUNKS["whole"], COLUMNS[:2]))
     assert [c.name for c in tree.find_all(exp.Column)] == [SPLIT, "select"]
     assert len(list(tree.find_all(exp.Sum))) == 2
 
@@ -535,9 +537,10 @@ def test_sqlite_statements_run_against_awkward_names() -> None:
     assert run(SQLITE.key_range(TABLE, SPLIT)) == [(1, 10)]
     assert run(SQLITE.rowid_range(TABLE)) == [(1, 10)]
     assert run(SQLITE.count_rows(TABLE)) == [(10,)]
-    (row,) = run(SQLITE.count_and_sums(TABLE, COLUMNS[:2]))
+    (row,) = run(SQLITE.range_figures(plan(), CHUNKS["whole"], COLUMNS[:2]))
     assert SQLITE.parse_figures(row, COLUMNS[:2]) == (10, [55, 550])
-    (row,) = run(SQLITE.count_and_sums(TABLE, COLUMNS[:1]))  # integers: in 32-bit halves
+    # Integers only: summed in 32-bit halves.
+    (row,) = run(SQLITE.range_figures(plan(), CHUNKS["whole"], COLUMNS[:1]))
     assert len(row) == 3 and SQLITE.parse_figures(row, COLUMNS[:1]) == (10, [55])
     leaf = Chunk(0, ChunkBounds("key", 3, 7))
     (row,) = run(SQLITE.range_figures(plan(), leaf, COLUMNS[:2]))

@@ -166,7 +166,8 @@ def test_the_steps_taken() -> None:
     }
     reason = _both("no ranges, no key")[1].reason
     assert reason.endswith(
-        "but the table has no physical locator ranges and no primary key to range over: one chunk"
+        "but the table has no physical locator ranges and no primary key or NOT NULL unique "
+        "key to range over: one chunk"
     )
     assert _both("no split, composite key")[1].reason.endswith(
         "ranges of primary key (code, at) cut at a sample"
