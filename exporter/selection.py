@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import fnmatch
 from collections.abc import Callable, Sequence
+from typing import Any, Protocol
 
 from exporter.errors import (
     ERR_NO_TABLE_MATCHES,
@@ -14,6 +15,24 @@ from exporter.errors import (
     error,
 )
 from exporter.model import TableRef
+
+
+class Catalog(Protocol):
+    """What lists the tables a user can see (a Source)."""
+
+    def list_tables(self, conn: Any, schemas: Sequence[str]) -> list[TableRef]: ...
+
+
+class Selection(Protocol):
+    """A config block that selects tables (export: and compare:)."""
+
+    @property
+    def schemas(self) -> list[str]: ...
+    @property
+    def include(self) -> list[str]: ...
+    @property
+    def exclude(self) -> list[str]: ...
+
 
 LISTED = 20
 """Names listed in a message before the rest are only counted."""
@@ -118,3 +137,24 @@ def select_from_catalog(
             why=f"it leaves out all {kept} tables that {block}.include selects",
         )
     return chosen
+
+
+def select_on_source(
+    catalog: Catalog,
+    conn: Any,
+    settings: Selection,
+    only: Sequence[str] = (),
+    *,
+    block: str = "export",
+) -> list[TableRef]:
+    """`select_from_catalog` over the tables `catalog` lists through `conn` in the schemas of
+    `settings` (the `{block}:` block); every visible table is listed only for a message."""
+    return select_from_catalog(
+        catalog.list_tables(conn, settings.schemas),
+        settings.schemas,
+        settings.include,
+        settings.exclude,
+        only,
+        visible=lambda: catalog.list_tables(conn, ()),
+        block=block,
+    )

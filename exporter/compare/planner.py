@@ -16,7 +16,7 @@ from exporter.config.compare import CompareSettings
 from exporter.errors import ERR_COMPARE_TABLE, ERR_NO_TABLE_MATCHES, error
 from exporter.keys import KeyValues
 from exporter.model import Column, TableRef
-from exporter.selection import listing, select_from_catalog, select_tables
+from exporter.selection import listing, select_on_source, select_tables
 from exporter.sources.base import DbConn, Source
 
 log = logging.getLogger(__name__)
@@ -47,16 +47,7 @@ def select_source_tables(
                 hint="write each as SCHEMA.TABLE, as the catalog names it",
             )
         return select_tables(chosen, ["*"], [], only, block="compare")
-    found = source.list_tables(conn, settings.schemas)
-    return select_from_catalog(
-        found,
-        settings.schemas,
-        settings.include,
-        settings.exclude,
-        only,
-        visible=lambda: source.list_tables(conn, ()),
-        block="compare",
-    )
+    return select_on_source(source, conn, settings, only, block="compare")
 
 
 def _by_name(names: Sequence[str], wanted: str) -> str | None:

@@ -37,8 +37,8 @@ from exporter.model import (
     TablePlan,
     TableRef,
 )
-from exporter.selection import select_from_catalog
-from exporter.sources.base import DbConn, Source
+from exporter.selection import select_on_source
+from exporter.sources.base import DbConn, LeafPartition, Source
 from exporter.version import __version__
 
 log = logging.getLogger(__name__)
@@ -96,6 +96,29 @@ def _compare_partitions(stored: TablePlan, leaves: Sequence[TableRef], where: st
         )
 
 
+def exported_columns(
+    conn: DbConn, source: Source, settings: ExportSettings, table: TableRef
+) -> tuple[FileFormat, list[Column]]:
+    """The file format and the table's columns as exported; an error where the row hash's
+    column name is taken by a column of the table."""
+    fmt = file_format_for(settings, source)
+    columns = source.describe(conn, table)
+    if fmt.row_hash and any(c.name.lower() == ROW_HASH_COLUMN for c in columns):
+        raise error(ERR_ROW_HASH_COLUMN_TAKEN, table=table, name=ROW_HASH_COLUMN)
+    return fmt, columns
+
+
+def measure(
+    conn: DbConn, source: Source, table: TableRef
+) -> tuple[list[LeafPartition], int, str]:
+    """The table's leaf partitions, its size in bytes and what the size rests on. A
+    partitioned table may store nothing itself (PostgreSQL): its size is at least its
+    leaves', and where the engine counts more (Oracle's LOB segments), that."""
+    leaves = source.partitions(conn, table)
+    size = source.table_size(conn, table)
+    return leaves, max(size.bytes, sum(leaf.size_bytes for leaf in leaves)), size.note
+
+
 def plan_table(
     conn: DbConn,
     source: Source,
@@ -106,10 +129,7 @@ def plan_table(
     write: bool,
 ) -> PlannedTable:
     """Reuse the table's stored plan or make (and, with `write`, freeze) a new one."""
-    fmt = file_format_for(settings, source)
-    columns = source.describe(conn, table)
-    if fmt.row_hash and any(c.name.lower() == ROW_HASH_COLUMN for c in columns):
-        raise error(ERR_ROW_HASH_COLUMN_TAKEN, table=table, name=ROW_HASH_COLUMN)
+    fmt, columns = exported_columns(conn, source, settings, table)
     plan_path = layout.plan_file(table)
     stored: TablePlan | None = None
     if plan_path.exists():
@@ -139,12 +159,8 @@ def plan_table(
         raise error(
             ERR_PLAN_MISSING, table=table, plan_file=plan_path, folder=layout.table_dir(table)
         )
-    leaves = source.partitions(conn, table)
-    # A partitioned table may store nothing itself (PostgreSQL): its size is at least its
-    # leaves', and where the engine counts more (Oracle's LOB segments), that.
-    size = source.table_size(conn, table)
-    total = max(size.bytes, sum(leaf.size_bytes for leaf in leaves))
-    decision = decide_chunks(conn, source, settings, table, columns, total, leaves, size.note)
+    leaves, total, note = measure(conn, source, table)
+    decision = decide_chunks(conn, source, settings, table, columns, total, leaves, note)
     plan = TablePlan(
         table=table,
         columns=tuple(columns),
@@ -173,15 +189,7 @@ def plan_export(
 ) -> list[PlannedTable]:
     """Plans for every selected table; one table's problem does not stop the others."""
     with source.session() as conn:
-        found = source.list_tables(conn, settings.schemas)
-        tables = select_from_catalog(
-            found,
-            settings.schemas,
-            settings.include,
-            settings.exclude,
-            only,
-            visible=lambda: source.list_tables(conn, ()),
-        )
+        tables = select_on_source(source, conn, settings, only)
         planned = []
         for table in tables:
             try:

@@ -14,15 +14,14 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from exporter.canonical.rowhash import ROW_HASH_COLUMN
 from exporter.config.models import ExportSettings
-from exporter.errors import ERR_ROW_HASH_COLUMN_TAKEN, ExporterError, error
-from exporter.export.planner import file_format_for, plan_table
+from exporter.errors import ExporterError
+from exporter.export.planner import exported_columns, measure, plan_table
 from exporter.export.strategy import describe_strategy
 from exporter.fsutil import read_json
 from exporter.layout import ExportLayout
 from exporter.model import Column, FileFormat, TablePlan, TableRef
-from exporter.selection import select_from_catalog
+from exporter.selection import select_on_source
 from exporter.sources.base import DbConn, Source
 from exporter.sources.probes import Probe
 
@@ -57,15 +56,7 @@ def select_tables(
     conn: DbConn, source: Source, settings: ExportSettings, only: Sequence[str] = ()
 ) -> list[TableRef]:
     """The tables an export of `settings` would take (as plan_export selects them)."""
-    found = source.list_tables(conn, settings.schemas)
-    return select_from_catalog(
-        found,
-        settings.schemas,
-        settings.include,
-        settings.exclude,
-        only,
-        visible=lambda: source.list_tables(conn, ()),
-    )
+    return select_on_source(source, conn, settings, only)
 
 
 def _frozen_plan(
@@ -101,19 +92,14 @@ def outline_table(
     table: TableRef,
 ) -> TableOutline:
     """The table's frozen plan, or its size and the strategy it would get, and why."""
-    fmt = file_format_for(settings, source)
-    columns = source.describe(conn, table)
-    if fmt.row_hash and any(c.name.lower() == ROW_HASH_COLUMN for c in columns):
-        raise error(ERR_ROW_HASH_COLUMN_TAKEN, table=table, name=ROW_HASH_COLUMN)
+    fmt, columns = exported_columns(conn, source, settings, table)
     stored = _frozen_plan(conn, source, settings, layout, table, columns, fmt)
     if stored is not None:
         return TableOutline(
             table, stored.size_bytes, stored.strategy, stored.reason, len(stored.chunks), True
         )
-    leaves = source.partitions(conn, table)
-    size = source.table_size(conn, table)
-    total = max(size.bytes, sum(leaf.size_bytes for leaf in leaves))  # as plan_table
-    decision = describe_strategy(conn, source, settings, table, columns, total, leaves, size.note)
+    leaves, total, note = measure(conn, source, table)
+    decision = describe_strategy(conn, source, settings, table, columns, total, leaves, note)
     log.info("check %s: %s -> %s", table, decision.reason, decision.strategy)
     return TableOutline(table, total, decision.strategy, decision.reason, decision.aimed)
 
