@@ -115,12 +115,15 @@ def export_chunk(task: ChunkTask) -> ChunkOutcome:
 
 
 def _read_path(source: Source, task: ChunkTask) -> ReadPath:
-    """The engine's bulk CSV where asked for (`auto`) and offered, else Arrow batches unless
-    rows are asked for, else Python rows."""
+    """The engine's bulk CSV where asked for (`auto`) and offered; else Arrow batches where
+    the driver has them and they are asked for (`batch`), or `auto` and the dialect takes them
+    by default (a path not yet proved on a real database is taken only when asked for); else
+    Python rows."""
     abilities, wanted = source.dialect, task.options.fetch_path
     if wanted == "auto" and abilities.supports_bulk_csv:
         return "bulk"
-    if wanted != "rows" and abilities.supports_arrow_batches:
+    by_default = wanted == "auto" and abilities.arrow_by_default
+    if abilities.supports_arrow_batches and (wanted == "batch" or by_default):
         return "arrow"
     return "rows"
 

@@ -50,7 +50,11 @@ class Dialect(CompareSql, ABC):
     fastest read path, taken with `fetch_path: auto`."""
     supports_arrow_batches: ClassVar[bool] = False
     """The driver delivers a chunk as Arrow record batches (`Source.arrow_batches`), taken
-    with `fetch_path: batch` (and `auto` where there is no bulk CSV); else Python rows."""
+    with `fetch_path: batch` (and with `auto` where there is no bulk CSV and
+    `arrow_by_default`); else Python rows."""
+    arrow_by_default: ClassVar[bool] = False
+    """`fetch_path: auto` may take the Arrow batches (where there is no bulk CSV): set once
+    the path has been proved against a real database; else only `batch` takes them."""
     empty_string_is_null: ClassVar[bool] = False
     """The engine stores '' as NULL, so the default null marker can be '' (BigQuery's own)."""
     default_schemas: ClassVar[tuple[str, ...]] = ()

@@ -13,7 +13,7 @@ user_guide/initialization.html).
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Generator, Iterator, Mapping, Sequence
 from typing import Any, ClassVar
 
 from exporter.errors import (
@@ -293,6 +293,17 @@ class OracleSource(Source):
             with contextlib.suppress(Exception), raw.cursor() as cur:
                 cur.callproc("DBMS_FLASHBACK.DISABLE")
                 conn.in_flashback = False
+
+    def arrow_batches(
+        self, conn: DbConn, query: Query, snapshot: str | None
+    ) -> Generator[Any, None, None]:
+        # fetch_path: batch, python-oracledb's data frames (oracle_arrow.py) in the chunk's
+        # snapshot: the session flashed back to it, or the query reading AS OF it.
+        from exporter.sources.oracle_arrow import fetch_batches
+
+        with self.chunk_transaction(conn, snapshot):
+            with contextlib.closing(fetch_batches(_raw(conn), query)) as batches:
+                yield from batches
 
     # -- check (oracle_probes.py): the driver and what the user may read, nothing cut ------
     def client_driver(self, conn: DbConn) -> str:

@@ -1,5 +1,6 @@
 """Oracle's column types: which types a column may have and the kind each is written as, how
-the driver fetches each select-list item, and how an empty LOB survives being read inline.
+the driver fetches each select-list item (as Python rows; on the batch path, how a NUMBER is
+read: batch_number), and how an empty LOB survives being read inline.
 
 - A built-in type is matched exactly, by the name ALL_TAB_COLUMNS gives it with its
   DATA_TYPE_OWNER NULL (OracleDialect.table_columns writes any other type as `OWNER.NAME`),
@@ -25,11 +26,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from exporter.model import ColumnKind
+from exporter.model import Column, ColumnKind
 from exporter.sources.query import Query
 
 MAX_INTEGER_DIGITS = 18
 """NUMBER(p, 0) up to 18 digits fits an int64 (BigQuery INT64); wider integers are DECIMAL."""
+MAX_DECIMAL128_DIGITS = 38
+"""The precision of Arrow's decimal128 type: NUMBER(p, s) up to it is read as one on the batch
+path (oracle_arrow.py), a wider or unconstrained NUMBER as its text."""
 
 # data_type (as ALL_TAB_COLUMNS spells it, without the "(n)" of timestamps) -> kind.
 _KINDS: dict[str, ColumnKind] = {
@@ -144,11 +148,40 @@ def output_type_handler(cursor: Any, metadata: Any) -> Any:
     return cursor.var(variable_type, arraysize=cursor.arraysize)
 
 
+def batch_number(column: Column) -> str | None:
+    """How the batch path (oracle_arrow.py) reads a NUMBER or FLOAT column: "int64" (the
+    INTEGER kind, NUMBER(p<=18, 0)), "decimal128" (NUMBER(p, s) with 0 <= s <= p <= 38:
+    every value the column can hold fits), or "text" (unconstrained NUMBER, NUMBER(*, s),
+    FLOAT(b), a negative scale or one above the precision: read as TO_CHAR's text, every
+    digit, where no Arrow decimal holds every value); None for the other types."""
+    native = base_type(column.native_type)
+    if native not in ("NUMBER", "FLOAT"):
+        return None
+    if column.kind is ColumnKind.INTEGER:
+        return "int64"
+    precision, scale = column.precision, column.scale
+    if native == "NUMBER" and precision is not None and scale is not None:
+        if 0 <= scale <= precision <= MAX_DECIMAL128_DIGITS:
+            return "decimal128"
+    return "text"
+
+
 @dataclass(frozen=True)
-class ChunkQuery(Query):
+class ChunkSelect(Query):
+    """A chunk's query (`sql`, read as Python rows), with the batch path's statement of the
+    same rows (`batch_sql`: the same FROM, WHERE and bound values, each column read as the
+    Arrow type oracle_arrow.py asks for wants it) and the `columns` both read, in order."""
+
+    batch_sql: str = ""
+    columns: tuple[Column, ...] = ()
+
+
+@dataclass(frozen=True)
+class ChunkQuery(ChunkSelect):
     """A chunk's query whose select list ends, after the `width` exported columns, with one
     flag per LOB column (`lobs`: its position and the value an empty one stands for), not NULL
-    where the LOB is not NULL. OracleConn.stream drops the flags (`restore_empty_lobs`)."""
+    where the LOB is not NULL. OracleConn.stream drops the flags (`restore_empty_lobs`), and so
+    does the batch path (oracle_arrow.restore_empty)."""
 
     width: int = 0
     lobs: tuple[tuple[int, str | bytes], ...] = ()

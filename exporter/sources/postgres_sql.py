@@ -59,6 +59,7 @@ class PostgresDialect(PostgresCatalog):
     supports_db_row_hash = True
     supports_bulk_csv = True
     supports_arrow_batches = True
+    arrow_by_default = True  # ADBC's batches, proved by tests/postgres on every fetch path
     bind_style = "%({})s"
     # TID Range Scan (PostgreSQL 14+) reads only the blocks in range.
     # https://www.postgresql.org/docs/current/datatype-oid.html (tid), release notes 14
