@@ -10,8 +10,9 @@ python="${PYTHON:-python3}"
 
 want_extras=""
 [ "${1:-}" = "test" ] && want_extras="[test]"
-# The C extension (exporter/canonical/_rowhash.c) is compiled by the install, so its source is in the stamp.
-build_inputs=("$here/pyproject.toml" "$here/setup.py" "$here/exporter/canonical/_rowhash.c")
+# The C extensions (exporter/canonical/_rowhash.c, _rowtext.c) are compiled by the install, so
+# their sources are in the stamp.
+build_inputs=("$here/pyproject.toml" "$here/setup.py" "$here"/exporter/canonical/_{rowhash.c,rowtext.c,celltext.c,floattext.c,rowtext.h})
 stamp="$venv/.installed-$(cat "${build_inputs[@]}" | sha1sum | cut -c1-12)${want_extras:+-test}"
 
 if [ ! -x "$venv/bin/python" ]; then

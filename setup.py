@@ -1,6 +1,11 @@
-"""Builds the optional C extension `exporter.canonical._rowhash` (row hashes in SIMD lanes); everything
-else is in pyproject.toml. Where it cannot be compiled (no C compiler), the install goes on
-without it and exporter/canonical/rowhash.py computes the same hashes with hashlib."""
+"""Builds the optional C extensions; everything else is in pyproject.toml.
+
+- `exporter.canonical._rowhash`: row hashes in SIMD lanes.
+- `exporter.canonical._rowtext`: batches of Python rows encoded into CSV records.
+
+Where one cannot be compiled (no C compiler), the install goes on without it and the Python
+code does the same work: exporter/canonical/rowhash.py with hashlib, exporter/canonical/rows.py
+with the Python encoder."""
 
 from setuptools import Extension, setup
 
@@ -11,6 +16,17 @@ setup(
             sources=["exporter/canonical/_rowhash.c"],
             extra_compile_args=["-O3"],
             optional=True,
-        )
+        ),
+        Extension(
+            "exporter.canonical._rowtext",
+            sources=[
+                "exporter/canonical/_rowtext.c",
+                "exporter/canonical/_celltext.c",
+                "exporter/canonical/_floattext.c",
+            ],
+            depends=["exporter/canonical/_rowtext.h"],
+            extra_compile_args=["-O3"],
+            optional=True,
+        ),
     ]
 )

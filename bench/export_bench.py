@@ -5,6 +5,7 @@ Run it from the repository root with the project's virtualenv (PostgreSQL must b
     .venv/bin/python bench/export_bench.py                       # 3M rows, 2 repeats
     .venv/bin/python bench/export_bench.py --rows 300000 --repeats 3
     .venv/bin/python bench/export_bench.py --variants tool-bulk,psql-pigz1 --keep-table
+    .venv/bin/python bench/export_bench.py --variants tool-rows,psql-pigz1 --chunk-threshold-gb 1
 
 What it does:
 
@@ -20,30 +21,35 @@ What it does:
    directory), so the whole run measures one version even if the working tree changes
    meanwhile; the commit and whether exporter/ had uncommitted changes are recorded. Writes
    one exporter config per tool variant into bench/out/configs/ (chunk_threshold_gb low and
-   chunk_size_mb = table size / `--chunks`, so the table is split into several chunks).
+   chunk_size_mb = table size / `--chunks`, so the table is split into several chunks;
+   `--chunk-threshold-gb` and `--chunk-size-mb` set them instead: `--chunk-threshold-gb 1`
+   leaves the 980 MB table whole, `--chunk-threshold-gb 0.5 --chunk-size-mb 256` cuts it in 4).
 4. Runs every variant `--repeats` times, round-robin (the order rotates each repeat), deleting
    the output after each run. Wall time is measured around the whole command; the process tree
    is polled every 50 ms through /proc, recording each process's peak RSS (VmHWM, the kernel's
    own high-water mark, so short peaks between polls are not missed) and CPU time. The
    PostgreSQL backends serving those processes (matched by client TCP port) are tracked the
    same way: their CPU is the "server CPU" column.
-5. Prints a table of median wall seconds, ratio to `psql|pigz -1` (medians of this run),
+5. Prints a table of median wall seconds, ratio to `psql|pigz -1` (medians of this run; and
+   each repeat's ratio to the baseline of the same repeat, with `nproc`),
    MB/s of CSV, output size, CPU seconds (client processes, from RUSAGE_CHILDREN; server
    backends, from /proc) and their ratio to the baseline's (steadier than wall time on a busy
    machine), peak RSS per role, and the per-process detail; writes everything to
    bench/out/results-ROWS.json.
 
-Variants (`--variants`, comma-separated; default: the first five):
+Variants (`--variants`, comma-separated; default: the first six):
   tool-bulk           exporter, COPY path, `--no-validate`
   tool-bulk-validate  exporter, COPY path, validation on
   tool-batch          exporter, `fetch_path: batch` (Arrow batches via ADBC), `--no-validate`
+  tool-rows           exporter, `fetch_path: rows`: Python rows (psycopg; Oracle's path),
+                      `--no-validate`
   psql-pigz1          psql -c "\\copy (SELECT * FROM bench.t) TO STDOUT csv" | pigz -1 > file
   psql-gzip6          the same | gzip -6 > file
   tool-bulk-nohash    (extra) COPY path, enable_row_hash: false, `--no-validate`
   tool-batch-nohash   (extra) batch path, enable_row_hash: false, `--no-validate`
   tool-batch-validate (extra) batch path, validation on
   psql-gzip1          (extra) psql | gzip -1 > file
-  tool-rows           (extra) `fetch_path: rows`: the batch path with Python rows (psycopg)
+  tool-rows-nohash    (extra) rows path, enable_row_hash: false, `--no-validate`
   tool-bulk-dbhash    (extra) COPY path, `use_client_hash: false` (MD5 in PostgreSQL)
 
 `--baseline-code DIR` also runs every tool variant with another version of the exporter, as
@@ -182,17 +188,18 @@ ALL_VARIANTS: dict[str, Variant] = {
         Variant("tool-bulk", "tool"),
         Variant("tool-bulk-validate", "tool", validate=True),
         Variant("tool-batch", "tool", fetch_path="batch"),
+        Variant("tool-rows", "tool", fetch_path="rows"),
         Variant(BASELINE, "shell", compressor=("pigz", "-1")),
         Variant("psql-gzip6", "shell", compressor=("gzip", "-6")),
         Variant("tool-bulk-nohash", "tool", row_hash=False),
         Variant("tool-batch-nohash", "tool", fetch_path="batch", row_hash=False),
         Variant("tool-batch-validate", "tool", fetch_path="batch", validate=True),
         Variant("psql-gzip1", "shell", compressor=("gzip", "-1")),
-        Variant("tool-rows", "tool", fetch_path="rows"),
+        Variant("tool-rows-nohash", "tool", fetch_path="rows", row_hash=False),
         Variant("tool-bulk-dbhash", "tool", client_hash=False),
     )
 }
-DEFAULT_VARIANTS = list(ALL_VARIANTS)[:5]
+DEFAULT_VARIANTS = list(ALL_VARIANTS)[:6]
 
 
 # ----------------------------------------------------------------------------------------------
@@ -395,6 +402,7 @@ class RunResult:
     load_before: float
     processes: list[ProcSample] = field(default_factory=list)
     backends: list[ProcSample] = field(default_factory=list)
+    files: int = 1  # chunk files written (the tool), or 1 (a shell pipeline)
 
     def peak_mb(self, role: str) -> float:
         """Largest peak RSS among this run's processes with `role` (0 when none)."""
@@ -415,12 +423,18 @@ class Settings:
     keep_table: bool
     tag: str
     baseline_code: Path | None = None
+    chunk_threshold_gb: float = 0.001  # low: the table is cut into `chunks` pieces
+    chunk_size_mb: float | None = None  # None: table size / `chunks`
 
 
 def _tree_size(path: Path) -> int:
     if path.is_file():
         return path.stat().st_size
     return sum(p.stat().st_size for p in path.rglob("*.csv.gz") if p.is_file())
+
+
+def _file_count(path: Path) -> int:
+    return 1 if path.is_file() else sum(1 for p in path.rglob("*.csv.gz") if p.is_file())
 
 
 def _remove(path: Path) -> None:
@@ -450,19 +464,20 @@ def snapshot_code(source: Path = REPO, code: Path = CODE) -> dict[str, Any]:
         done = subprocess.run(["git", *args], cwd=source, capture_output=True, text=True)
         return done.stdout.strip() if done.returncode == 0 else "?"
 
-    # The hash module's home moved in the package reshaping (exporter.hashing before).
+    # The hash module's home moved in the package reshaping (exporter.hashing before); the
+    # rows encoder's C extension came later (rows.implementation()).
     probe = (
-        "import importlib, exporter\n"
+        "import importlib, json, exporter\n"
         "try:\n    h = importlib.import_module('exporter.canonical.rowhash')\n"
         "except ImportError:\n    h = importlib.import_module('exporter.hashing')\n"
-        "print(exporter.__file__, h._lanes is not None)"
+        "r = importlib.import_module('exporter.canonical.rows')\n"
+        "rows = r.implementation() if hasattr(r, 'implementation') else 'Python'\n"
+        "print(json.dumps([exporter.__file__, h._lanes is not None, rows]))"
     )
-    where, lanes = (
+    where, lanes, rows_encoder = json.loads(
         subprocess.run(
             [sys.executable, "-c", probe], cwd=code, capture_output=True, text=True, check=True
-        )
-        .stdout.strip()
-        .rsplit(" ", 1)
+        ).stdout
     )
     if not Path(where).resolve().is_relative_to(code.resolve()):
         raise SystemExit(f"the snapshot is not what runs: exporter imports from {where}")
@@ -471,7 +486,8 @@ def snapshot_code(source: Path = REPO, code: Path = CODE) -> dict[str, Any]:
         "exporter_uncommitted_changes": git("status", "--porcelain", "--", "exporter") != "",
         "sha256": digest.hexdigest()[:16],
         # Whether the row hashes come from the C extension (canonical/_rowhash.c) or hashlib.
-        "rowhash_extension": lanes == "True",
+        "rowhash_extension": lanes,
+        "rows_encoder": rows_encoder,
     }
 
 
@@ -522,7 +538,7 @@ def run_once(variant: Variant, settings: Settings, repeat: int) -> RunResult:
     if code != 0:
         tail = log_path.read_text(encoding="utf-8", errors="replace")[-2000:]
         raise SystemExit(f"{variant.name} failed with exit code {code} ({log_path}):\n{tail}")
-    size = _tree_size(output)
+    size, files = _tree_size(output), _file_count(output)
     if size == 0:
         raise SystemExit(f"{variant.name} wrote nothing to {output}")
     _remove(output)
@@ -540,6 +556,7 @@ def run_once(variant: Variant, settings: Settings, repeat: int) -> RunResult:
         round(load_before, 2),
         sorted(monitor.samples.values(), key=lambda p: p.pid),
         sorted(monitor.backends.values(), key=lambda p: p.pid),
+        files,
     )
 
 
@@ -611,7 +628,9 @@ def write_configs(settings: Settings, table_bytes: int) -> float:
     """One exporter config per tool variant; returns the chunk_size_mb used."""
     params = conninfo_to_dict(settings.conninfo)
     # Rounded up to 3 decimals, so ceil(size / chunk size) in the planner gives `chunks`.
-    chunk_mb = max(0.001, math.ceil(table_bytes / settings.chunks / MB * 1000) / 1000)
+    chunk_mb = settings.chunk_size_mb or max(
+        0.001, math.ceil(table_bytes / settings.chunks / MB * 1000) / 1000
+    )
     source: dict[str, Any] = {
         "engine": "postgresql",
         "host": str(params.get("host", "127.0.0.1")),
@@ -630,7 +649,7 @@ def write_configs(settings: Settings, table_bytes: int) -> float:
             "schemas": [SCHEMA],
             "include": [QUALIFIED],
             "output_dir": str(OUT / "data" / variant.name),
-            "chunk_threshold_gb": 0.001,
+            "chunk_threshold_gb": settings.chunk_threshold_gb,
             "chunk_size_mb": chunk_mb,
             "chunk_strategy": "auto",
             "cpu_percent": 50,
@@ -671,10 +690,17 @@ def summarise(
     base_cpu = _median(
         [r.client_cpu_seconds + r.server_cpu_seconds for r in by_name.get(BASELINE, [])]
     )
+    base_by_repeat = {r.repeat: r.seconds for r in by_name.get(BASELINE, [])}
     rows = []
     for variant in variants:
         runs = by_name[variant.name]
         median = _median([r.seconds for r in runs])
+        # Each repeat against the baseline of the same repeat (the machine's load drifts).
+        by_repeat = [
+            round(r.seconds / base_by_repeat[r.repeat], 2)
+            for r in sorted(runs, key=lambda r: r.repeat)
+            if base_by_repeat.get(r.repeat)
+        ]
         roles = sorted({p.role for r in runs for p in r.processes})
         cpu = _median([r.client_cpu_seconds + r.server_cpu_seconds for r in runs])
         rows.append(
@@ -697,6 +723,9 @@ def summarise(
                     max((b.peak_rss_kb for r in runs for b in r.backends), default=0) / 1024, 1
                 ),
                 "processes": max(len(r.processes) for r in runs),
+                "chunk_files": max(r.files for r in runs),
+                "ratio_by_repeat": by_repeat,
+                "ratio_by_repeat_median": round(_median(by_repeat), 2) if by_repeat else None,
             }
         )
     return rows
@@ -710,8 +739,10 @@ def _rss_text(peaks: dict[str, float], kind: str) -> tuple[str, str]:
 
 
 def print_report(summary: list[dict[str, Any]], variants: list[Variant]) -> None:
-    """The results table as Markdown (pasted into docs/BENCHMARKS.md)."""
+    """The results table as Markdown (pasted into docs/BENCHMARKS.md), then each variant's
+    ratio to the baseline repeat by repeat."""
     kinds = {v.name: v.kind for v in variants}
+    print(f"\nnproc {os.cpu_count()}")
     print()
     print(
         "| variant | median s | min-max s | ratio vs psql\\|pigz -1 | CSV MB/s | output MB "
@@ -727,6 +758,15 @@ def print_report(summary: list[dict[str, Any]], variants: list[Variant]) -> None
             f"| {row['variant']} | {row['median_s']:.2f} | {row['min_s']:.2f}-{row['max_s']:.2f} "
             f"| {ratio} | {row['csv_mb_s']} | {row['output_mb']} | {row['client_cpu_s']} "
             f"| {row['server_cpu_s']} | {cpu_ratio} | {first} | {second} |"
+        )
+    print()
+    print("ratio to the same repeat's psql|pigz -1, repeat by repeat (median); chunk files:")
+    for row in summary:
+        ratios = ", ".join(f"{r:.2f}x" for r in row["ratio_by_repeat"])
+        middle = row["ratio_by_repeat_median"]
+        print(
+            f"  {row['variant']:<22} {ratios} ({'-' if middle is None else f'{middle:.2f}x'});"
+            f" {row['chunk_files']} file(s)"
         )
     print()
 
@@ -770,6 +810,17 @@ def _parse(argv: Sequence[str] | None) -> Settings:
     )
     parser.add_argument("--chunks", type=int, default=8, help="chunks the table is split into")
     parser.add_argument(
+        "--chunk-threshold-gb",
+        type=float,
+        default=0.001,
+        help="the configs' chunk_threshold_gb (1: bench.t stays one chunk, as by default)",
+    )
+    parser.add_argument(
+        "--chunk-size-mb",
+        type=float,
+        help="the configs' chunk_size_mb (default: table size / --chunks)",
+    )
+    parser.add_argument(
         "--variants",
         default=",".join(DEFAULT_VARIANTS),
         help=f"comma-separated, from: {', '.join(ALL_VARIANTS)}",
@@ -809,6 +860,8 @@ def _parse(argv: Sequence[str] | None) -> Settings:
         keep_table=args.keep_table,
         tag=dt.datetime.now().strftime("%Y%m%d-%H%M%S"),
         baseline_code=args.baseline_code,
+        chunk_threshold_gb=args.chunk_threshold_gb,
+        chunk_size_mb=args.chunk_size_mb,
     )
 
 
@@ -832,12 +885,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(
         f"{QUALIFIED}: {settings.rows:,} rows, table {table_bytes / MB:.1f} MB"
         f"{' (reused)' if reused else ''}, CSV {csv_size / MB:.1f} MB; "
-        f"chunk_size_mb {chunk_mb} (~{settings.chunks} chunks), "
+        f"chunk_threshold_gb {settings.chunk_threshold_gb}, chunk_size_mb {chunk_mb}, "
         f"workers {settings.workers or 'config default (cpu_percent 50)'}, "
         f"nproc {os.cpu_count()}, repeats {settings.repeats}; exporter at {code['commit']}"
         f"{' + uncommitted changes' if code['exporter_uncommitted_changes'] else ''}"
         f" (snapshot {code['sha256']} in {CODE}); row hashes by "
-        f"{'the C extension' if code['rowhash_extension'] else 'hashlib'}"
+        f"{'the C extension' if code['rowhash_extension'] else 'hashlib'}, rows encoded by "
+        f"{code['rows_encoder'].split(' (')[0]}"
         + (
             f"; baseline ({BASE_SUFFIX}) at {base_code['commit']} (snapshot "
             f"{base_code['sha256']}, row hashes by "

@@ -1,0 +1,13 @@
+"""Types of the C extension exporter/canonical/_rowtext.c (batches of Python rows -> CSV)."""
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+def encode(
+    values: Sequence[Sequence[object]],
+    codes: bytes,
+    cells: tuple[Callable[[Any], str], ...],
+    marker: str,
+    mode: int,
+    /,
+) -> Any: ...
