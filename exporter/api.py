@@ -8,10 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING
 
-from exporter.config.models import ExportConfig
+from exporter.config.models import ExecutorSettings, ExportConfig
 from exporter.export.planner import PlannedTable, plan_export
 from exporter.export.results import ExportRun
 from exporter.layout import ExportLayout
@@ -28,13 +27,14 @@ if TYPE_CHECKING:
 @dataclass(frozen=True)
 class CheckReport:
     """What `check` found: where it connected, the server's version, the client library and
-    its mode, which code computes row hashes here, what the session may do that an export
-    needs or would use, and what an export would do with each selected table."""
+    its mode, which code computes row hashes and encodes Python rows here, what the session
+    may do that an export needs or would use, and what an export would do with each table."""
 
     target: str
     server_version: str
     client: str
     row_hash_code: str
+    row_encoder: str
     probes: list[Probe]
     tables: list[TableOutline]
 
@@ -44,7 +44,7 @@ def plan(config: ExportConfig, only: Sequence[str] = ()) -> list[PlannedTable]:
     error that keeps it from being exported; nothing is written."""
     source = get_source(config.source)
     source.prepare()
-    layout = ExportLayout(Path(config.export.output_dir))
+    layout = ExportLayout.at(config.export.output())
     return plan_export(source, config.export, layout, only, write=False)
 
 
@@ -52,12 +52,12 @@ def check(config: ExportConfig, only: Sequence[str] = ()) -> CheckReport:
     """Connect, read the server's version and the client's mode, probe the privileges an
     export needs, and tell each selected table's size and strategy without cutting it into
     chunks (export/preflight.py). Nothing is written."""
-    from exporter.canonical import rowhash
+    from exporter.canonical import rowhash, rows
     from exporter.export.preflight import preflight
 
     source = get_source(config.source)
     source.prepare()
-    layout = ExportLayout(Path(config.export.output_dir))
+    layout = ExportLayout.at(config.export.output())
     with source.session() as conn:
         version = source.server_version(conn)
         client = source.client_driver(conn)
@@ -67,6 +67,7 @@ def check(config: ExportConfig, only: Sequence[str] = ()) -> CheckReport:
         server_version=version,
         client=client,
         row_hash_code=rowhash.implementation(),
+        row_encoder=rows.implementation(),
         probes=found.probes,
         tables=found.tables,
     )
@@ -82,14 +83,16 @@ def export(
     show_progress: bool | None = None,
     debug: bool = False,
     revalidate: bool = False,
+    dask: str | None = None,
 ) -> ExportRun:
     """Export every selected table, then (unless `validate` is False, or the config turns it
     off) validate it: a table proved before whose files have not changed keeps its verdict
-    unless `revalidate`. The run's records are on disk when this returns."""
+    unless `revalidate`. `dask` (a scheduler's address) overrides the config's executor. The
+    run's records are in the output folder or store when this returns."""
     from exporter.export.run import run_export
 
     return run_export(
-        config,
+        on_dask(config, dask),
         only=only,
         workers=workers,
         inline=inline,
@@ -100,16 +103,28 @@ def export(
     )
 
 
-def validate(config: ExportConfig, *, only: Sequence[str] = ()) -> ExportRun:
-    """Check the files on disk against the source as it is now, and rewrite the records."""
+def validate(
+    config: ExportConfig, *, only: Sequence[str] = (), dask: str | None = None
+) -> ExportRun:
+    """Check the files written against the source as it is now, and rewrite the records;
+    `dask` (a scheduler's address) overrides the config's executor for the read-back."""
     from exporter.export.revalidate import validate_existing
 
-    return validate_existing(config, only=only)
+    return validate_existing(on_dask(config, dask), only=only)
 
 
-def summary_report_path(config: ExportConfig) -> Path:
-    """Where `export` and `validate` write summary_report.json for this config."""
-    return ExportLayout(Path(config.export.output_dir)).summary_report()
+def on_dask(config: ExportConfig, address: str | None) -> ExportConfig:
+    """`config` with its tasks sent to the Dask scheduler at `address` (`--dask`), if given."""
+    if address is None:
+        return config
+    executor = ExecutorSettings(kind="dask", address=address)
+    return config.model_copy(update={"executor": executor})
+
+
+def summary_report_path(config: ExportConfig) -> str:
+    """Where `export` and `validate` write summary_report.json for this config (a path, or
+    a store's URL)."""
+    return str(ExportLayout.at(config.export.output()).summary_report())
 
 
 def compare(

@@ -66,7 +66,14 @@ def _parser() -> argparse.ArgumentParser:
     )
     export.add_argument("--no-progress", action="store_true", help="never draw progress bars")
     sub.add_parser("plan", parents=[common], help="show the plan; write nothing")
-    sub.add_parser("validate", parents=[common], help="re-run validation on the files on disk")
+    validate = sub.add_parser("validate", parents=[common], help="re-run validation on the files")
+    for runs_tasks in (export, validate):
+        runs_tasks.add_argument(
+            "--dask",
+            metavar="ADDRESS",
+            help="run on the Dask cluster of this scheduler, e.g. tcp://host:8786 (overrides"
+            " executor:)",
+        )
     sub.add_parser("check", parents=[common], help="connect and show what an export would do")
     compare = sub.add_parser(
         "compare", parents=[common], help="compare the tables of two databases (source, target)"
@@ -120,6 +127,7 @@ def _print_check(report: CheckReport) -> None:
     if report.client:
         print(f"client: {report.client}")
     print(f"row hashes by {report.row_hash_code}")
+    print(f"Python rows encoded by {report.row_encoder}")
     print("privileges:")
     for probe in report.probes:
         print(f"  {'ok' if probe.ok else 'missing':<8} {probe.name}: {probe.detail}")
@@ -154,7 +162,7 @@ def _run(args: argparse.Namespace) -> int:
         _print_plan(planned)
         return EXIT_OK if all(p.error is None for p in planned) else EXIT_TABLE_FAILED
     if args.command == "validate":
-        run = api.validate(config, only=args.table)
+        run = api.validate(config, only=args.table, dask=args.dask)
     else:
         run = api.export(
             config,
@@ -165,6 +173,7 @@ def _run(args: argparse.Namespace) -> int:
             show_progress=False if args.no_progress else None,
             debug=args.debug,
             revalidate=args.revalidate,
+            dask=args.dask,
         )
     failed = [r for r in run.results if r.status != "SUCCEEDED"]
     print(

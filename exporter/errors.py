@@ -39,6 +39,8 @@ ERR_NOT_AVAILABLE = 1013
 ERR_USAGE = 1014  # command-line options that do not go together
 ERR_SCHEMA_NOT_FOUND = 1015  # a schema of {block}.schemas with no table visible
 ERR_PATTERN_MATCHES_NOTHING = 1016  # an include pattern that matches no table
+ERR_SCHEDULER_UNREACHABLE = 1017  # executor.address: no Dask scheduler there, or no worker
+ERR_OUTPUT_UNREACHABLE = 1018  # export.output_dir in a store: not there, not ours, no login
 # -- 2xxx: source -------------------------------------------------------------------------------
 ERR_DATABASE = 2001  # what the database or its driver reported, with its own code
 ERR_DATABASE_FILE_MISSING = 2002
@@ -115,6 +117,11 @@ MESSAGES: dict[int, tuple[str, str | None]] = {
         "pattern {pattern!r} matches no table ({present})",
         "patterns are case-insensitive globs on SCHEMA.TABLE, such as sales.order*",
     ),
+    ERR_SCHEDULER_UNREACHABLE: (
+        "cannot use the Dask scheduler at {address}: {reason}",
+        "start `dask scheduler` and workers there (docs/SCALE_OUT.md), or fix the address",
+    ),
+    ERR_OUTPUT_UNREACHABLE: ("cannot use {url}: {reason}", None),
     ERR_DATABASE: ("{target}: {detail}", None),
     ERR_DATABASE_FILE_MISSING: ("database file {path} not found", "check source.path"),
     ERR_SNAPSHOT: ("reading at one snapshot: {detail}", None),

@@ -19,95 +19,135 @@ oracle_comparison_state/plans/<id>_HR_EMPLOYEES.json      (a table's frozen key 
 oracle_checkpoints/<id>_HR_EMPLOYEES_chunk_3.json          (one finished chunk)
 comparison_reports/<id>/HR_EMPLOYEES.json and .csv        (a table's differences)
 comparison_reports/<id>/summary.json                      (the run summary)
+
+The export's root may be an fsspec URL (storage.py): gs://bucket/run1/HR/EMPLOYEES/... then,
+with the same names below it.
 """
 
 from __future__ import annotations
 
 import os
 import re
+import secrets
+import tempfile
 from pathlib import Path
+from typing import TypeVar
 
 from exporter.model import TableRef
+from exporter.storage import RemotePath, StorePath, StoreSpec, cloud_storage_url, list_names
 
 CHUNK_FILE_PATTERN = re.compile(r"^data_chunk_(\d+)\.csv\.gz$")
 TEMP_SUFFIX = ".tmp"
-_TEMP_NAME = re.compile(r"^\..+\.\d+\.tmp$")  # .<final name>.<pid>.tmp, as temp_path writes
+# .<final name>.<pid>-<token>.tmp, as temp_path writes (and .<name>.<pid>.tmp, as it wrote).
+_TEMP_NAME = re.compile(r"^\..+\.\d+(-[0-9a-f]{8})?\.tmp$")
+# Chosen once per process: with the pid, a temp name no other process, on any machine
+# writing to a shared folder, can have (a Dask task run twice cannot collide).
+_PROCESS_TOKEN = secrets.token_hex(4)
+UPLOADS_DIR = "exporter-uploads"  # in the local temp folder: chunks on their way to a store
 
-# Characters that cannot appear in a path component as they are (or would hide it).
+# Characters that cannot appear in a path component as they are (or would hide it); in a
+# store's URL also those fsspec and `bq load` read as query, fragment or wildcard.
 _UNSAFE = re.compile(r"[/\\%\x00-\x1f\x7f]|^\.")
+_UNSAFE_IN_URL = re.compile(r"[/\\%\x00-\x1f\x7f#?*\[\]]|^\.")
+P = TypeVar("P", Path, RemotePath)
 
 
-def safe_component(name: str) -> str:
+def safe_component(name: str, unsafe: re.Pattern[str] = _UNSAFE) -> str:
     """A catalog name as a directory name: '/', '\\', '%', control characters and a leading
     '.' are percent-encoded (`a/b` -> `a%2Fb`), so every name maps to one folder, reversibly.
     The empty name (some engines allow it) becomes a lone '%', which no encoded name can be."""
     if not name:
         return "%"
-    return _UNSAFE.sub(lambda m: "".join(f"%{b:02X}" for b in m.group(0).encode()), name)
+    return unsafe.sub(lambda m: "".join(f"%{b:02X}" for b in m.group(0).encode()), name)
 
 
 class ExportLayout:
-    """Paths under one output root; nothing else in the package builds output paths."""
+    """Paths under one output root; nothing else in the package builds output paths. The
+    root is a local folder (a Path) or a folder in a store (storage.RemotePath); `spec` is
+    the same root as plain data, for tasks to open it where they run."""
 
-    def __init__(self, root: Path) -> None:
-        self.root = Path(root)
+    def __init__(self, root: StorePath | str, spec: StoreSpec | None = None) -> None:
+        self.root: StorePath = root if isinstance(root, RemotePath) else Path(root)
+        self.spec = spec or StoreSpec(str(self.root))
+        self._unsafe = _UNSAFE if isinstance(self.root, Path) else _UNSAFE_IN_URL
 
-    def summary_report(self) -> Path:
+    @classmethod
+    def at(cls, spec: StoreSpec) -> ExportLayout:
+        """The layout under `spec`'s root, its store opened (in this process)."""
+        return cls(spec.open(), spec)
+
+    def summary_report(self) -> StorePath:
         """export_data/summary_report.json"""
         return self.root / "summary_report.json"
 
-    def table_dir(self, table: TableRef) -> Path:
-        """export_data/HR/EMPLOYEES"""
-        return self.root / safe_component(table.schema) / safe_component(table.name)
+    def write_probe(self) -> StorePath:
+        """export_data/.write_check.<pid>-<token>.tmp: written and deleted before a run whose
+        root is in a store (a temp name: swept if ever left)."""
+        return self.root / temp_name("write_check")
 
-    def chunk_file(self, table: TableRef, index: int) -> Path:
+    def _folder(self, table: TableRef) -> str:
+        """HR/EMPLOYEES: the table's folder below the root."""
+        schema, name = (safe_component(n, self._unsafe) for n in (table.schema, table.name))
+        return f"{schema}/{name}"
+
+    def table_dir(self, table: TableRef) -> StorePath:
+        """export_data/HR/EMPLOYEES"""
+        schema, name = self._folder(table).split("/")
+        return self.root / schema / name
+
+    def chunk_file(self, table: TableRef, index: int) -> StorePath:
         """export_data/HR/EMPLOYEES/data_chunk_3.csv.gz"""
         return self.table_dir(table) / f"data_chunk_{index}.csv.gz"
 
     def chunk_wildcard(self, table: TableRef) -> str:
         """HR/EMPLOYEES/data_chunk_*.csv.gz, relative to the root (for load commands)."""
-        return f"{safe_component(table.schema)}/{safe_component(table.name)}/data_chunk_*.csv.gz"
+        return f"{self._folder(table)}/data_chunk_*.csv.gz"
 
-    def existing_chunk_files(self, table: TableRef) -> dict[int, Path]:
-        """Completed chunk files on disk, by index (temp files never match)."""
-        found: dict[int, Path] = {}
+    def chunk_uris(self, table: TableRef) -> str | None:
+        """gs://bucket/run1/HR/EMPLOYEES/data_chunk_*.csv.gz where the root is in Cloud
+        Storage (what `bq load` reads), else None."""
+        root = cloud_storage_url(self.root)
+        return f"{root}/{self.chunk_wildcard(table)}" if root else None
+
+    def existing_chunk_files(self, table: TableRef) -> dict[int, StorePath]:
+        """Completed chunk files in the table's folder, by index (temp files never match)."""
+        found: dict[int, StorePath] = {}
         folder = self.table_dir(table)
-        if folder.is_dir():
-            for entry in folder.iterdir():
-                match = CHUNK_FILE_PATTERN.match(entry.name)
-                if match:
-                    found[int(match.group(1))] = entry
+        for name in list_names(folder):
+            match = CHUNK_FILE_PATTERN.match(name)
+            if match:
+                found[int(match.group(1))] = folder / name
         return found
 
-    def config_dir(self, table: TableRef) -> Path:
+    def config_dir(self, table: TableRef) -> StorePath:
         """export_data/HR/EMPLOYEES/config"""
         return self.table_dir(table) / "config"
 
-    def plan_file(self, table: TableRef) -> Path:
+    def plan_file(self, table: TableRef) -> StorePath:
         """export_data/HR/EMPLOYEES/config/plan.json"""
         return self.config_dir(table) / "plan.json"
 
-    def chunk_stats_file(self, table: TableRef, index: int) -> Path:
+    def chunk_stats_file(self, table: TableRef, index: int) -> StorePath:
         """export_data/HR/EMPLOYEES/config/chunks/data_chunk_3.json"""
         return self.config_dir(table) / "chunks" / f"data_chunk_{index}.json"
 
-    def proof_file(self, table: TableRef) -> Path:
+    def proof_file(self, table: TableRef) -> StorePath:
         """export_data/HR/EMPLOYEES/config/proof.json (what a passed validation was proved on)"""
         return self.config_dir(table) / "proof.json"
 
-    def metadata_file(self, table: TableRef) -> Path:
+    def metadata_file(self, table: TableRef) -> StorePath:
         """export_data/HR/EMPLOYEES/config/metadata.json"""
         return self.config_dir(table) / "metadata.json"
 
-    def validation_sql_file(self, table: TableRef) -> Path:
+    def validation_sql_file(self, table: TableRef) -> StorePath:
         """export_data/HR/EMPLOYEES/config/validation.sql"""
         return self.config_dir(table) / "validation.sql"
 
-    def schema_file(self, table: TableRef) -> Path:
+    def schema_file(self, table: TableRef) -> StorePath:
         """export_data/HR/EMPLOYEES/config/schema.json"""
         return self.config_dir(table) / "schema.json"
 
-    def load_command_file(self, table: TableRef) -> Path:
+    def load_command_file(self, table: TableRef) -> StorePath:
         """export_data/HR/EMPLOYEES/config/load_command.sh"""
         return self.config_dir(table) / "load_command.sh"
 
@@ -178,13 +218,26 @@ class CompareLayout:
         return self.reports(session_id) / "summary.json"
 
 
-def temp_path(final: Path) -> Path:
+def temp_name(name: str) -> str:
+    """data_chunk_3.csv.gz -> .data_chunk_3.csv.gz.<pid>-<token>.tmp"""
+    return f".{name}.{os.getpid()}-{_PROCESS_TOKEN}{TEMP_SUFFIX}"
+
+
+def temp_path(final: P) -> P:
     """The private name a file is written under before it is published:
-    data_chunk_3.csv.gz -> .data_chunk_3.csv.gz.<pid>.tmp, in the same folder (same filesystem,
-    so the rename is atomic)."""
-    return final.with_name(f".{final.name}.{os.getpid()}{TEMP_SUFFIX}")
+    data_chunk_3.csv.gz -> .data_chunk_3.csv.gz.<pid>-<token>.tmp, in the same folder (same
+    filesystem, so the rename is atomic)."""
+    return final.with_name(temp_name(final.name))
 
 
-def is_temp_file(path: Path) -> bool:
+def staging_path(final: RemotePath) -> Path:
+    """Where a file bound for a store is written first, on this machine, a new name each time
+    (two threads of a process may write chunk 3 of two tables at once):
+    $TMPDIR/exporter-uploads/.<random>-data_chunk_3.csv.gz.<pid>-<token>.tmp"""
+    unique = f"{secrets.token_hex(6)}-{final.name}"
+    return temp_path(Path(tempfile.gettempdir()) / UPLOADS_DIR / unique)
+
+
+def is_temp_file(path: StorePath) -> bool:
     """True for names made by `temp_path` (and only those)."""
     return _TEMP_NAME.match(path.name) is not None

@@ -1,4 +1,5 @@
-"""load_command.sh: the `bq load` of a table's chunk files from Cloud Storage."""
+"""load_command.sh: the `bq load` of a table's chunk files from Cloud Storage: where the export
+wrote them there (export.output_dir: gs://...), their real URIs; else after a copy step."""
 
 from __future__ import annotations
 
@@ -28,14 +29,25 @@ def load_script(plan: TablePlan, layout: ExportLayout, settings: BigQuerySetting
     table_dir = layout.table_dir(plan.table)
     wildcard = layout.chunk_wildcard(plan.table)
     folder = wildcard.rsplit("/", 1)[0]
-    lines = [
-        "#!/bin/sh",
-        f"# Load {plan.table} into BigQuery (written by exporter {__version__}).",
-        "# 1. Copy the chunk files to Cloud Storage, keeping the folder layout, e.g.",
-        f"#      gcloud storage cp {shlex.quote(str(table_dir))}/data_chunk_*.csv.gz "
-        f"gs://$GCS_BUCKET/{shlex.quote(folder)}/",
-        "# 2. GCS_BUCKET=my-bucket sh load_command.sh",
-        "# 3. Run validation.sql (beside this file) in BigQuery: every *_ok column must be TRUE.",
+    uris = layout.chunk_uris(plan.table)
+    lines = ["#!/bin/sh", f"# Load {plan.table} into BigQuery (written by exporter {__version__})."]
+    if uris is None:
+        source = f'"gs://${{GCS_BUCKET:-{BUCKET_PLACEHOLDER}}}/"{shlex.quote(wildcard)}'
+        lines += [
+            "# 1. Copy the chunk files to Cloud Storage, keeping the folder layout, e.g.",
+            f"#      gcloud storage cp {shlex.quote(str(table_dir))}/data_chunk_*.csv.gz "
+            f"gs://$GCS_BUCKET/{shlex.quote(folder)}/",
+            "# 2. GCS_BUCKET=my-bucket sh load_command.sh",
+        ]
+    else:  # the export wrote them to Cloud Storage: their own URIs
+        source = shlex.quote(uris)
+        lines += [
+            "# 1. The chunk files are in Cloud Storage already. Fetch this folder, e.g.",
+            f"#      gcloud storage cp -r {shlex.quote(str(table_dir))}/config .",
+            "#    and run: sh config/load_command.sh",
+        ]
+    lines += [
+        "# Then run validation.sql (beside this file) in BigQuery: every *_ok column must be TRUE.",
         "set -eu",
         "bq load \\",
         "  --source_format=CSV \\",
@@ -46,6 +58,6 @@ def load_script(plan: TablePlan, layout: ExportLayout, settings: BigQuerySetting
         "  --replace \\",
         '  --schema="$(dirname "$0")/schema.json" \\',
         f"  {shlex.quote(f'{project}:{dataset}.{table}')} \\",
-        f'  "gs://${{GCS_BUCKET:-{BUCKET_PLACEHOLDER}}}/"{shlex.quote(wildcard)}',
+        f"  {source}",
     ]
     return "\n".join(lines) + "\n"

@@ -7,13 +7,13 @@ stored here: a source names where the password lives (`password_env` or `passwor
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from exporter.config.base import PasswordSource, Strict
 from exporter.sources.configs import SourceConfig
+from exporter.storage import Option, StoreSpec
 
 __all__ = ["PasswordSource", "SourceConfig", "Strict"]
 
@@ -31,8 +31,12 @@ class ExportSettings(Strict):
     """Glob patterns on SCHEMA.TABLE (case-insensitive); a table must match one."""
     exclude: list[str] = []
     """Glob patterns on SCHEMA.TABLE (case-insensitive); a match removes the table."""
-    output_dir: Path = Path("export_data")
-    """Output root, relative to the current directory."""
+    output_dir: str = "export_data"
+    """Output root: a folder (relative to the current directory) or a URL fsspec knows, such
+    as gs://bucket/prefix, which every worker then writes to directly (docs/SCALE_OUT.md)."""
+    storage_options: dict[str, Option] = {}
+    """Options of output_dir's store, for a URL only (gcsfs for gs://: token, a key file;
+    project). Without a token, Google's application default credentials. Never logged."""
     chunk_threshold_gb: float = Field(1.0, ge=0)
     """Tables larger than this are split into chunks."""
     chunk_size_mb: float = Field(512, gt=0)
@@ -67,6 +71,17 @@ class ExportSettings(Strict):
         if marker is not None and any(ch in marker for ch in ',"\r\n'):
             raise ValueError("null_marker may not contain a comma, a double quote or a newline")
         return self
+
+    @field_validator("storage_options")
+    @classmethod
+    def _options_need_a_url(cls, value: dict[str, Option], info: ValidationInfo) -> Any:
+        if value and StoreSpec(str(info.data.get("output_dir", ""))).is_local:
+            raise ValueError("is for an output_dir URL such as gs://bucket/prefix only")
+        return value
+
+    def output(self) -> StoreSpec:
+        """output_dir and storage_options as plain data, for the layout and the workers."""
+        return StoreSpec(self.output_dir, tuple(sorted(self.storage_options.items())))
 
 
 class ExecutorSettings(Strict):

@@ -108,9 +108,7 @@ def exported_columns(
     return fmt, columns
 
 
-def measure(
-    conn: DbConn, source: Source, table: TableRef
-) -> tuple[list[LeafPartition], int, str]:
+def measure(conn: DbConn, source: Source, table: TableRef) -> tuple[list[LeafPartition], int, str]:
     """The table's leaf partitions, its size in bytes and what the size rests on. A
     partitioned table may store nothing itself (PostgreSQL): its size is at least its
     leaves', and where the engine counts more (Oracle's LOB segments), that."""

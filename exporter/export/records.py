@@ -20,9 +20,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-import os
 from collections.abc import Iterable
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from exporter.bigquery.load import load_script
@@ -31,10 +29,11 @@ from exporter.bigquery.validation_sql import render_validation_sql
 from exporter.canonical.rowhash import ALGORITHM, ROW_HASH_COLUMN
 from exporter.errors import ERR_WRITE, error
 from exporter.export.results import ExportRun, TableResult
-from exporter.fsutil import write_atomic, write_json
+from exporter.fsutil import make_executable, write_atomic, write_json
 from exporter.layout import ExportLayout
 from exporter.model import TableRef
 from exporter.sources import source_class
+from exporter.storage import StorePath
 from exporter.version import __version__
 
 if TYPE_CHECKING:
@@ -202,7 +201,7 @@ def write_table_files(
             _write_if_changed(layout.schema_file(plan.table), _json_text(schema_fields(plan)))
             script = layout.load_command_file(plan.table)
             if _write_if_changed(script, load_script(plan, layout, config.bigquery)):
-                os.chmod(script, 0o755)
+                make_executable(script)
             verdict = result.validation
             # A verdict carried over keeps the validation.sql written when it was proved.
             fresh = verdict is not None and not result.carried_over
@@ -227,7 +226,7 @@ def _json_text(data: Any) -> str:
     return json.dumps(data, indent=2, sort_keys=False, default=str) + "\n"
 
 
-def _write_if_changed(path: Path, text: str) -> bool:
+def _write_if_changed(path: StorePath, text: str) -> bool:
     """Write `text` (atomically) unless the file already holds it: a re-run that changes
     nothing rewrites nothing (each write is two fsyncs; 300 tables made 2,400 of them)."""
     try:
@@ -239,7 +238,7 @@ def _write_if_changed(path: Path, text: str) -> bool:
     return True
 
 
-def _write_metadata(path: Path, metadata: dict[str, Any]) -> None:
+def _write_metadata(path: StorePath, metadata: dict[str, Any]) -> None:
     """metadata.json, unless only the time it was written would change."""
     try:
         old = json.loads(path.read_text(encoding="utf-8"))
@@ -313,7 +312,7 @@ def build_summary(run: ExportRun, layout: ExportLayout, config: ExportConfig) ->
     }
 
 
-def write_summary_report(run: ExportRun, layout: ExportLayout, config: ExportConfig) -> Path:
+def write_summary_report(run: ExportRun, layout: ExportLayout, config: ExportConfig) -> StorePath:
     """Write export_data/summary_report.json atomically; returns its path."""
     path = layout.summary_report()
     write_json(path, build_summary(run, layout, config))

@@ -6,16 +6,15 @@ Records are written only here and by the `validate` command (revalidate.py), nev
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Executor, Future, as_completed
-from pathlib import Path
 
 from exporter.config.models import ExportConfig
 from exporter.errors import (
     ERR_CHUNKS_MISSING,
-    ERR_NOT_AVAILABLE,
     ERR_STRAY_CHUNK_FILES,
     ExporterError,
     error,
@@ -30,10 +29,12 @@ from exporter.export.task import ChunkOutcome, ChunkTask, WriteOptions, export_c
 from exporter.fsutil import sweep_partials
 from exporter.layout import ExportLayout
 from exporter.model import TablePlan, TableRef
+from exporter.runtime.dask_executor import open_cluster
 from exporter.runtime.executors import ExecutorKind, open_executor, worker_count
 from exporter.runtime.progress import Progress
 from exporter.sources import get_source
 from exporter.sources.base import Source
+from exporter.storage import check_writable
 from exporter.validation.checks import validate_tables
 from exporter.validation.readers import ChunkReaders
 
@@ -82,7 +83,7 @@ def chunk_tasks(
         pending = pending_chunks(plan, layout)
         at = read_snapshot(plan, snapshot)
         for chunk in pending:
-            tasks.append(ChunkTask(settings, plan, chunk, str(layout.root), options, at))
+            tasks.append(ChunkTask(settings, plan, chunk, layout.spec, options, at))
         results[plan.table].skipped = len(plan.chunks) - len(pending)
     return tasks
 
@@ -106,7 +107,7 @@ def run_tasks(
         result = results[task.plan.table]
         try:
             outcome = future.result()
-        except Exception as exc:  # a worker process died (killed, out of memory)
+        except Exception as exc:  # a worker died (killed, out of memory; Dask: too often)
             outcome = ChunkOutcome(
                 task.plan.table, task.chunk.index, error=f"worker failed: {exc!r}"
             )
@@ -187,6 +188,23 @@ def validate_results(
             result.proved_at = proofs.now()
 
 
+def _run_chunks(
+    pool: Callable[..., contextlib.AbstractContextManager[Executor]],
+    tasks: Sequence[ChunkTask],
+    results: dict[TableRef, TableResult],
+    readers: ChunkReaders | None,
+    show_progress: bool | None,
+) -> None:
+    """Run the tasks on the executor `pool(progress=...)` opens, with the bars; each chunk
+    published is handed to `readers` at once."""
+    progress = Progress(len(tasks), None, enabled=show_progress)
+    try:
+        with pool(progress=progress) as executor:
+            run_tasks(executor, tasks, results, progress, readers.submit if readers else None)
+    finally:
+        progress.close()
+
+
 def run_export(
     config: ExportConfig,
     *,
@@ -200,30 +218,35 @@ def run_export(
 ) -> ExportRun:
     """Export (and by default validate) every selected table; see DESIGN.md sections 2-4.
     A table already proved whose files have not changed keeps its verdict unless
-    `revalidate` (proofs.py)."""
+    `revalidate` (proofs.py). Tasks run on the local pool or the Dask cluster the config
+    names; files go to the local folder or store `export.output_dir` names."""
     started = time.time()
-    if config.executor.kind != "local":
-        raise error(
-            ERR_NOT_AVAILABLE,
-            key="executor.kind",
-            what=f"executor.kind: {config.executor.kind}",
-            hint="set executor.kind: local",
-        )
     source: Source = get_source(config.source)
     source.prepare()
-    layout = ExportLayout(Path(config.export.output_dir))
-    # Plan first: a bad --table name or an unreachable source then leaves no folder behind.
-    planned = plan_export(source, config.export, layout, only)
-    layout.root.mkdir(parents=True, exist_ok=True)
-    sweep_partials(layout.root)
-    n_workers = worker_count(config.export.cpu_percent, explicit=workers or config.export.workers)
-    want_snapshot = config.export.consistent_snapshot and source.dialect.supports_snapshot_export
-    if config.export.consistent_snapshot and not source.dialect.supports_snapshot_export:
-        log.info(
-            "%s cannot share one snapshot between workers: chunks read independently",
-            source.dialect.name,
+    layout = ExportLayout.at(config.export.output())
+    check_writable(layout.write_probe())  # in a store: a missing bucket, refused credentials
+    with contextlib.ExitStack() as stack:
+        cluster = stack.enter_context(open_cluster(config.executor, inline))
+        # Plan first: a bad --table name or an unreachable source then leaves no folder behind.
+        planned = plan_export(source, config.export, layout, only)
+        layout.root.mkdir(parents=True, exist_ok=True)
+        sweep_partials(layout.root)
+        explicit = workers or config.export.workers
+        n_workers = (
+            cluster.threads
+            if cluster
+            else worker_count(config.export.cpu_percent, explicit=explicit)
         )
-    with source.exported_snapshot() if want_snapshot else contextlib.nullcontext() as snapshot:
+        want_snapshot = (
+            config.export.consistent_snapshot and source.dialect.supports_snapshot_export
+        )
+        if config.export.consistent_snapshot and not source.dialect.supports_snapshot_export:
+            log.info(
+                "%s cannot share one snapshot between workers: chunks read independently",
+                source.dialect.name,
+            )
+        exported = source.exported_snapshot() if want_snapshot else contextlib.nullcontext()
+        snapshot: str | None = stack.enter_context(exported)
         if snapshot:
             log.info("the run's snapshot: %s", snapshot)
         planned = pin_snapshots(source, planned, layout, snapshot)
@@ -231,30 +254,27 @@ def run_export(
         for p in planned:
             if p.error:
                 results[p.table].errors.append(p.error.one_line())
-        log.info("exporting with %d worker(s)%s", n_workers, " inline" if inline else "")
+        where = f" at {cluster.address}" if cluster else " inline" if inline else ""
+        log.info("exporting with %d worker(s)%s", n_workers, where)
         do_validate = config.validation.enabled if validate is None else validate
         tasks = chunk_tasks(config, planned, layout, results, snapshot, do_validate)
         # Readers start with the export and read each chunk as soon as it is published.
-        readers = ChunkReaders(layout, n_workers, inline) if do_validate else None
-        with readers or contextlib.nullcontext():
-            if tasks:
-                progress = Progress(len(tasks), None, enabled=show_progress)
-                kind: ExecutorKind = "inline" if inline else "process"
-                try:
-                    workers_used = min(n_workers, len(tasks))
-                    with open_executor(
-                        kind, workers_used, progress=progress, debug=debug
-                    ) as executor:
-                        on_written = readers.submit if readers else None
-                        run_tasks(executor, tasks, results, progress, on_written)
-                finally:
-                    progress.close()
-            for result in results.values():
-                collect_stats(result, layout)
-            if readers:
-                validate_results(
-                    source, results.values(), layout, snapshot, readers, revalidate=revalidate
-                )
+        readers = ChunkReaders(layout, n_workers, inline, cluster) if do_validate else None
+        if readers:
+            stack.enter_context(readers)
+        if tasks:
+            kind: ExecutorKind = "inline" if inline else "dask" if cluster else "process"
+            size = min(n_workers, len(tasks))
+            pool = functools.partial(open_executor, kind, size, debug=debug, cluster=cluster)
+            _run_chunks(pool, tasks, results, readers, show_progress)
+            # Temp files of workers lost mid-chunk (their chunks ran again elsewhere).
+            sweep_partials(layout.root)
+        for result in results.values():
+            collect_stats(result, layout)
+        if readers:
+            validate_results(
+                source, results.values(), layout, snapshot, readers, revalidate=revalidate
+            )
     db_row_hash = source.dialect.supports_db_row_hash
     write_table_files(results.values(), layout, config, snapshot=snapshot, db_row_hash=db_row_hash)
     run = ExportRun(list(results.values()), started, time.time(), snapshot, n_workers)

@@ -12,7 +12,6 @@ import contextlib
 import logging
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from exporter.canonical.cells import header_record
@@ -27,6 +26,7 @@ from exporter.model import Chunk, ChunkStats, ReadPath, TablePlan, TableRef
 from exporter.runtime.connections import cached_connection, close_connections, drop_if_broken
 from exporter.sources.base import DbConn, Source
 from exporter.sources.dialect import BulkOptions
+from exporter.storage import StorePath, StoreSpec
 from exporter.validation.source_figures import ChunkFigures, add_figures
 from exporter.validation.sums import ColumnSums
 
@@ -56,7 +56,8 @@ class ChunkTask:
     source: PlainSettings  # the validated source config, as plain data
     plan: TablePlan
     chunk: Chunk
-    root: str
+    output: StoreSpec
+    """The output root (a local folder or a store's URL), opened where the task runs."""
     options: WriteOptions
     snapshot: str | None = None
     """The snapshot the chunk is read at (export/snapshots.py)."""
@@ -83,8 +84,10 @@ class ChunkOutcome:
 def export_chunk(task: ChunkTask) -> ChunkOutcome:
     """Write one chunk file unless it exists; never raises for a chunk's own failure."""
     plan, chunk = task.plan, task.chunk
-    layout = ExportLayout(Path(task.root))
+    layout = ExportLayout.at(task.output)
     final = layout.chunk_file(plan.table, chunk.index)
+    # Idempotent: a task run again (a lost Dask worker's, whose file was published before
+    # the worker died) finds the file and leaves it as it is.
     if final.exists():
         return ChunkOutcome(plan.table, chunk.index, skipped=True)
     source: Source | None = None
@@ -129,7 +132,7 @@ def _read_path(source: Source, task: ChunkTask) -> ReadPath:
 
 
 def _write_chunk(
-    source: Source, conn: DbConn, task: ChunkTask, layout: ExportLayout, final: Path
+    source: Source, conn: DbConn, task: ChunkTask, layout: ExportLayout, final: StorePath
 ) -> ChunkStats:
     plan, chunk, opts = task.plan, task.chunk, task.options
     fmt = plan.file_format

@@ -1,4 +1,5 @@
-"""CsvGzipWriter: one chunk file, written under a temp name and published only when complete.
+"""CsvGzipWriter: one chunk file, written under a temp name and published only when complete
+(renamed into place on a local disk, uploaded in one put to an object store: fsutil.py).
 
 Compression uses ISA-L (python-isal) for levels 0-3, with compression in a helper thread so
 that fetching and compressing overlap; levels 4-9 use zlib. The default, ISA-L level 1, was
@@ -15,8 +16,8 @@ from typing import IO
 
 from isal import igzip_threaded
 
-from exporter.fsutil import publish
-from exporter.layout import temp_path
+from exporter.fsutil import publish, staging_file
+from exporter.storage import StorePath
 
 DEFAULT_LEVEL = 1
 ISAL_MAX_LEVEL = 3
@@ -34,10 +35,9 @@ class CsvGzipWriter:
     """Writes CSV records to `final_path` through a temp file; nothing appears there until
     `commit()`, and `abort()` (or leaving the `with` block on an error) deletes the temp file."""
 
-    def __init__(self, final_path: Path, header: str, *, level: int | None) -> None:
+    def __init__(self, final_path: StorePath, header: str, *, level: int | None) -> None:
         self.final_path = final_path
-        self.tmp_path = temp_path(final_path)
-        final_path.parent.mkdir(parents=True, exist_ok=True)
+        self.tmp_path: Path = staging_file(final_path)
         self._raw = open(self.tmp_path, "wb")  # noqa: SIM115 - closed in commit/abort
         self._gz = open_gzip(self._raw, level)
         self.rows = 0
@@ -59,7 +59,7 @@ class CsvGzipWriter:
         return self.tmp_path.stat().st_size
 
     def publish(self) -> None:
-        """Rename the finished temp file to the final name (atomic, durable)."""
+        """Make the finished temp file appear under the final name (atomic, durable)."""
         publish(self.tmp_path, self.final_path)
 
     def commit(self) -> int:

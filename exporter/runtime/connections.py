@@ -1,5 +1,7 @@
 """The connections a worker process keeps between tasks: one per source config, reused by
-every task that reads the same database while it stays usable, closed at exit.
+every task that reads the same database while it stays usable, closed at exit. They are kept
+per thread: a Dask worker started with several threads runs several tasks at once, and a
+connection serves one task at a time.
 
 Any pipeline's task asks `cached_connection(settings)`; what a connection keeps beside it
 (a second driver's connection, a session state) is the source's business.
@@ -8,12 +10,13 @@ Any pipeline's task asks `cached_connection(settings)`; what a connection keeps 
 from __future__ import annotations
 
 import contextlib
+import threading
 
 from exporter.config.plain import PlainSettings
 from exporter.sources import get_source
 from exporter.sources.base import DbConn, Source
 
-_cache: dict[str, tuple[Source, DbConn]] = {}
+_cache: dict[tuple[int, str], tuple[Source, DbConn]] = {}  # (thread, settings) ->
 
 
 def cached_connection(settings: PlainSettings, role: str = "") -> tuple[Source, DbConn]:
@@ -21,7 +24,7 @@ def cached_connection(settings: PlainSettings, role: str = "") -> tuple[Source, 
     replaced when it can no longer be used (closed, left in a transaction or another session
     state a task sets). A task that reads two databases at once names a `role` for each, so
     that two roles on one database still get a connection each."""
-    key = f"{role}:{settings.cache_key()}"
+    key = (threading.get_ident(), f"{role}:{settings.cache_key()}")
     cached = _cache.get(key)
     if cached is not None and not still_usable(cached[1]):
         close_connections()  # e.g. a session left in a snapshot state
@@ -47,9 +50,13 @@ def drop_if_broken(conn: DbConn | None) -> None:
         close_connections()
 
 
-def close_connections() -> None:
-    """Close this process's cached connections (best effort: a broken one may refuse)."""
-    while _cache:
-        _key, (_source, conn) = _cache.popitem()
-        with contextlib.suppress(Exception):
-            conn.close()
+def close_connections(every_thread: bool = False) -> None:
+    """Close this thread's cached connections, or (at exit) the whole process's (best
+    effort: a broken one may refuse)."""
+    mine = threading.get_ident()
+    for key in list(_cache):  # a snapshot: other threads may add theirs meanwhile
+        if every_thread or key[0] == mine:
+            cached = _cache.pop(key, None)
+            if cached is not None:
+                with contextlib.suppress(Exception):
+                    cached[1].close()

@@ -1,6 +1,7 @@
 """Where tasks run, for any pipeline: a pool of spawned worker processes sized by cpu_percent,
-or inline in this process (tests and --debug). Both are `concurrent.futures.Executor`s, opened
-with `open_executor`, which also routes the tasks' progress reports to the bars.
+inline in this process (tests and --debug), or a Dask cluster (runtime/dask_executor.py). All
+are `concurrent.futures.Executor`s, opened with `open_executor`, which also routes the tasks'
+progress reports to the bars.
 
 Processes are started with the `spawn` method so each one imports and initialises its
 database driver itself and never inherits a forked connection. On Linux each worker asks
@@ -18,14 +19,17 @@ import os
 import signal
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
-from typing import Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from exporter.runtime import worker_init
 from exporter.runtime.connections import close_connections
 from exporter.runtime.progress import Progress, QueueDrainer, set_sink
 
+if TYPE_CHECKING:
+    from exporter.runtime.dask_executor import DaskCluster
+
 T = TypeVar("T")
-ExecutorKind = Literal["process", "inline"]
+ExecutorKind = Literal["process", "inline", "dask"]
 
 
 def worker_count(
@@ -86,10 +90,24 @@ def open_executor(
     *,
     progress: Progress | None = None,
     debug: bool = False,
+    cluster: DaskCluster | None = None,
+    priority: int = 0,
 ) -> Iterator[Executor]:
-    """An executor of `workers` spawned processes, or an inline one; tasks' `report_rows`
-    reach `progress` either way. On exit it waits for running tasks, cancels the rest and
-    closes the connections tasks opened (inline) or lets the processes close theirs."""
+    """An executor of `workers` spawned processes, an inline one, or the Dask `cluster`'s
+    (`priority` orders its tasks); tasks' `report_rows` reach `progress` in every case. On
+    exit it waits for running tasks, cancels the rest and closes the connections tasks opened
+    (inline) or lets the processes close theirs. A Dask cluster's tasks still queued are
+    cancelled and those running finish there."""
+    if kind == "dask":
+        from exporter.runtime.dask_executor import DaskExecutor
+
+        assert cluster is not None, "a dask executor needs a connected cluster"
+        remote = DaskExecutor(cluster, progress=progress, priority=priority)
+        try:
+            yield remote
+        finally:
+            remote.shutdown(cancel_futures=True)
+        return
     if kind == "inline":
         previous = set_sink(progress.add_rows if progress else None)
         inline = InlineExecutor()

@@ -2,7 +2,9 @@
 
 A task, wherever it runs, calls `report_rows(table, rows)`; the executor decides where that
 goes (runtime/executors.py): straight to the bars when tasks run inline, through a queue
-drained by `QueueDrainer` when they run in worker processes. Bars (overall chunks, overall
+drained by `QueueDrainer` when they run in worker processes, through the cluster's event
+stream on Dask (runtime/dask_executor.py). The sink is per thread (a Dask worker may run
+several tasks, of several runs, at once). Bars (overall chunks, overall
 rows with rows/s, one per active table) are drawn only when stderr is a terminal; in logs and
 CI the run stays quiet apart from the log lines.
 """
@@ -19,20 +21,21 @@ from typing import Any
 ProgressFn = Callable[[str, int], None]
 """Where this process's reports go: fn(table, rows_since_last_report)."""
 
-_sink: ProgressFn | None = None
+_local = threading.local()
 
 
 def set_sink(sink: ProgressFn | None) -> ProgressFn | None:
-    """Send this process's reports to `sink` (None: nowhere); returns the previous sink."""
-    global _sink
-    previous, _sink = _sink, sink
+    """Send this thread's reports to `sink` (None: nowhere); returns the previous sink."""
+    previous: ProgressFn | None = getattr(_local, "sink", None)
+    _local.sink = sink
     return previous
 
 
 def report_rows(table: str, rows: int) -> None:
     """Tell whoever shows progress that `rows` more rows of `table` were written."""
-    if _sink is not None and rows:
-        _sink(table, rows)
+    sink: ProgressFn | None = getattr(_local, "sink", None)
+    if sink is not None and rows:
+        sink(table, rows)
 
 
 class Progress:

@@ -51,6 +51,6 @@ def init_worker(queue: Any, debug: bool, parent_pid: int | None = None) -> None:
 
     # Close the cached connections while the interpreter is whole: left to garbage
     # collection at shutdown, a driver's finaliser can fail noisily (some do).
-    atexit.register(connections.close_connections)
+    atexit.register(connections.close_connections, every_thread=True)
     if queue is not None:
         progress.set_sink(lambda table, rows: queue.put((table, rows)))

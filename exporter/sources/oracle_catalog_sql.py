@@ -236,8 +236,7 @@ class OracleCatalog(Dialect):
         # SCAN (MIN/MAX)), where MIN and MAX together may make a fast full scan of all of it.
         col, source = self.quote(column), self.qualified(table)
         return Query(
-            f"SELECT (SELECT MIN({col}) FROM {source}), (SELECT MAX({col}) FROM {source}) "
-            "FROM DUAL"
+            f"SELECT (SELECT MIN({col}) FROM {source}), (SELECT MAX({col}) FROM {source}) FROM DUAL"
         )
 
     def row_estimate(self, table: TableRef) -> Query:

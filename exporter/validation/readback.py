@@ -19,7 +19,6 @@ import io
 import struct
 from dataclasses import dataclass
 from decimal import InvalidOperation
-from pathlib import Path
 from typing import IO, Any
 
 from isal import igzip
@@ -36,6 +35,7 @@ from exporter.errors import (
     error,
 )
 from exporter.model import ColumnKind, TablePlan
+from exporter.storage import StorePath, open_read
 from exporter.validation.sums import ColumnSums, arrow_exact_sum, arrow_exact_type
 
 READ_BLOCK_BYTES = 1 << 20  # CSV bytes parsed per batch: memory flat whatever the chunk size
@@ -182,7 +182,7 @@ def _add_column(
     sums.add_texts(position, name, filter(marker.__ne__, cells.to_pylist()), is_float)
 
 
-def read_chunk_figures(path: Path, plan: TablePlan) -> FileFigures:
+def read_chunk_figures(path: StorePath, plan: TablePlan) -> FileFigures:
     """Count the records of a chunk file and sum its numeric columns exactly.
 
     Raises ValidationFailed when the file is not a complete gzip stream, is not valid CSV
@@ -206,7 +206,7 @@ class _RecordTooLong(Exception):
     """A record straddles more than two of Arrow's blocks."""
 
 
-def _header_mismatch(path: Path, header: list[str], expected: list[str]) -> ExporterError:
+def _header_mismatch(path: StorePath, header: list[str], expected: list[str]) -> ExporterError:
     # Names only the position of the first difference: a damaged header line may be user
     # data (a lost header shows the first record), which never goes into a message.
     pairs = enumerate(zip(header, expected, strict=False))
@@ -218,7 +218,7 @@ def _header_mismatch(path: Path, header: list[str], expected: list[str]) -> Expo
     return error(ERR_HEADER_MISMATCH, path=path, detail=detail)
 
 
-def _read_figures(path: Path, plan: TablePlan, block: int) -> FileFigures:
+def _read_figures(path: StorePath, plan: TablePlan, block: int) -> FileFigures:
     columns = plan.columns
     expected = [c.name for c in columns] + ([ROW_HASH_COLUMN] if plan.file_format.row_hash else [])
     marker = plan.file_format.null_marker
@@ -235,7 +235,8 @@ def _read_figures(path: Path, plan: TablePlan, block: int) -> FileFigures:
     rows = 0
     bad_rows: list[Any] = []
     try:
-        with igzip.open(path, "rb") as raw:  # type: ignore[no-untyped-call]
+        handle = open_read(path)  # a store's file is read in blocks, never whole
+        with handle, igzip.open(handle, "rb") as raw:  # type: ignore[no-untyped-call]
             header = _header(raw)
             if header != expected:
                 raise _header_mismatch(path, header, expected)
@@ -262,7 +263,9 @@ def _read_figures(path: Path, plan: TablePlan, block: int) -> FileFigures:
     return FileFigures(rows, sums.exact_json(), sums.float_json())
 
 
-def _unreadable(path: Path, exc: BaseException, rows: int, bad_rows: list[Any]) -> ExporterError:
+def _unreadable(
+    path: StorePath, exc: BaseException, rows: int, bad_rows: list[Any]
+) -> ExporterError:
     if bad_rows:
         bad = bad_rows[0]
         return error(

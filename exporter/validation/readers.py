@@ -4,7 +4,8 @@ Reading back every written byte (decompress, parse, sum) is the costliest part o
 validation, and each chunk file is independent: each is submitted to a process pool as soon
 as it is published (or, for `validate` and resumed runs, all at once), so that files are
 read on every core, during the export and while the coordinator queries the source for its
-counts and sums; each table's check then collects its own files' figures.
+counts and sums; each table's check then collects its own files' figures. On a Dask cluster
+the readers are the cluster's workers, each reading from the output store directly.
 """
 
 from __future__ import annotations
@@ -12,22 +13,28 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterable
 from concurrent.futures import Future
-from pathlib import Path
 from types import TracebackType
+from typing import TYPE_CHECKING
 
 from exporter.errors import ERR_FILE_UNREADABLE, ExporterError, error
 from exporter.layout import ExportLayout
 from exporter.model import TablePlan, TableRef
 from exporter.runtime.executors import ExecutorKind, open_executor
+from exporter.storage import StoreSpec
 from exporter.validation.readback import FileFigures, read_chunk_figures
+
+if TYPE_CHECKING:
+    from exporter.runtime.dask_executor import DaskCluster
 
 # What a reader process sends back: the figures, or why the file could not be read.
 _Outcome = FileFigures | ExporterError
+READ_PRIORITY = 1  # on Dask: a published chunk is read before a chunk not started is exported
 
 
-def _read(path: str, plan: TablePlan) -> _Outcome:
+def _read(output: StoreSpec, plan: TablePlan, index: int) -> _Outcome:
+    path = ExportLayout.at(output).chunk_file(plan.table, index)
     try:
-        return read_chunk_figures(Path(path), plan)
+        return read_chunk_figures(path, plan)
     except ExporterError as exc:
         return exc
     except Exception as exc:  # noqa: BLE001 - one bad file fails its own table, not the run
@@ -42,18 +49,27 @@ def _warm() -> None:
 
 class ChunkReaders:
     """Chunk files being read back by `workers` processes (inline when `workers` is 1 or
-    `inline`): `submit()` a file as soon as it is published, so that reading overlaps the
-    export; `figures()` waits for one file's result (reading it then if never submitted)."""
+    `inline`), or by the workers of a Dask `cluster`: `submit()` a file as soon as it is
+    published, so that reading overlaps the export; `figures()` waits for one file's result
+    (reading it then if never submitted)."""
 
-    def __init__(self, layout: ExportLayout, workers: int, inline: bool) -> None:
+    def __init__(
+        self,
+        layout: ExportLayout,
+        workers: int,
+        inline: bool,
+        cluster: DaskCluster | None = None,
+    ) -> None:
         self.layout = layout
-        serial = inline or workers <= 1
+        serial = inline or (workers <= 1 and cluster is None)
         # The export's pool settings: spawned, dying with the coordinator, Ctrl-C ignored.
         self._stack = contextlib.ExitStack()
-        kind: ExecutorKind = "inline" if serial else "process"
-        self._executor = self._stack.enter_context(open_executor(kind, workers))
+        kind: ExecutorKind = "inline" if serial else "dask" if cluster else "process"
+        self._executor = self._stack.enter_context(
+            open_executor(kind, workers, cluster=cluster, priority=READ_PRIORITY)
+        )
         self._futures: dict[tuple[TableRef, int], Future[_Outcome]] = {}
-        if not serial:
+        if kind == "process":
             for _ in range(workers):
                 self._executor.submit(_warm)
 
@@ -61,8 +77,7 @@ class ChunkReaders:
         """Start reading one published chunk file (once)."""
         key = (plan.table, index)
         if key not in self._futures:
-            path = str(self.layout.chunk_file(plan.table, index))
-            self._futures[key] = self._executor.submit(_read, path, plan)
+            self._futures[key] = self._executor.submit(_read, self.layout.spec, plan, index)
 
     def submit_all(self, plans: Iterable[TablePlan]) -> None:
         """Start reading every chunk file of `plans` not already being read."""

@@ -4,6 +4,7 @@ lost while the COPY was being cancelled) or inside a transaction."""
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import psycopg
@@ -43,7 +44,7 @@ def test_postgres_connection_is_reusable_only_when_open_and_idle(pg_available: N
 def test_a_worker_drops_a_connection_that_is_not_reusable(pg_available: None) -> None:
     source = _source()
     conn = source.open()
-    connections._cache["key"] = (source, conn)
+    connections._cache[(threading.get_ident(), "key")] = (source, conn)  # this thread's
     try:
         connections.drop_if_broken(conn)
         assert connections._cache, "a usable connection is kept for the next chunk"

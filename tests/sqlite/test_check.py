@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from exporter.canonical import rows as row_encoder
 from exporter.sources.base import Source
 from exporter.sources.sqlite import SqliteSource
 from tests.sqlite.conftest import Demo
@@ -70,6 +71,8 @@ def test_check_the_demo_in_a_fresh_interpreter(demo: Demo) -> None:
     assert lines[0] == f"connected to sqlite {demo.db}: SQLite {sqlite3.sqlite_version}"
     assert lines[1] == f"client: Python's sqlite3 module, SQLite library {sqlite3.sqlite_version}"
     assert lines[2].startswith("row hashes by ")
+    assert lines[3] == f"Python rows encoded by {row_encoder.implementation()}"
+    assert lines[3].startswith("Python rows encoded by C extension")  # built by run.sh
     probes = _probes(result.out)
     assert probes[f"file {demo.db}"] == (
         f"ok {demo.db.stat().st_size} bytes, read-only (mode=ro): never written"

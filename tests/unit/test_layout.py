@@ -139,7 +139,10 @@ def test_temp_path_is_hidden_in_the_same_folder(tmp_path: Path) -> None:
     final = tmp_path / "S" / "T" / "data_chunk_3.csv.gz"
     tmp = temp_path(final)
     assert tmp.parent == final.parent  # same filesystem: the rename is atomic
-    assert tmp.name == f".data_chunk_3.csv.gz.{os.getpid()}.tmp"
+    # The pid and a token drawn once per process: no other process, on any machine writing
+    # to a shared folder, makes the same name.
+    assert re.fullmatch(rf"\.data_chunk_3\.csv\.gz\.{os.getpid()}-[0-9a-f]{{8}}\.tmp", tmp.name)
+    assert temp_path(final) == tmp
     assert is_temp_file(tmp)
     assert not CHUNK_FILE_PATTERN.match(tmp.name)
 

@@ -193,9 +193,8 @@ def test_a_worker_never_writes_over_a_chunk_file_that_exists(tmp_path: Path) -> 
     final.write_bytes(b"not a chunk: the guard must not read or replace it")
     record = layout.chunk_stats_file(ORDERS, 0).read_bytes()
     options = WriteOptions(None, 100, True, "auto")
-    task = ChunkTask(
-        config.source.plain(), planned.plan, planned.plan.chunks[0], str(tmp_path / "out"), options
-    )
+    chunk = planned.plan.chunks[0]
+    task = ChunkTask(config.source.plain(), planned.plan, chunk, layout.spec, options)
     connections.close_connections()
     outcome = export_chunk(task)
     assert outcome.skipped and outcome.error is None and outcome.stats is None
