@@ -151,12 +151,13 @@ def _sweep_dead_uploads(folder: Path) -> None:
     assert folder.name == UPLOADS_DIR
     for name in os.listdir(folder):
         pid = name.rsplit(".", 2)[-2].split("-", 1)[0] if is_temp_file(Path(name)) else ""
-        if pid.isdigit() and not _alive(int(pid)):
+        if pid.isdigit() and not pid_alive(int(pid)):
             with contextlib.suppress(FileNotFoundError):
                 (folder / name).unlink()
 
 
-def _alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
+    """Whether process `pid` runs on this machine (another user's counts as running)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

@@ -25,7 +25,7 @@ from exporter.errors import (
     ERR_SESSION_UNREADABLE,
     error,
 )
-from exporter.fsutil import read_json, write_json
+from exporter.fsutil import pid_alive, read_json, write_json
 from exporter.layout import CompareLayout
 from exporter.model import TableRef
 
@@ -180,7 +180,7 @@ class SessionStore:
                 fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
             except FileExistsError:
                 holder = _holder(path)
-                if holder is not None and _alive(holder):
+                if holder is not None and pid_alive(holder):
                     raise error(ERR_SESSION_BUSY, session=session_id, pid=holder) from None
                 log.info("session %s was left by process %s, which has ended", session_id, holder)
                 with contextlib.suppress(FileNotFoundError):
@@ -229,7 +229,7 @@ class SessionStore:
             if dt.datetime.fromisoformat(session.updated_at) >= cutoff:
                 continue
             holder = _holder(self.layout.lock_file(session.session_id))
-            if holder is not None and _alive(holder):
+            if holder is not None and pid_alive(holder):
                 continue  # running now
             files = self.layout.session_files(session.session_id)
             for path in files:
@@ -252,15 +252,3 @@ def _holder(path: os.PathLike[str]) -> int | None:
             return int(handle.read().strip() or 0) or None
     except (OSError, ValueError):
         return None
-
-
-def _alive(pid: int) -> bool:
-    if pid == os.getpid():
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # someone else's process
-        return True
-    return True
