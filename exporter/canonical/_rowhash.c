@@ -311,10 +311,14 @@ gather_records(PyObject *seq, Py_ssize_t count, int strip_newline)
     return recs;
 }
 
-/* Each record followed by ",<hex MD5>\n" (`with_records`), or the hex MD5s alone, joined. */
+/* Each record followed by ",<hex MD5>\n" (`with_records`), or the hex MD5s alone, joined.
+ * `no_gil`: the records lie in buffers the caller holds exported (nothing can free or resize
+ * them), so the hashing and copying run without the GIL; not so for the items of a list,
+ * which another thread could drop meanwhile. */
 static PyObject *
-hash_records(const record_t *recs, Py_ssize_t count, int with_records)
+hash_records(const record_t *recs, Py_ssize_t count, int with_records, int no_gil)
 {
+    PyThreadState *saved = NULL;
     Py_ssize_t size = 32 * count;
     unsigned char *digests;
     PyObject *result;
@@ -327,10 +331,14 @@ hash_records(const record_t *recs, Py_ssize_t count, int with_records)
     digests = PyMem_Malloc(count ? 16 * (size_t)count : 1);
     if (!digests)
         return PyErr_NoMemory();
-    md5_records(recs, count, digests);
     result = PyBytes_FromStringAndSize(NULL, size);
     if (result) {
         out = PyBytes_AS_STRING(result);
+        /* The result is not yet shared: another thread runs meanwhile (the rows path's
+         * fetch of the next batch, export/prefetch.py; the gzip thread). */
+        if (no_gil)
+            saved = PyEval_SaveThread();
+        md5_records(recs, count, digests);
         for (Py_ssize_t i = 0; i < count; i++) {
             if (with_records) {
                 memcpy(out, recs[i].data, (size_t)recs[i].len);
@@ -342,6 +350,8 @@ hash_records(const record_t *recs, Py_ssize_t count, int with_records)
             if (with_records)
                 *out++ = '\n';
         }
+        if (no_gil)
+            PyEval_RestoreThread(saved);
     }
     PyMem_Free(digests);
     return result;
@@ -357,7 +367,7 @@ from_sequence(PyObject *arg, int strip_newline, int with_records)
     Py_ssize_t count = PySequence_Fast_GET_SIZE(seq);
     record_t *recs = gather_records(seq, count, strip_newline);
     if (recs) {
-        result = hash_records(recs, count, with_records);
+        result = hash_records(recs, count, with_records, 0);
         PyMem_Free(recs);
     }
     Py_DECREF(seq);
@@ -415,7 +425,7 @@ rowhash_packed_hashed_lines(PyObject *module, PyObject *args)
         recs[i].data = (const unsigned char *)data.buf + from;
         recs[i].len = to - from;
     }
-    result = hash_records(recs, count, 1);
+    result = hash_records(recs, count, 1, 1);
 done:
     PyMem_Free(recs);
     PyBuffer_Release(&data);

@@ -12,7 +12,7 @@ import decimal
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from functools import partial
-from operator import is_not
+from operator import is_not, itemgetter
 from typing import Any
 
 from exporter.model import Column, ColumnKind
@@ -86,9 +86,14 @@ class ColumnSums:
         self.floats = {name: ExactFloatSum() for _, name in self.float_positions}
 
     def add_rows(self, rows: Sequence[Sequence[object]]) -> None:
-        """Add a batch of rows holding Python values (None for NULL)."""
-        if rows:
-            self.add_columns(list(zip(*rows, strict=False)))
+        """Add a batch of rows holding Python values (None for NULL); only the numeric
+        columns are taken out of the rows."""
+        for i, name in self.exact_positions:
+            self.exact[name] = self._add(
+                self.exact[name], filter(_present, map(itemgetter(i), rows))
+            )
+        for i, name in self.float_positions:
+            self.add_floats(name, [float(v) for v in map(itemgetter(i), rows) if v is not None])
 
     def add_columns(self, columns: Sequence[Sequence[object]]) -> None:
         """Add a batch given column by column (`zip(*rows)`)."""

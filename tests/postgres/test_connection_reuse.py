@@ -5,16 +5,19 @@ lost while the COPY was being cancelled) or inside a transaction."""
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 from typing import Any
 
 import psycopg
 import pytest
 
 from exporter.config.loader import parse_config
+from exporter.export import task
+from exporter.export.run import run_export
 from exporter.runtime import connections
 from exporter.sources import get_source
 from exporter.sources.dialect import Query
-from tests.conftest import PG, pg_source
+from tests.conftest import PG, make_config, pg_source
 
 pytestmark = pytest.mark.postgres
 
@@ -80,3 +83,31 @@ def test_a_server_lost_mid_arrow_stream_is_a_source_error(pg: Any) -> None:
     finally:
         batches.close()
         conn.close()
+
+
+def test_a_rows_chunk_failing_midway_leaves_its_connection_idle(
+    pg: Any, pg_schema: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Many small batches, the bad value in a middle one: the prefetching thread is ahead
+    # (export/prefetch.py) when the encoder refuses it; the cursor and the transaction must
+    # still be closed before the worker looks at its connection.
+    pg.execute(f'CREATE TABLE "{pg_schema}".bad (id int, t text)')
+    pg.execute(
+        f"""INSERT INTO "{pg_schema}".bad SELECT i, CASE WHEN i = 60 THEN E'\\\\N' ELSE 'x' END
+        FROM generate_series(1, 200) i"""
+    )
+    seen: list[bool] = []
+    keep = task.drop_if_broken
+
+    def spy(conn: Any) -> None:
+        seen.append(conn.reusable())
+        keep(conn)
+
+    monkeypatch.setattr(task, "drop_if_broken", spy)
+    config = make_config(
+        pg_source(), tmp_path / "out", schemas=[pg_schema], fetch_path="rows", fetch_rows=5
+    )
+    (result,) = run_export(config, inline=True, show_progress=False).results
+    assert result.status == "FAILED" and "null marker" in result.errors[0]
+    assert seen == [True]
+    assert not [t for t in threading.enumerate() if t.name == "prefetch"]
