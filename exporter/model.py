@@ -167,6 +167,15 @@ class TablePlan:
     """The chunk queries name the snapshot themselves (Oracle's AS OF SCN), so the session
     need not be set to it."""
 
+    def read_snapshot(self, run_snapshot: str | None) -> str | None:
+        """The snapshot the table's chunks are read at: the one pinned here, else the run's."""
+        return self.snapshot or run_snapshot
+
+    def session_snapshot(self, run_snapshot: str | None) -> str | None:
+        """The snapshot a session must be set to for the table's queries: none where the
+        queries name it themselves (`snapshot_in_query`), or where there is none."""
+        return None if self.snapshot_in_query else self.read_snapshot(run_snapshot)
+
     @property
     def split_column(self) -> str | None:
         """The first split column (the only one of an integer key), or None."""

@@ -24,7 +24,7 @@ from exporter.export.planner import PlannedTable, plan_export
 from exporter.export.records import write_summary_report, write_table_files
 from exporter.export.results import ExportRun, TableResult
 from exporter.export.resume import chunk_stats, pending_chunks, unexpected_chunk_files
-from exporter.export.snapshots import pin_snapshots, read_snapshot
+from exporter.export.snapshots import pin_snapshots
 from exporter.export.task import ChunkOutcome, ChunkTask, WriteOptions, export_chunk
 from exporter.fsutil import sweep_partials
 from exporter.layout import ExportLayout
@@ -81,7 +81,7 @@ def chunk_tasks(
             results[plan.table].errors.append(failure.one_line())
             continue
         pending = pending_chunks(plan, layout)
-        at = read_snapshot(plan, snapshot)
+        at = plan.read_snapshot(snapshot)
         for chunk in pending:
             tasks.append(ChunkTask(settings, plan, chunk, layout.spec, options, at))
         results[plan.table].skipped = len(plan.chunks) - len(pending)
@@ -176,7 +176,7 @@ def validate_results(
     for result in checked:
         assert result.plan is not None
         verdict = verdicts[result.table]
-        at = read_snapshot(result.plan, snapshot)
+        at = result.plan.read_snapshot(snapshot)
         if isinstance(verdict, ExporterError):
             result.errors.append(verdict.one_line())
             proofs.record(result.plan, layout, None, stats[result.table], at)

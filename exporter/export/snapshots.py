@@ -25,21 +25,9 @@ from exporter.errors import ERR_SNAPSHOT, ExporterError, error
 from exporter.export.planner import PlannedTable
 from exporter.fsutil import write_json
 from exporter.layout import ExportLayout
-from exporter.model import TablePlan
 from exporter.sources.base import DbConn, Source
 
 log = logging.getLogger(__name__)
-
-
-def read_snapshot(plan: TablePlan, run_snapshot: str | None) -> str | None:
-    """The snapshot a table's chunks are read at: the one pinned in its plan, else the run's."""
-    return plan.snapshot or run_snapshot
-
-
-def session_snapshot(plan: TablePlan, run_snapshot: str | None) -> str | None:
-    """The snapshot a session must be set to for the table's queries (None where the queries
-    name it themselves, or where there is none)."""
-    return None if plan.snapshot_in_query else read_snapshot(plan, run_snapshot)
 
 
 def _session_trial(source: Source, conn: DbConn, snapshot: str) -> ExporterError | None:

@@ -65,7 +65,7 @@ class ChunkTask:
     @property
     def session_snapshot(self) -> str | None:
         """The snapshot the session is set to: none where the queries name it themselves."""
-        return None if self.plan.snapshot_in_query else self.snapshot
+        return self.plan.session_snapshot(self.snapshot)
 
 
 @dataclass(frozen=True)

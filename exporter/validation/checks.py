@@ -105,10 +105,9 @@ def source_side(
     summed = table_figures(stats, exact_cols) if chunk_figures and gap is None else None
     if summed is not None:
         return summed[0], summed[1], "the chunks' ranges, each at the snapshot it was read at"
-    at = plan.snapshot or snapshot
     whole = Chunk(0, ChunkBounds("whole"))  # the table itself, AS OF where the plan says
     with source.session() as conn:
-        with source.chunk_transaction(conn, None if plan.snapshot_in_query else at):
+        with source.chunk_transaction(conn, plan.session_snapshot(snapshot)):
             parts = source.range_figures(conn, plan, whole, exact_cols)
     count, sums = add_figures(parts, exact_cols)
     why = f"; chunk ranges not used: {gap}" if chunk_figures and gap else ""
