@@ -25,6 +25,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from exporter.canonical.arrow_scalars import scalar
 from exporter.canonical.arrow_text import float_cells, trim_fraction
 from exporter.canonical.cells import MAX_FRACTION_DIGITS
 from exporter.canonical.rowhash import packed_hashed_lines
@@ -45,6 +46,9 @@ from exporter.model import Column, ColumnKind
 _PLAIN_DECIMAL = rf"^-?[0-9]+(\.[0-9]{{1,{MAX_FRACTION_DIGITS}}})?$"
 _DAY_ONE, _DAY_LAST = -719162, 2932896  # 0001-01-01 and 9999-12-31 as days since 1970
 _US_PER_DAY = 86_400_000_000
+# Separators as Arrow scalars, made once (a Python str is converted per call: arrow_scalars).
+_EMPTY, _NEWLINE, _QUOTE = pa.scalar(""), pa.scalar("\n"), pa.scalar('"')
+_UTC_SUFFIX = pa.scalar("+00:00")
 
 
 class ArrowEncoder:
@@ -69,10 +73,10 @@ class ArrowEncoder:
             for position, column in enumerate(self.columns)
         ]
         if len(cells) == 1:
-            return pc.fill_null(cells[0], self.null_marker)
+            return pc.fill_null(cells[0], scalar(self.null_marker, "string"))
         # One pass joins the cells and writes the marker for NULL.
         fill = pc.JoinOptions(null_handling="replace", null_replacement=self.null_marker)
-        return pc.binary_join_element_wise(*cells, ",", options=fill)
+        return pc.binary_join_element_wise(*cells, scalar(",", "string"), options=fill)
 
     def _cells(self, position: int, column: Column, values: pa.Array) -> pa.Array:
         """The column's cells as a string array, NULL where the value is NULL."""
@@ -82,9 +86,10 @@ class ArrowEncoder:
             return pa.array(self._python.encode_column(position, python), pa.string())
         if column.kind.is_text:
             # Always quoted: only a non-empty marker can be read back in a quoted cell.
-            if self.null_marker and pc.any(pc.equal(values, self.null_marker)).as_py():
+            marker = scalar(self.null_marker, "string")
+            if self.null_marker and pc.any(pc.equal(values, marker)).as_py():
                 raise self._python.marker_error(column)
-        elif pc.any(pc.equal(cells, self.null_marker)).as_py():
+        elif pc.any(pc.equal(cells, scalar(self.null_marker, "string"))).as_py():
             raise self._python.marker_error(column)
         return cells
 
@@ -115,7 +120,7 @@ def record_lines(records: pa.Array, with_hash: bool) -> bytes | memoryview:
             records = records.cast(pa.binary())  # int32 offsets, as packed_hashed_lines reads
         _validity, offsets, data = records.buffers()
         return packed_hashed_lines(data or b"", offsets, records.offset, len(records))
-    lines = pc.binary_join_element_wise(records, "", "\n")  # record + "\n" + ""
+    lines = pc.binary_join_element_wise(records, _EMPTY, _NEWLINE)  # record + "\n" + ""
     _validity, offsets, data = lines.buffers()
     if data is None or len(lines) == 0:
         return b""
@@ -130,7 +135,7 @@ def _vector_cells(column: Column, values: pa.Array) -> pa.Array | None:
         if not (pa.types.is_string(kind_type) or pa.types.is_large_string(kind_type)):
             return None
         doubled = pc.replace_substring(values, '"', '""')
-        return pc.binary_join_element_wise('"', doubled, '"', "")
+        return pc.binary_join_element_wise(_QUOTE, doubled, _QUOTE, _EMPTY)
     if kind is ColumnKind.INTEGER and pa.types.is_integer(kind_type):
         return pc.cast(values, pa.string())
     if kind is ColumnKind.BOOLEAN and pa.types.is_boolean(kind_type):
@@ -195,7 +200,7 @@ def _timestamp_cells(column: Column, values: pa.Array) -> pa.Array:
     if column.kind is ColumnKind.DATETIME:
         return text
     # A TIMESTAMP value without a zone is UTC already (dialects convert in SQL), as in cells.py.
-    return pc.binary_join_element_wise(text, "+00:00", "")
+    return pc.binary_join_element_wise(text, _UTC_SUFFIX, _EMPTY)
 
 
 def _time_cells(column: Column, values: pa.Array) -> pa.Array:

@@ -16,8 +16,11 @@ import pyarrow.compute as pc
 from exporter.canonical.cells import format_float
 
 # Fixed notation in PostgreSQL's float8out: decimal exponents in [-4, 15).
-_FIXED_LOW, _FIXED_HIGH = 1e-4, 1e15
-_TIE_MIN = float(2**53)  # below this no shortest-digit choice can be a halfway tie
+# (Arrow scalars, made once: a Python number is converted on every call, see arrow_scalars.)
+_FIXED_LOW, _FIXED_HIGH = pa.scalar(1e-4), pa.scalar(1e15)
+_TIE_MIN = pa.scalar(float(2**53))  # below this no shortest-digit choice can be a halfway tie
+_ZERO, _ONE = pa.scalar(0.0), pa.scalar(1.0)
+_FALSE, _TRUE = pa.scalar(False), pa.scalar(True)
 
 
 def float_cells(values: pa.Array) -> pa.Array:
@@ -27,7 +30,7 @@ def float_cells(values: pa.Array) -> pa.Array:
     has_exponent = pc.match_substring(text, "e")
     fixed_here = pc.and_(pc.greater_equal(size, _FIXED_LOW), pc.less(size, _FIXED_HIGH))
     # Arrow switches to exponent form from about 1e10 up: such values are shifted back below.
-    shift = pc.and_(pc.and_(fixed_here, has_exponent), pc.greater_equal(size, 1.0))
+    shift = pc.and_(pc.and_(fixed_here, has_exponent), pc.greater_equal(size, _ONE))
     same_layout = pc.or_(
         pc.and_(fixed_here, pc.invert(has_exponent)),
         pc.and_(pc.invert(fixed_here), has_exponent),
@@ -38,21 +41,21 @@ def float_cells(values: pa.Array) -> pa.Array:
         pc.less(size, _TIE_MIN), pc.match_substring_regex(text, r"^-?[0-9]\.[0-9]{16}e\+")
     )
     # Zero is "0" or "-0" in both; NaN compares false everywhere, so it is never kept.
-    kept = pc.or_(pc.and_(pc.or_(same_layout, shift), tie_free), pc.equal(size, 0.0))
+    kept = pc.or_(pc.and_(pc.or_(same_layout, shift), tie_free), pc.equal(size, _ZERO))
     kept = pc.or_kleene(kept, pc.is_null(values))  # NULL stays NULL
-    padded = pc.fill_null(pc.and_(has_exponent, pc.less(size, _FIXED_LOW)), False)
+    padded = pc.fill_null(pc.and_(has_exponent, pc.less(size, _FIXED_LOW)), _FALSE)
     if pc.any(padded).as_py():  # 1e-7 -> 1e-07, on those rows only (a regex costs)
         small = pc.replace_substring_regex(pc.filter(text, padded), r"e-([0-9])$", r"e-0\1")
         text = pc.replace_with_mask(text, padded, small)
     if pc.any(shift).as_py():
-        text = _exponent_to_fixed(text, pc.fill_null(shift, False))
+        text = _exponent_to_fixed(text, pc.fill_null(shift, _FALSE))
     # Below 1e-4 Arrow still writes fixed notation down to 1e-6: written here as exponents.
-    tiny = pc.and_(pc.greater(size, 0.0), pc.less(size, _FIXED_LOW))
-    unshift = pc.fill_null(pc.and_(tiny, pc.invert(has_exponent)), False)
+    tiny = pc.and_(pc.greater(size, _ZERO), pc.less(size, _FIXED_LOW))
+    unshift = pc.fill_null(pc.and_(tiny, pc.invert(has_exponent)), _FALSE)
     if pc.any(unshift).as_py():
         text, converted = _fixed_to_exponent(text, unshift)
         kept = pc.or_(kept, converted)
-    redo = pc.invert(pc.fill_null(kept, True))
+    redo = pc.invert(pc.fill_null(kept, _TRUE))
     if not pc.any(redo).as_py():
         return text
     slow = pc.filter(values, redo).to_pylist()

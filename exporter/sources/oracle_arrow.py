@@ -177,7 +177,7 @@ def decimal_text(values: pa.Array) -> pa.Array:
     text = pc.replace_substring_regex(pc.cast(values, pa.string()), r"^0E-[0-9]+$", "0")
     plain = pc.match_substring_regex(text, _PLAIN_DECIMAL)
     if pc.all(plain).as_py() is False:
-        odd = pc.fill_null(pc.invert(plain), False)
+        odd = pc.fill_null(pc.invert(plain), pa.scalar(False))
         fixed = [format(v, "f") for v in values.filter(odd).to_pylist()]
         text = pc.replace_with_mask(text, odd, pa.array(fixed, pa.string()))
     text = pc.replace_substring_regex(text, r"^(-?[0-9]+\.[0-9]*[1-9])0+$", r"\1")

@@ -22,6 +22,8 @@ import math
 from collections.abc import Iterable
 from typing import Any
 
+from exporter.canonical.arrow_scalars import scalar
+
 SCALE_BITS = 1074  # 2**-1074: the smallest subnormal double, of which all doubles are multiples
 _HALF_BITS = 26
 _SLICE = 2**30  # values summed per Arrow pass: far below the 2**36 that would overflow a half
@@ -31,6 +33,10 @@ _SLICE = 2**30  # values summed per Arrow pass: far below the 2**36 that would o
 # chunks than on 37k-row ones (the allocator keeping the larger passes' arrays).
 _PENDING_VALUES = 2**15
 _MAX_TERMS = 64  # fsum remainders; an exact sum of doubles needs far fewer
+
+
+def _i64(value: int) -> Any:
+    return scalar(value, "int64")
 
 
 def scaled(value: float) -> int:
@@ -124,8 +130,8 @@ class ExactFloatSum:
             bits = pa.Array.from_buffers(
                 pa.int64(), len(part), [None, part.buffers()[1]], offset=part.offset
             )
-            biased = pc.bit_wise_and(pc.shift_right(bits, 52), 0x7FF)
-            special = pc.equal(biased, 0x7FF)
+            biased = pc.bit_wise_and(pc.shift_right(bits, _i64(52)), _i64(0x7FF))
+            special = pc.equal(biased, _i64(0x7FF))
             if pc.any(special).as_py():
                 for value in pc.filter(part, special).to_pylist():
                     self._special(value)
@@ -158,12 +164,14 @@ def _arrow_scaled_sum(bits: Any, biased: Any) -> int:
 
     if len(bits) == 0:
         return 0
-    fraction = pc.bit_wise_and(bits, 2**52 - 1)
-    significand = pc.if_else(pc.greater(biased, 0), pc.bit_wise_or(fraction, 2**52), fraction)
-    negative = pc.less(bits, 0)
-    high = pc.shift_right(significand, _HALF_BITS)
-    low = pc.bit_wise_and(significand, 2**_HALF_BITS - 1)
-    exponent = pc.max_element_wise(biased, 1)
+    fraction = pc.bit_wise_and(bits, _i64(2**52 - 1))
+    significand = pc.if_else(
+        pc.greater(biased, _i64(0)), pc.bit_wise_or(fraction, _i64(2**52)), fraction
+    )
+    negative = pc.less(bits, _i64(0))
+    high = pc.shift_right(significand, _i64(_HALF_BITS))
+    low = pc.bit_wise_and(significand, _i64(2**_HALF_BITS - 1))
+    exponent = pc.max_element_wise(biased, _i64(1))
     high = pc.if_else(negative, pc.negate(high), high)
     low = pc.if_else(negative, pc.negate(low), low)
     # Grouped by exponent without Arrow's group-by (Acero: some 20 MB more per process):

@@ -23,6 +23,7 @@ from typing import IO, Any
 
 from isal import igzip
 
+from exporter.canonical.arrow_scalars import scalar
 from exporter.canonical.rowhash import ROW_HASH_COLUMN
 from exporter.errors import (
     ERR_CELL_NOT_A_NUMBER,
@@ -169,7 +170,7 @@ def _add_column(
     import pyarrow.compute as pc
 
     if exact_type is not None or is_float:
-        present = pc.filter(cells, pc.not_equal(cells, marker))
+        present = pc.filter(cells, pc.not_equal(cells, scalar(marker, "string")))
         try:
             if is_float:
                 # Arrow parses doubles correctly rounded (and NaN, Infinity), as float() does.

@@ -15,6 +15,7 @@ from functools import partial
 from operator import is_not, itemgetter
 from typing import Any
 
+from exporter.canonical.arrow_scalars import scalar
 from exporter.model import Column, ColumnKind
 from exporter.validation.float_sum import ExactFloatSum
 
@@ -59,8 +60,8 @@ def arrow_exact_sum(values: Any, exact_type: Any) -> Decimal | int | None:
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
             pass  # beyond 64 bits, or a decimal type: the decimal sum below
         else:
-            high = pc.sum(pc.shift_right(integers, 32)).as_py()
-            low = pc.sum(pc.bit_wise_and(integers, 0xFFFFFFFF)).as_py()
+            high = pc.sum(pc.shift_right(integers, scalar(32, "int64"))).as_py()
+            low = pc.sum(pc.bit_wise_and(integers, scalar(0xFFFFFFFF, "int64"))).as_py()
             return int(high) * 2**32 + int(low)
     total: Decimal = pc.sum(pc.cast(values, exact_type)).as_py()
     return total
