@@ -12,7 +12,7 @@ want_extras=""
 [ "${1:-}" = "test" ] && want_extras="[test]"
 # The C extensions (exporter/canonical/_rowhash.c, _rowtext.c) are compiled by the install, so
 # their sources are in the stamp.
-build_inputs=("$here/pyproject.toml" "$here/setup.py" "$here"/exporter/canonical/_{rowhash.c,rowtext.c,celltext.c,floattext.c,rowtext.h})
+build_inputs=("$here/pyproject.toml" "$here/setup.py" "$here"/exporter/canonical/_{rowhash.c,rowtext.c,celltext.c,floattext.c,rowsums.c,rowtext.h})
 stamp="$venv/.installed-$(cat "${build_inputs[@]}" | sha1sum | cut -c1-12)${want_extras:+-test}"
 
 if [ ! -x "$venv/bin/python" ]; then

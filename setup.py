@@ -1,7 +1,8 @@
 """Builds the optional C extensions; everything else is in pyproject.toml.
 
 - `exporter.canonical._rowhash`: row hashes in SIMD lanes.
-- `exporter.canonical._rowtext`: batches of Python rows encoded into CSV records.
+- `exporter.canonical._rowtext`: batches of Python rows encoded into CSV records, and the
+  exact sums of their numeric columns.
 
 Where one cannot be compiled (no C compiler), the install goes on without it and the Python
 code does the same work: exporter/canonical/rowhash.py with hashlib, exporter/canonical/rows.py
@@ -23,6 +24,7 @@ setup(
                 "exporter/canonical/_rowtext.c",
                 "exporter/canonical/_celltext.c",
                 "exporter/canonical/_floattext.c",
+                "exporter/canonical/_rowsums.c",
             ],
             depends=["exporter/canonical/_rowtext.h"],
             extra_compile_args=["-O3"],

@@ -20,7 +20,8 @@
  * The GIL is held throughout (every value is a Python object).
  *
  * Files: _rowtext.c (this: the batch, the types, the checks), _celltext.c (one value's text:
- * digits, Decimal, dates and times, base64, quoted UTF-8), _floattext.c (doubles).
+ * digits, Decimal, dates and times, base64, quoted UTF-8), _floattext.c (doubles), _rowsums.c
+ * (exact sums of a numeric column, for validation).
  */
 #include "_rowtext.h"
 
@@ -374,6 +375,13 @@ static PyMethodDef rowtext_methods[] = {
      "mode 0: a list of str records; 1: bytes, each record followed by a newline; 2: (bytes of\n"
      "the records back to back, bytes of count + 1 int32 offsets).\n"
      "None: the batch must take the Python encoder (a value it refuses or decides otherwise)."},
+    {"float_sum", rowsums_float_sum, METH_VARARGS,
+     "float_sum(rows, position) -> (numerator, flags): the exact sum of float(v) over the\n"
+     "column's values that are not None, in units of 2**-1074 over the finite ones; flags:\n"
+     "1 NaN, 2 +inf, 4 -inf seen (_rowsums.c)."},
+    {"int_sum", rowsums_int_sum, METH_VARARGS,
+     "int_sum(rows, position) -> (total, rest): the exact sum of the column's int values\n"
+     "within 64 bits, and every other value that is not None, in order (_rowsums.c)."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -49,4 +49,8 @@ int put_decimal(buf_t *b, PyObject *cell, PyObject *value);
 int shift_utc(int *year, int *month, int *day, int *hour, int *minute, int *second,
               int *microsecond, long long offset);
 
+/* _rowsums.c: exact sums of one numeric column of a batch of rows (validation/sums.py). */
+PyObject *rowsums_float_sum(PyObject *module, PyObject *args);
+PyObject *rowsums_int_sum(PyObject *module, PyObject *args);
+
 #endif

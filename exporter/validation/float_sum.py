@@ -86,6 +86,14 @@ class ExactFloatSum:
             work.append(-rest)
         self._add_one_by_one(numbers)
 
+    def add_scaled(self, numerator: int, flags: int) -> None:
+        """Add a sum taken elsewhere (canonical/_rowsums.c): `numerator` units of 2**-1074
+        over finite values, and flags 1, 2, 4 where NaN, +inf, -inf were among them."""
+        self._numerator += numerator
+        self.nan |= bool(flags & 1)
+        self.pos_inf |= bool(flags & 2)
+        self.neg_inf |= bool(flags & 4)
+
     def _add_one_by_one(self, numbers: list[float]) -> None:
         for value in numbers:
             if math.isfinite(value):
