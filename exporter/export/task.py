@@ -2,8 +2,10 @@
 
 `export_chunk` is a module-level function on a plain, picklable `ChunkTask`, so any executor
 can run it. The connection comes from the worker's cache (runtime/connections.py) and is
-reused across chunks. The statistics sidecar is written before the chunk file is published:
-a published chunk file therefore always has its figures beside it.
+reused across chunks. The source's figures of the chunk's range are taken beside the read,
+on a second connection (export/figures.py), and waited for before anything is published. The
+statistics sidecar is written before the chunk file is published: a published chunk file
+therefore always has its figures beside it.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import time
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -18,6 +21,7 @@ from exporter.canonical.cells import header_record
 from exporter.canonical.rowhash import ROW_HASH_COLUMN
 from exporter.config.plain import PlainSettings
 from exporter.errors import ERR_UNEXPECTED, ERR_WRITE, ExporterError, error
+from exporter.export.figures import settle, start_figures
 from exporter.export.read_paths import write_arrow_batches, write_bulk_lines, write_row_batches
 from exporter.export.writer import CsvGzipWriter
 from exporter.fsutil import write_json
@@ -27,7 +31,7 @@ from exporter.runtime.connections import cached_connection, close_connections, d
 from exporter.sources.base import DbConn, Source
 from exporter.sources.dialect import BulkOptions
 from exporter.storage import StorePath, StoreSpec
-from exporter.validation.source_figures import ChunkFigures, add_figures
+from exporter.validation.source_figures import ChunkFigures
 from exporter.validation.sums import ColumnSums
 
 if TYPE_CHECKING:  # only a type here: pydantic's models are slow to import in a worker
@@ -134,6 +138,28 @@ def _read_path(source: Source, task: ChunkTask) -> ReadPath:
 def _write_chunk(
     source: Source, conn: DbConn, task: ChunkTask, layout: ExportLayout, final: StorePath
 ) -> ChunkStats:
+    # The source's figures of the same range at the same snapshot, taken beside the read and
+    # waited for before the file is published: a published chunk always has them
+    # (validation/source_figures.py). Only at a snapshot every chunk of the table shares:
+    # chunks read independently are checked against one count of the whole table instead.
+    figures: Future[ChunkFigures] | None = None
+    if task.options.source_figures and task.snapshot is not None:
+        figures = start_figures(task.source, task.plan, task.chunk, task.session_snapshot)
+    try:
+        return _read_and_publish(source, conn, task, layout, final, figures)
+    except BaseException as exc:
+        settle(figures, exc)  # the chunk failed: its figures must not run on unobserved
+        raise
+
+
+def _read_and_publish(
+    source: Source,
+    conn: DbConn,
+    task: ChunkTask,
+    layout: ExportLayout,
+    final: StorePath,
+    figures: Future[ChunkFigures] | None,
+) -> ChunkStats:
     plan, chunk, opts = task.plan, task.chunk, task.options
     fmt = plan.file_format
     names = [c.name for c in plan.columns] + ([ROW_HASH_COLUMN] if fmt.row_hash else [])
@@ -161,12 +187,8 @@ def _write_chunk(
                 with contextlib.closing(rows):
                     sums = write_row_batches(rows, writer, plan, chunk)
         size = writer.finish()
-        # The source's figures of the same range at the same snapshot, before the file is
-        # published: a published chunk always has them (validation/source_figures.py).
-        # Only at a snapshot every chunk of the table shares: chunks read independently are
-        # checked against one count of the whole table instead.
-        wanted = opts.source_figures and task.snapshot is not None
-        figures = _source_figures(source, conn, task) if wanted else None
+        # Its error (the source's one line) fails the chunk, which is then not published.
+        taken = figures.result() if figures is not None else None
         stats = ChunkStats(
             index=chunk.index,
             file_name=final.name,
@@ -177,17 +199,9 @@ def _write_chunk(
             float_sums=sums.float_json() if sums else None,
             snapshot=task.snapshot,
             read_path=read_path,
-            source_rows=figures[0] if figures else None,
-            source_sums=figures[1] if figures else None,
+            source_rows=taken[0] if taken else None,
+            source_sums=taken[1] if taken else None,
         )
         write_json(layout.chunk_stats_file(plan.table, chunk.index), stats.to_json())
         writer.publish()
     return stats
-
-
-def _source_figures(source: Source, conn: DbConn, task: ChunkTask) -> ChunkFigures:
-    """COUNT(*) and exact sums of the chunk's range in the source, at the chunk's snapshot."""
-    columns = [c for c in task.plan.columns if c.kind.is_exact_number]
-    with source.chunk_transaction(conn, task.session_snapshot):
-        parts = source.range_figures(conn, task.plan, task.chunk, columns)
-    return add_figures(parts, columns)

@@ -4,7 +4,9 @@ per thread: a Dask worker started with several threads runs several tasks at onc
 connection serves one task at a time.
 
 Any pipeline's task asks `cached_connection(settings)`; what a connection keeps beside it
-(a second driver's connection, a session state) is the source's business.
+(a second driver's connection, a session state) is the source's business. A helper thread
+that runs queries beside its task's (export/figures.py) says whom it `work_for`: its
+connections then close with that thread's.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from exporter.sources import get_source
 from exporter.sources.base import DbConn, Source
 
 _cache: dict[tuple[int, str], tuple[Source, DbConn]] = {}  # (thread, settings) ->
+_owners: dict[int, int] = {}  # a helper thread -> the thread it works for
 
 
 def cached_connection(settings: PlainSettings, role: str = "") -> tuple[Source, DbConn]:
@@ -50,12 +53,19 @@ def drop_if_broken(conn: DbConn | None) -> None:
         close_connections()
 
 
+def work_for(owner: int) -> None:
+    """Count this thread's connections as thread `owner`'s too: `close_connections()` there
+    closes them. For a helper that runs queries beside its owner's, which the owner waits
+    for before it closes anything, so that they are never closed under a running query."""
+    _owners[threading.get_ident()] = owner
+
+
 def close_connections(every_thread: bool = False) -> None:
-    """Close this thread's cached connections, or (at exit) the whole process's (best
-    effort: a broken one may refuse)."""
+    """Close this thread's cached connections and its helpers', or (at exit) the whole
+    process's (best effort: a broken one may refuse)."""
     mine = threading.get_ident()
     for key in list(_cache):  # a snapshot: other threads may add theirs meanwhile
-        if every_thread or key[0] == mine:
+        if every_thread or key[0] == mine or _owners.get(key[0]) == mine:
             cached = _cache.pop(key, None)
             if cached is not None:
                 with contextlib.suppress(Exception):

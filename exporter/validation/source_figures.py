@@ -1,5 +1,7 @@
 """The source's side of validation, taken per chunk by the workers: COUNT(*) and exact sums of
-each chunk's range, read at the snapshot the chunk was read at, right after it was written.
+each chunk's range, read at the snapshot the chunk is read at, on a second connection while
+the chunk is read (export/figures.py), and stored beside the chunk before it is published: a
+published chunk always has its figures, and a chunk whose figures failed is not published.
 
 On a large table one COUNT(*) and SUM over the whole table at the end is a serial scan of
 hours, which outlives the undo an Oracle SCN needs; per chunk the same work runs on every
