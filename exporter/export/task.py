@@ -178,7 +178,7 @@ def _read_and_publish(
                 write_bulk_lines(bulk, writer, plan, fmt.row_hash and not in_db)
         elif read_path == "arrow":
             query = source.dialect.select_chunk(plan, chunk)
-            batches = source.arrow_batches(conn, query, session)
+            batches = source.arrow_batches(conn, query, session, opts.fetch_rows)
             with contextlib.closing(batches):  # read in the source's own snapshot transaction
                 sums = write_arrow_batches(batches, writer, plan, chunk)
         else:

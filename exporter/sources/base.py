@@ -284,10 +284,11 @@ class Source(ABC):
         return self.chunk_transaction(conn, snapshot)
 
     def arrow_batches(
-        self, conn: DbConn, query: Query, snapshot: str | None
+        self, conn: DbConn, query: Query, snapshot: str | None, batch_rows: int
     ) -> Generator[Any, None, None]:
-        """The rows of `query` as Arrow record batches of bounded size, read in a transaction
-        that sees `snapshot` (only where `dialect.supports_arrow_batches`)."""
+        """The rows of `query` as Arrow record batches of bounded size (`batch_rows` rows where
+        the driver counts in rows), read in a transaction that sees `snapshot` (only where
+        `dialect.supports_arrow_batches`)."""
         raise NotImplementedError(f"{self.dialect.name} has no Arrow read path")
 
     def bulk_csv(

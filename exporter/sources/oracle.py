@@ -295,14 +295,14 @@ class OracleSource(Source):
                 conn.in_flashback = False
 
     def arrow_batches(
-        self, conn: DbConn, query: Query, snapshot: str | None
+        self, conn: DbConn, query: Query, snapshot: str | None, batch_rows: int
     ) -> Generator[Any, None, None]:
         # fetch_path: batch, python-oracledb's data frames (oracle_arrow.py) in the chunk's
         # snapshot: the session flashed back to it, or the query reading AS OF it.
         from exporter.sources.oracle_arrow import fetch_batches
 
         with self.chunk_transaction(conn, snapshot):
-            with contextlib.closing(fetch_batches(_raw(conn), query)) as batches:
+            with contextlib.closing(fetch_batches(_raw(conn), query, batch_rows)) as batches:
                 yield from batches
 
     # -- check (oracle_probes.py): the driver and what the user may read, nothing cut ------

@@ -49,8 +49,9 @@ from exporter.sources.oracle_types import ChunkQuery, ChunkSelect, batch_number
 from exporter.sources.query import Query
 
 BATCH_ROWS = 10_000
-"""Rows per data frame (fetch_df_batches' `size`, also its arraysize and prefetchrows): the
-default `fetch_rows`. Tables of large LOBs are read with less memory on the rows path."""
+"""Rows per data frame (fetch_df_batches' `size`, also its arraysize and prefetchrows) where
+none is given: the default of `export.fetch_rows`, which sets it. Tables of large LOBs are
+read with less memory on the rows path."""
 
 _PLAIN_DECIMAL = r"^-?[0-9]+(\.[0-9]+)?$"
 

@@ -226,10 +226,10 @@ class PostgresSource(Source):
             yield
 
     def arrow_batches(
-        self, conn: DbConn, query: Query, snapshot: str | None
+        self, conn: DbConn, query: Query, snapshot: str | None, batch_rows: int
     ) -> Generator[Any, None, None]:
         # ADBC reads the query with COPY ... (FORMAT binary) into Arrow batches of about
-        # ARROW_BATCH_BYTES. https://arrow.apache.org/adbc/current/driver/postgresql.html
+        # ARROW_BATCH_BYTES (it sizes batches in bytes, so `batch_rows` is not used). https://arrow.apache.org/adbc/current/driver/postgresql.html
         # Bound parameters would make the driver give up COPY and buffer the whole result,
         # so the values (integers and ctid literals we built) are inlined by psycopg's
         # client-side binding. https://www.psycopg.org/psycopg3/docs/advanced/cursors.html

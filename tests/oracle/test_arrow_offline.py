@@ -384,13 +384,13 @@ def test_arrow_batches_hand_the_driver_the_batch_statement_inside_the_snapshot()
     raw = _Raw(_frames(query))
     conn = OracleConn(raw)
 
-    batches = list(_oracle_source().arrow_batches(conn, query, "42"))
+    batches = list(_oracle_source().arrow_batches(conn, query, "42", 3))
 
     (call,) = raw.calls
     assert call == {
         "statement": query.batch_sql,
         "parameters": dict(query.params),
-        "size": BATCH_ROWS,
+        "size": 3,  # export.fetch_rows
         "requested_schema": requested_schema(query),
     }
     assert call["parameters"] and call["statement"] != query.sql
@@ -404,7 +404,7 @@ def test_closing_arrow_batches_early_closes_the_driver_before_the_session_return
     query = DIALECT.select_chunk(LOB_PLAN, WHOLE)
     assert isinstance(query, ChunkSelect)
     raw = _Raw(_frames(query))
-    batches = _oracle_source().arrow_batches(OracleConn(raw), query, "42")
+    batches = _oracle_source().arrow_batches(OracleConn(raw), query, "42", BATCH_ROWS)
     next(batches)
     batches.close()
     assert raw.log == [ENABLE, "fetch", "closed", DISABLE]
@@ -415,7 +415,7 @@ def test_a_query_read_as_of_its_scn_flashes_no_session_back() -> None:
     query = DIALECT.select_chunk(pinned, WHOLE)
     assert isinstance(query, ChunkSelect)
     raw = _Raw(_frames(query))
-    assert len(list(_oracle_source().arrow_batches(OracleConn(raw), query, None))) == 2
+    assert len(list(_oracle_source().arrow_batches(OracleConn(raw), query, None, BATCH_ROWS))) == 2
     assert raw.log == ["fetch", "done", "closed"]
     assert raw.calls[0]["parameters"] == {"snapshot_scn": 8123456789012}
     assert "AS OF SCN :snapshot_scn" in raw.calls[0]["statement"]
@@ -427,7 +427,7 @@ def test_a_batch_of_other_types_than_asked_for_fails_naming_the_column() -> None
     # P arrives as a double: written as it is it could be a rounded number.
     wrong = pa.table({"F": pa.array(["1"], STRING), "P": pa.array([1.5], pa.float64())})
     with pytest.raises(DataError) as caught:
-        list(_oracle_source().arrow_batches(OracleConn(_Raw([wrong])), query, None))
+        list(_oracle_source().arrow_batches(OracleConn(_Raw([wrong])), query, None, BATCH_ROWS))
     line = caught.value.one_line()
     assert "'P'" in line and "double" in line and "decimal128(10, 2)" in line
 

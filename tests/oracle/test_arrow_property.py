@@ -216,7 +216,7 @@ def test_the_batch_path_writes_what_the_rows_path_writes(
     streamed = OracleConn(_FetchRaw(_driver_rows(rows, query))).stream(query, size)
     by_rows = _outcome(lambda w: write_row_batches(streamed, w, plan, chunk))
     raw = _Raw(_driver_frames(rows, query, size))
-    batches = _oracle_source().arrow_batches(OracleConn(raw), query, None)
+    batches = _oracle_source().arrow_batches(OracleConn(raw), query, None, 10_000)
     by_batches = _outcome(lambda w: write_arrow_batches(batches, w, plan, chunk))
 
     assert by_batches == by_rows

@@ -67,7 +67,7 @@ def test_a_server_lost_mid_arrow_stream_is_a_source_error(pg: Any) -> None:
     source = _source()
     conn = source.open()
     query = Query("SELECT g, repeat('x', 200) FROM generate_series(1, 2000000) AS g")
-    batches = source.arrow_batches(conn, query, None)
+    batches = source.arrow_batches(conn, query, None, 10_000)
     assert batches is not None
     try:
         next(batches)
