@@ -14,6 +14,9 @@ Arrow's own text differs from BigQuery's (and PostgreSQL's) in a few places, han
   printed as UTC wall-clock time with `+00:00` appended.
 Any column of a type not handled here (binary, for one: Arrow has no base64 kernel) is
 converted through Python with `BatchEncoder`, so every type is written, the rare ones slower.
+Where the C extension is built, doubles and bytes are written by it instead (the rows path's
+encoder, one call per column): some 7x faster than the kernels above for doubles, and than
+Python's base64 for bytes, in the same bytes.
 """
 
 from __future__ import annotations
@@ -79,7 +82,17 @@ class ArrowEncoder:
         return pc.binary_join_element_wise(*cells, scalar(",", "string"), options=fill)
 
     def _cells(self, position: int, column: Column, values: pa.Array) -> pa.Array:
-        """The column's cells as a string array, NULL where the value is NULL."""
+        """The column's cells as a string array, NULL (or the marker) where the value is NULL."""
+        if _in_c_first(column, values.type):
+            # Doubles and bytes: the rows path's C encoder writes them some 7x faster than
+            # Arrow's kernels (doubles: a dozen passes, with ties and layouts left to Python)
+            # or Python's base64, the same bytes (tests/unit/test_rowtext.py); it hands any
+            # value it would not write, or equal to the marker, back to the paths below.
+            packed = self._python.packed_column(position, values.to_pylist())
+            if packed is not None:
+                data, offsets = packed
+                buffers = [None, pa.py_buffer(offsets), pa.py_buffer(data)]
+                return pa.Array.from_buffers(pa.string(), len(values), buffers)
         cells = _vector_cells(column, values)
         if cells is None:
             python = _python_values(column, values)
@@ -92,6 +105,16 @@ class ArrowEncoder:
         elif pc.any(pc.equal(cells, scalar(self.null_marker, "string"))).as_py():
             raise self._python.marker_error(column)
         return cells
+
+
+def _in_c_first(column: Column, arrow_type: pa.DataType) -> bool:
+    """Whether the column's cells are written by the C encoder when it is built."""
+    if column.kind is ColumnKind.FLOAT:
+        return bool(pa.types.is_float64(arrow_type) or pa.types.is_float32(arrow_type))
+    if column.kind is ColumnKind.BYTES:
+        binary = pa.types.is_binary(arrow_type) or pa.types.is_large_binary(arrow_type)
+        return bool(binary or pa.types.is_fixed_size_binary(arrow_type))
+    return False
 
 
 def plain_columns(batch: pa.RecordBatch) -> list[pa.Array]:

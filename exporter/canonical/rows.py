@@ -94,6 +94,16 @@ class BatchEncoder:
         """The cells of one column (the marker for NULL), for callers that hold columns."""
         return self._column(self.columns[position], self._cells[position], values)
 
+    def packed_column(self, position: int, values: Sequence[object]) -> tuple[bytes, bytes] | None:
+        """The cells of one column (the marker for NULL) by the C extension: their UTF-8 back
+        to back and count + 1 int32 offsets; None where it is not built or hands the values
+        to the Python encoder (`encode_column` then writes them or says what is wrong)."""
+        if not values:
+            return None
+        one = (self._codes[position : position + 1], (self._cells[position],), self.null_marker)
+        packed: tuple[bytes, bytes] | None = self._in_c([values], _PACKED, one)
+        return packed
+
     def marker_error(self, column: Column) -> ExporterError:
         """The error for a value of `column` that would be written as the null marker."""
         return marker_error(column.name, self.null_marker)
@@ -113,13 +123,17 @@ class BatchEncoder:
         columns = list(zip(*values, strict=False)) if by_rows else values
         return csv_lines(self._python_records(columns), with_hash)
 
-    def _in_c(self, values: Sequence[Sequence[object]], mode: int) -> Any:
-        """What the extension makes of the batch; None where it is not built or hands the
-        batch to the Python encoder."""
+    def _in_c(
+        self, values: Sequence[Sequence[object]], mode: int, layout: tuple[Any, ...] = ()
+    ) -> Any:
+        """What the extension makes of the batch (of the columns `layout` describes, codes,
+        cells and marker: by default all); None where it is not built or hands the batch
+        to the Python encoder."""
         if _c_encode is None:
             return None
+        codes, cells, marker = layout or (self._codes, self._cells, self.null_marker)
         try:
-            return _c_encode(values, self._codes, self._cells, self.null_marker, mode)
+            return _c_encode(values, codes, cells, marker, mode)
         except Exception:  # a cell function refused a value: the Python encoder says which
             return None
 

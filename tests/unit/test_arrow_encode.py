@@ -19,6 +19,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from exporter.canonical import rows as rows_module
 from exporter.canonical.arrow import ArrowEncoder, record_lines
 from exporter.canonical.cells import format_float
 from exporter.canonical.rowhash import csv_lines
@@ -320,3 +321,34 @@ def test_time_24_00_is_refused() -> None:
     day = pa.array([86_399_999_999, 86_400_000_000], pa.int64()).cast(pa.time64("us"))
     with pytest.raises(DataError, match="outside the day"):
         ArrowEncoder([column], "\\N").records(pa.record_batch([day], names=["t"]))
+
+
+@pytest.mark.skipif(rows_module._c_encode is None, reason="the C extension is not built")
+def test_doubles_and_bytes_go_through_the_c_encoder_with_the_same_bytes(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import exporter.canonical.arrow as arrow_module
+
+    doubles = _random_doubles(20_000) + [math.nan, math.inf, -math.inf, -0.0]
+    blobs = [bytes([i % 256]) * (i % 7) for i in range(len(doubles))]
+    columns = [
+        Column("f", "float8", ColumnKind.FLOAT, True),
+        Column("b", "bytea", ColumnKind.BYTES, True),
+    ]
+    batch = pa.record_batch(
+        [pa.array(doubles + [None], pa.float64()), pa.array(blobs + [None], pa.binary())],
+        names=["f", "b"],
+    )
+    in_c = ArrowEncoder(columns, "\\N").records(batch).to_pylist()
+
+    def refuse(*_args: object) -> None:
+        raise AssertionError("Arrow's or Python's per-column path was used")
+
+    monkeypatch.setattr(arrow_module, "float_cells", refuse)
+    monkeypatch.setattr(BatchEncoder, "encode_column", refuse)
+    assert ArrowEncoder(columns, "\\N").records(batch).to_pylist() == in_c
+    monkeypatch.undo()
+    monkeypatch.setattr(rows_module, "_c_encode", None)  # not built: Arrow's and Python's
+    assert ArrowEncoder(columns, "\\N").records(batch).to_pylist() == in_c
+    reference = BatchEncoder(columns, "\\N").encode_columns([doubles + [None], blobs + [None]])
+    assert in_c == reference
