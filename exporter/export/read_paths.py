@@ -102,20 +102,25 @@ def _cyclic_gc_paused() -> Iterator[None]:
 def write_arrow_batches(
     batches: Iterator[Any], writer: CsvGzipWriter, plan: TablePlan, chunk: Chunk
 ) -> ColumnSums:
-    """Encode Arrow record batches into `writer`; returns the numeric columns' sums."""
+    """Encode Arrow record batches into `writer`; returns the numeric columns' sums.
+
+    The next batch is read by a thread while this one is encoded, as on the rows path: the
+    drivers (ADBC's COPY reader, python-oracledb's data frames) read without the GIL."""
     # Imported here: pyarrow costs a process some 50 MB, which bulk-path workers never need.
     from exporter.canonical.arrow import ArrowEncoder, plain_columns, record_lines
 
     encoder = ArrowEncoder(plan.columns, plan.file_format.null_marker)
     sums = ColumnSums(plan.columns)
     table = plan.table.qualified
-    for batch in batches:
-        columns = plain_columns(batch)  # once, for the encoder and the sums
-        try:
-            records = encoder.records_of(columns)
-        except DataError as exc:
-            raise exc.within(f"{table} chunk {chunk.index}") from None
-        writer.write_bytes(record_lines(records, plan.file_format.row_hash), batch.num_rows)
-        sums.add_arrow_columns(columns)
-        report_rows(table, batch.num_rows)
+    with Prefetched(batches) as ahead:
+        for batch in ahead:
+            columns = plain_columns(batch)  # once, for the encoder and the sums
+            try:
+                records = encoder.records_of(columns)
+            except DataError as exc:
+                raise exc.within(f"{table} chunk {chunk.index}") from None
+            lines = record_lines(records, plan.file_format.row_hash)
+            writer.write_bytes(lines, batch.num_rows)
+            sums.add_arrow_columns(columns)
+            report_rows(table, batch.num_rows)
     return sums

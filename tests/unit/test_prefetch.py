@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -56,3 +57,51 @@ def test_closing_early_stops_the_thread_then_the_generator_closes() -> None:
         assert not any(t.name == "prefetch" and t.is_alive() for t in threading.enumerate())
         assert not closed.is_set()
     assert closed.is_set()  # contextlib.closing closed it, in this thread, without error
+
+
+@pytest.mark.parametrize("path", ["arrow", "rows"])
+def test_both_batch_loops_read_the_driver_on_the_prefetch_thread(tmp_path: Path, path: str) -> None:
+    import pyarrow as pa
+
+    from exporter.export.read_paths import write_arrow_batches, write_row_batches
+    from exporter.export.writer import CsvGzipWriter
+    from exporter.model import (
+        Chunk,
+        ChunkBounds,
+        Column,
+        ColumnKind,
+        FileFormat,
+        TablePlan,
+        TableRef,
+    )
+
+    columns = (Column("n", "int8", ColumnKind.INTEGER), Column("f", "float8", ColumnKind.FLOAT))
+    plan = TablePlan(
+        table=TableRef("S", "T"),
+        columns=columns,
+        size_bytes=0,
+        strategy="whole",
+        reason="test",
+        chunks=(Chunk(0, ChunkBounds("whole")),),
+        file_format=FileFormat(null_marker="\\N", row_hash=True),
+    )
+    readers: list[str] = []
+
+    def driver() -> Iterator[object]:
+        for i in range(5):
+            readers.append(threading.current_thread().name)
+            rows = [(i * 10 + j, j / 4) for j in range(10)]
+            if path == "rows":
+                yield rows
+            else:
+                yield pa.record_batch(
+                    [pa.array([r[0] for r in rows]), pa.array([r[1] for r in rows])],
+                    names=["n", "f"],
+                )
+
+    write = write_arrow_batches if path == "arrow" else write_row_batches
+    with CsvGzipWriter(tmp_path / "data_chunk_0.csv.gz", "n,f,row_hash", level=1) as writer:
+        sums = write(driver(), writer, plan, plan.chunks[0])  # type: ignore[arg-type]
+        assert writer.rows == 50
+    assert readers == ["prefetch"] * 5
+    assert sums.exact_json() == {"n": str(sum(range(50)))}
