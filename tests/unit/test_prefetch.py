@@ -65,25 +65,11 @@ def test_both_batch_loops_read_the_driver_on_the_prefetch_thread(tmp_path: Path,
 
     from exporter.export.read_paths import write_arrow_batches, write_row_batches
     from exporter.export.writer import CsvGzipWriter
-    from exporter.model import (
-        Chunk,
-        ChunkBounds,
-        Column,
-        ColumnKind,
-        FileFormat,
-        TablePlan,
-        TableRef,
-    )
+    from exporter.model import Column, ColumnKind
+    from tests.unit.test_hashing_sums_readback import make_plan
 
-    columns = (Column("n", "int8", ColumnKind.INTEGER), Column("f", "float8", ColumnKind.FLOAT))
-    plan = TablePlan(
-        table=TableRef("S", "T"),
-        columns=columns,
-        size_bytes=0,
-        strategy="whole",
-        reason="test",
-        chunks=(Chunk(0, ChunkBounds("whole")),),
-        file_format=FileFormat(null_marker="\\N", row_hash=True),
+    plan = make_plan(
+        (Column("n", "int8", ColumnKind.INTEGER), Column("f", "float8", ColumnKind.FLOAT))
     )
     readers: list[str] = []
 
