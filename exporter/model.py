@@ -7,6 +7,7 @@ to and from JSON, so plans and per-chunk statistics survive a crash.
 from __future__ import annotations
 
 import enum
+import math
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
@@ -230,6 +231,11 @@ ReadPath = Literal["bulk", "arrow", "rows"]
 driver (arrow), or Python rows (rows); export/read_paths.py has one loop for each."""
 
 
+def _non_finite_text(value: float) -> str:
+    """NaN or an infinity as text that float() reads back (strict JSON has no literal)."""
+    return "NaN" if math.isnan(value) else "Infinity" if value > 0 else "-Infinity"
+
+
 @dataclass(frozen=True)
 class ChunkStats:
     """What a worker measured while writing one chunk file (stored beside the plan, in
@@ -254,11 +260,18 @@ class ChunkStats:
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
         data["path"] = data.pop("read_path")
+        if self.float_sums:  # strict JSON has no NaN or Infinity: those sums as their text
+            data["float_sums"] = {
+                k: v if math.isfinite(v) else _non_finite_text(v)
+                for k, v in self.float_sums.items()
+            }
         return data
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> ChunkStats:
         fields = dict(data)
+        if fields.get("float_sums"):  # "NaN", "Infinity", "-Infinity" back to floats
+            fields["float_sums"] = {k: float(v) for k, v in fields["float_sums"].items()}
         read_path = fields.pop("path", "rows")
         # Records written before the Arrow path existed say "batch" for Python rows.
         return cls(**fields, read_path="rows" if read_path == "batch" else read_path)

@@ -120,3 +120,32 @@ def test_every_leaf_is_read_once_by_its_ranges_or_in_one_group(
     for b in bounds:
         if b.kind == "whole" and len(b.partitions) > 1:  # a group stays within a chunk's size
             assert sum(sizes[t] for t in b.partitions) <= chunk_bytes
+
+
+def test_chunk_stats_json_is_strict_and_keeps_nan_and_infinities() -> None:
+    import json
+    import math
+
+    from exporter.model import ChunkStats
+
+    stats = ChunkStats(
+        index=0,
+        file_name="data_chunk_0.csv.gz",
+        rows=3,
+        bytes_written=10,
+        seconds=0.5,
+        float_sums={"a": math.nan, "b": math.inf, "c": -math.inf, "d": 0.1},
+    )
+    text = json.dumps(stats.to_json(), allow_nan=False)  # raises on a bare NaN or Infinity
+    assert json.loads(text)["float_sums"] == {
+        "a": "NaN",
+        "b": "Infinity",
+        "c": "-Infinity",
+        "d": 0.1,
+    }
+    back = ChunkStats.from_json(json.loads(text)).float_sums or {}
+    assert math.isnan(back["a"]) and back["b"] == math.inf and back["c"] == -math.inf
+    assert back["d"] == 0.1
+    # Sidecars written before carry bare NaN literals, which Python's json reads.
+    old = json.loads(json.dumps(stats.to_json() | {"float_sums": {"a": math.nan}}))
+    assert math.isnan((ChunkStats.from_json(old).float_sums or {})["a"])
