@@ -119,14 +119,22 @@ def preflight(
     except Exception as exc:  # a probe that failed otherwise than by a refusal: said, not fatal
         err = exc if isinstance(exc, ExporterError) else source.explain_error(exc)
         probes = [Probe("privileges", False, f"could not be probed: {err.message}")]
-    refused = {p.table: p.failure for p in probes if p.table and p.failure}
+    refused = {p.table: p.failure for p in probes if p.table and p.failure and not p.only_for}
+    # Refusals that fail a table only under one strategy (a leaf partition's SELECT).
+    refused_for = {
+        (p.table, p.only_for): p.failure for p in probes if p.table and p.failure and p.only_for
+    }
     outlines = []
     for table in tables:
         try:
             failure = refused.get(table)
             if failure is not None:
                 raise failure
-            outlines.append(outline_table(conn, source, settings, layout, table))
+            outline = outline_table(conn, source, settings, layout, table)
+            failure = refused_for.get((table, outline.strategy))
+            if failure is not None:
+                raise failure
+            outlines.append(outline)
         except ExporterError as exc:
             log.error("%s", exc.one_line())
             outlines.append(TableOutline(table, error=exc))

@@ -60,15 +60,20 @@ def leaf_probes(source: Source, conn: DbConn, tables: Sequence[TableRef]) -> lis
         if not leaves:
             continue
         name = f"SELECT on the {len(leaves)} leaf partition(s) of {table}"
-        refused = [leaf for leaf in leaves if not probe_select(source, conn, leaf).ok]
+        refusals = [(leaf, probe_select(source, conn, leaf)) for leaf in leaves]
+        refused = [(leaf, probe) for leaf, probe in refusals if not probe.ok]
         if not refused:
             probes.append(Probe(name, True, "a per-partition export reads each directly", table))
             continue
         detail = (
-            f"refused on {_names(refused)}: a per-partition export reads each leaf directly "
-            "and fails there; grant SELECT on the leaves (or set export.chunk_strategy: key)"
+            f"refused on {_names([leaf for leaf, _ in refused])}: a per-partition export reads "
+            "each leaf directly and fails there; grant SELECT on the leaves (or set "
+            "export.chunk_strategy: key)"
         )
-        probes.append(Probe(name, False, detail, table))
+        # The table's error in `check` where it would be exported per partition: the first
+        # refusal, in the driver's words.
+        failure = refused[0][1].failure
+        probes.append(Probe(name, False, detail, table, failure, only_for="partitions"))
     return probes
 
 

@@ -35,6 +35,9 @@ class Probe:
     """The selected table it is about, if one."""
     failure: ExporterError | None = None
     """Set where `table` cannot be exported without it: the table's error in `check`."""
+    only_for: str | None = None
+    """The chunk strategy under which `failure` applies (None: any), e.g. "partitions"
+    where only a per-partition export reads what was refused."""
 
 
 class Fetches(Protocol):

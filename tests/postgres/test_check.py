@@ -62,10 +62,15 @@ def shop(pg: Any, pg_schema: str) -> Iterator[Shop]:
         pg.execute(f'DROP ROLE "{role}"')
 
 
-def _config(tmp_path: Path, user: str, schema: str) -> Path:
+def _config(tmp_path: Path, user: str, schema: str, **settings: Any) -> Path:
     data = {
         "source": {**pg_source(), "user": user},
-        "export": {"schemas": [schema], "output_dir": str(tmp_path / "out"), **SPLIT},
+        "export": {
+            "schemas": [schema],
+            "output_dir": str(tmp_path / "out"),
+            **SPLIT,
+            **settings,
+        },
     }
     path = tmp_path / "check.yaml"
     path.write_text(yaml.safe_dump(data), encoding="utf-8")
@@ -88,7 +93,9 @@ def test_check_for_a_role_that_may_not_read_everything(shop: Shop, tmp_path: Pat
     s = shop.schema
     result = run_subprocess(["check", "--config", str(_config(tmp_path, shop.role, s))], tmp_path)
 
-    assert result.code == 1, result.err  # only the table the role may not read is an error
+    # Errors: the table the role may not read, and the one whose leaf it may not read, which
+    # an export reads per partition (each leaf directly).
+    assert result.code == 1, result.err
     assert "Traceback" not in result.err
     lines = result.out.splitlines()
     assert lines[0].startswith(f"connected to postgresql {shop.role}@") and "PostgreSQL" in lines[0]
@@ -106,10 +113,23 @@ def test_check_for_a_role_that_may_not_read_everything(shop: Shop, tmp_path: Pat
     rows = {line.split()[0]: line for line in lines if line.startswith(f"{s}.")}
     assert rows[f"{s}.big"].split()[2] == "physical"
     assert rows[f"{s}.big"].endswith("threshold, physical ranges")
-    assert rows[f"{s}.events"].split()[2:4] == ["partitions", "~2"]
+    assert rows[f"{s}.events"].split()[1] == "ERROR"
+    assert "permission denied for table events_2025" in rows[f"{s}.events"]
     assert rows[f"{s}.secret"].split()[1] == "ERROR"
     assert "permission denied for table secret" in rows[f"{s}.secret"]
     assert not (tmp_path / "out").exists()
+
+
+def test_a_refused_leaf_is_no_error_where_the_parent_is_read(shop: Shop, tmp_path: Path) -> None:
+    s = shop.schema
+    config = _config(tmp_path, shop.role, s, chunk_strategy="key")
+    result = run_subprocess(["check", "--config", str(config)], tmp_path)
+
+    assert result.code == 1, result.err  # secret still
+    rows = {line.split()[0]: line for line in result.out.splitlines() if line.startswith(f"{s}.")}
+    assert rows[f"{s}.secret"].split()[1] == "ERROR"
+    assert rows[f"{s}.events"].split()[1] != "ERROR", rows[f"{s}.events"]
+    assert "partitions" not in rows[f"{s}.events"].split()[2]
 
 
 def test_check_cuts_nothing_and_agrees_with_plan(
