@@ -128,16 +128,25 @@ class OracleCatalog(Dialect):
         )
 
     def leaf_partitions(self, table: TableRef) -> Query:
-        """Rows (level, name, blocks, num_rows, avg_row_len) of the partitions that hold rows
-        themselves: the subpartitions of a composite-partitioned table, else its partitions
-        (no rows for a table that is not partitioned). No privilege is needed.
-        .../refrn/ALL_TAB_PARTITIONS.html, .../refrn/ALL_TAB_SUBPARTITIONS.html"""
+        """Rows (level, name, blocks, num_rows, avg_row_len, block_size) of the partitions
+        that hold rows themselves: the subpartitions of a composite-partitioned table, else
+        its partitions (no rows for a table that is not partitioned), with the block size of
+        each one's tablespace where USER_TABLESPACES shows it (a partition may lie in a
+        tablespace of another block size than the table's). No privilege is needed.
+        .../refrn/ALL_TAB_PARTITIONS.html, .../refrn/ALL_TAB_SUBPARTITIONS.html,
+        .../refrn/USER_TABLESPACES.html (BLOCK_SIZE)"""
+        block_size = (
+            "(SELECT ts.block_size FROM user_tablespaces ts "
+            "WHERE ts.tablespace_name = {}.tablespace_name)"
+        )
         return Query(
-            "SELECT 'PARTITION', p.partition_name, p.blocks, p.num_rows, p.avg_row_len "
+            "SELECT 'PARTITION', p.partition_name, p.blocks, p.num_rows, p.avg_row_len, "
+            f"{block_size.format('p')} "
             "FROM all_tab_partitions p WHERE p.table_owner = :owner AND p.table_name = :name "
             "AND p.subpartition_count = 0 "
             "UNION ALL "
-            "SELECT 'SUBPARTITION', s.subpartition_name, s.blocks, s.num_rows, s.avg_row_len "
+            "SELECT 'SUBPARTITION', s.subpartition_name, s.blocks, s.num_rows, s.avg_row_len, "
+            f"{block_size.format('s')} "
             "FROM all_tab_subpartitions s WHERE s.table_owner = :owner AND s.table_name = :name "
             "ORDER BY 1, 2",
             self._owner_name(table),

@@ -128,10 +128,10 @@ def leaf_partitions(
             allocated = {name: int(size or 0) for name, size in found}
             break
     leaves = []
-    for level, name, blocks, num_rows, avg_len in rows:
+    for level, name, blocks, num_rows, avg_len, block_size in rows:
         size = allocated.get(name)
         if size is None:
-            size = statistics_bytes(blocks, num_rows, avg_len, None) or 0
+            size = statistics_bytes(blocks, num_rows, avg_len, block_size) or 0
         leaves.append(LeafPartition(TableRef(level, name), size, physical=True))
     return leaves
 

@@ -129,8 +129,8 @@ STATISTICS = {  # blocks, num_rows, avg_row_len, analyzed, block size
 ORGANIZATION = {name: [("IOT" if name == "ITEMS" else None,)] for _, name in TABLES}
 LEAVES = {
     "EVENTS": [
-        ("PARTITION", "P2024", 2 * GIB // BLOCK, 10**7, 30),
-        ("PARTITION", "P2025", GIB // BLOCK, 10**7, 30),
+        ("PARTITION", "P2024", 2 * GIB // BLOCK, 10**7, 30, BLOCK),
+        ("PARTITION", "P2025", GIB // BLOCK, 10**7, 30, BLOCK),
     ]
 }
 

@@ -126,8 +126,10 @@ def test_leaf_partitions_take_segment_sizes_else_their_statistics() -> None:
     conn = _Scripted(
         {
             "FROM all_tab_partitions": [
-                ("PARTITION", "P2024", 100, 10, 10),
-                ("SUBPARTITION", "SP_A", None, 30, 20),
+                ("PARTITION", "P2024", 100, 10, 10, 8192),
+                ("SUBPARTITION", "SP_A", None, 30, 20, None),
+                ("SUBPARTITION", "SP_B", 100, 30, 20, 32768),  # a 32 KB tablespace
+                ("SUBPARTITION", "SP_C", 100, 30, 20, None),  # its tablespace not visible
             ],
             "FROM user_segments": [("P2024", 3 * 2**30)],
         }
@@ -136,6 +138,8 @@ def test_leaf_partitions_take_segment_sizes_else_their_statistics() -> None:
     assert [(lp.table, lp.size_bytes, lp.physical) for lp in leaves] == [
         (TableRef("PARTITION", "P2024"), 3 * 2**30, True),
         (TableRef("SUBPARTITION", "SP_A"), 600, True),
+        (TableRef("SUBPARTITION", "SP_B"), 100 * 32768, True),
+        (TableRef("SUBPARTITION", "SP_C"), 100 * 8192, True),
     ]
 
 
