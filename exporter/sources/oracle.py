@@ -27,7 +27,6 @@ from exporter.model import ChunkBounds, Column, TableRef
 from exporter.sources import oracle_probes, oracle_storage, register
 from exporter.sources.base import DbConn, LeafPartition, RowBatches, Source, TableSize
 from exporter.sources.dialect import Query
-from exporter.sources.oracle_catalog_sql import DEFAULT_BLOCK_SIZE
 from exporter.sources.oracle_errors import error_text, hint_for
 from exporter.sources.oracle_sql import OracleDialect
 from exporter.sources.oracle_storage import Privileges
@@ -228,7 +227,8 @@ class OracleSource(Source):
         if iot_type:
             return None, "an index-organized table has no ROWID ranges"
         if leaf is None and self.config.rowid_ranges_from == "parallel_execute":
-            blocks = self.size_bytes(conn, table) // DEFAULT_BLOCK_SIZE // max(parts, 1)
+            block = oracle_storage.block_size(conn, self.dialect, table)
+            blocks = self.size_bytes(conn, table) // block // max(parts, 1)
             call = _procedure_caller(conn)
             ranges = oracle_storage.parallel_execute_ranges(conn, self.dialect, call, table, blocks)
             if ranges:

@@ -88,6 +88,14 @@ def statistics_bytes(blocks: Any, num_rows: Any, avg_row_len: Any, block_size: A
     return None
 
 
+def block_size(conn: DbConn, dialect: OracleCatalog, table: TableRef) -> int:
+    """The block size of the table's tablespace where USER_TABLESPACES shows it, else
+    DB_BLOCK_SIZE's default (a count of blocks from a size in bytes needs it)."""
+    rows = conn.fetch_all(dialect.table_statistics(table))
+    size = rows[0][4] if rows else None
+    return int(size) if size else DEFAULT_BLOCK_SIZE
+
+
 def table_size(
     conn: DbConn, dialect: OracleCatalog, table: TableRef, seen: Privileges
 ) -> TableSize:

@@ -19,6 +19,7 @@ from exporter.sources.dialect import Query
 from exporter.sources.oracle_sql import OracleDialect
 from exporter.sources.oracle_storage import (
     Privileges,
+    block_size,
     group_extents,
     leaf_partitions,
     parallel_execute_ranges,
@@ -120,6 +121,15 @@ def test_dba_views_are_not_asked_again_once_refused() -> None:
 )
 def test_statistics_bytes(stats: tuple[Any, ...], expected: int | None) -> None:
     assert statistics_bytes(*stats) == expected
+
+
+def test_block_size_is_the_tablespaces_else_the_default() -> None:
+    def stats(size: Any) -> _Scripted:
+        return _Scripted({"FROM all_tables": [(10, 500, 100, 1, size)]})
+
+    assert block_size(stats(16384), DIALECT, TABLE) == 16384
+    assert block_size(stats(None), DIALECT, TABLE) == 8192
+    assert block_size(_Scripted({"FROM all_tables": []}), DIALECT, TABLE) == 8192
 
 
 def test_leaf_partitions_take_segment_sizes_else_their_statistics() -> None:
