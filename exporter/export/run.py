@@ -23,7 +23,7 @@ from exporter.export import proofs
 from exporter.export.planner import PlannedTable, plan_export
 from exporter.export.records import write_summary_report, write_table_files
 from exporter.export.results import ExportRun, TableResult
-from exporter.export.resume import chunk_stats, pending_chunks, unexpected_chunk_files
+from exporter.export.resume import all_chunk_stats, pending_chunks, unexpected_chunk_files
 from exporter.export.snapshots import pin_snapshots
 from exporter.export.task import ChunkOutcome, ChunkTask, WriteOptions, export_chunk
 from exporter.fsutil import sweep_partials
@@ -134,7 +134,7 @@ def collect_stats(result: TableResult, layout: ExportLayout) -> None:
         result.errors.append(error(ERR_CHUNKS_MISSING, indexes=missing).one_line())
         return
     try:
-        result.stats = [chunk_stats(plan, layout, c.index) for c in plan.chunks]
+        result.stats = all_chunk_stats(plan, layout)
     except ExporterError as exc:
         result.errors.append(exc.one_line())
 

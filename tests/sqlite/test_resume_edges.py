@@ -123,3 +123,51 @@ def test_chunks_without_their_plan(demo: Demo, capsys: object) -> None:
     assert "plan.json" in entry["error"]
     assert {i: file_state(p) for i, p in chunk_files(demo.out, "orders").items()} == states
     assert not plan.exists(), "a new plan must not be frozen over untrusted chunk files"
+
+
+def test_sidecars_are_read_at_once_and_lost_ones_recounted_one_at_a_time(
+    demo: Demo, capsys: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import json
+    import threading
+
+    from exporter.export import resume
+    from exporter.export.resume import all_chunk_stats
+    from exporter.layout import ExportLayout
+    from exporter.model import TablePlan
+    from exporter.storage import StoreSpec
+
+    assert export(demo.config, capsys).code == 0
+    plan_path = table_dir(demo.out, "orders") / "config" / "plan.json"
+    plan = TablePlan.from_json(json.loads(plan_path.read_text()))
+    assert len(plan.chunks) >= 3
+    layout = ExportLayout.at(StoreSpec(str(demo.out)))
+    expected = all_chunk_stats(plan, layout)
+    lost = table_dir(demo.out, "orders") / "config" / "chunks" / "data_chunk_1.json"
+    lost.unlink()
+
+    # Two sidecar reads must be in flight together (a serial loop breaks the barrier);
+    # recounts must never overlap.
+    together = threading.Barrier(2, timeout=10)
+    recorded, recounted = resume.recorded_stats, resume.recounted_stats
+    counting = threading.Lock()
+
+    def reading(*args: object) -> object:
+        if args[2] in (0, 2):
+            together.wait()
+        return recorded(*args)  # type: ignore[arg-type]
+
+    def recounting(*args: object) -> object:
+        assert counting.acquire(blocking=False), "two recounts at once"
+        try:
+            return recounted(*args)  # type: ignore[arg-type]
+        finally:
+            counting.release()
+
+    monkeypatch.setattr(resume, "recorded_stats", reading)
+    monkeypatch.setattr(resume, "recounted_stats", recounting)
+    again = all_chunk_stats(plan, layout)
+
+    assert [s.index for s in again] == [c.index for c in plan.chunks]
+    assert [(s.rows, s.sums) for s in again] == [(s.rows, s.sums) for s in expected]
+    assert lost.is_file()
