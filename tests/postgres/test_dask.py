@@ -135,3 +135,65 @@ def test_a_worker_killed_mid_chunk_loses_and_repeats_nothing(
     assert sum(counts.values()) == ROWS and set(counts) == set(range(1, ROWS + 1))
     assert [name for name in list_names(layout.table_dir(ref)) if is_temp_file(Path(name))] == []
     assert result.validation is not None and result.validation.source_row_count == ROWS
+
+
+def test_ctrl_c_on_the_coordinator_leaves_whole_chunks_and_the_rerun_finishes(
+    pg: Any, pg_schema: str, tmp_path: Path, dask_cluster: Any
+) -> None:
+    """SIGINT to the coordinator's process group (a terminal's Ctrl-C; the cluster's workers
+    are elsewhere): exit 130 with the one line, the tasks not started are cancelled, those
+    running finish and publish whole files, and the same command completes the export with
+    every row exactly once."""
+    import subprocess
+    import sys
+
+    import yaml
+    from distributed import Client
+
+    from tests.postgres.scale_helpers import records
+    from tests.sqlite.helpers import REPO, default_sigint
+
+    create_table(pg, pg_schema)
+    out = tmp_path / "out"
+    data = _on_dask(config_data(pg_schema, str(out), chunk_size_mb=0.5), dask_cluster)
+    config = tmp_path / "dask.yaml"
+    config.write_text(yaml.safe_dump(data), encoding="utf-8")
+    layout, ref = ExportLayout(out), TableRef(pg_schema, TABLE)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "exporter", "export", "--config", str(config), "--no-progress"],
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+        preexec_fn=default_sigint,
+    )
+    try:
+        wait_for(
+            "a first chunk", lambda: layout.existing_chunk_files(ref) or proc.poll() is not None
+        )
+        os.killpg(proc.pid, signal.SIGINT)
+        _, err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert proc.returncode == 130, (proc.returncode, err)
+    assert [line for line in err.splitlines() if "INFO" not in line] == [
+        "interrupted: re-run the same command to resume"
+    ], err
+    with Client(dask_cluster) as client:  # the tasks that were running finish on the cluster
+        wait_for("the cluster idle", lambda: not any(client.processing().values()), every=0.05)
+    interrupted = layout.existing_chunk_files(ref)
+    for path in interrupted.values():
+        assert records(path.read_bytes())  # each a complete gzip stream with its header
+
+    rerun = run_export(parse_config(data), show_progress=False)
+
+    (result,) = rerun.results
+    assert result.status == "SUCCEEDED", result.errors
+    assert result.plan is not None and len(interrupted) < len(result.plan.chunks)
+    files = layout.existing_chunk_files(ref)
+    counts = id_counts(path.read_bytes() for path in files.values())
+    assert sum(counts.values()) == ROWS and set(counts) == set(range(1, ROWS + 1))
+    assert [name for name in list_names(layout.table_dir(ref)) if is_temp_file(Path(name))] == []
