@@ -100,6 +100,8 @@ def export_chunk(task: ChunkTask) -> ChunkOutcome:
         source, conn = cached_connection(task.source)
         stats = _write_chunk(source, conn, task, layout, final)
         return ChunkOutcome(plan.table, chunk.index, stats=stats)
+    except _PublishedMeanwhile:  # its temp file is gone with the writer; nothing was replaced
+        return ChunkOutcome(plan.table, chunk.index, skipped=True)
     except ExporterError as exc:
         drop_if_broken(conn)
         return ChunkOutcome(plan.table, chunk.index, error=exc.one_line(), error_code=exc.code)
@@ -119,6 +121,10 @@ def export_chunk(task: ChunkTask) -> ChunkOutcome:
         )
         log.debug("chunk %s/%d failed", plan.table, chunk.index, exc_info=True)
         return ChunkOutcome(plan.table, chunk.index, error=err.one_line(), error_code=err.code)
+
+
+class _PublishedMeanwhile(Exception):
+    """The chunk's file appeared while this task was writing it."""
 
 
 def _read_path(source: Source, task: ChunkTask) -> ReadPath:
@@ -189,6 +195,11 @@ def _read_and_publish(
         size = writer.finish()
         # Its error (the source's one line) fails the chunk, which is then not published.
         taken = figures.result() if figures is not None else None
+        # First writer wins: a task of an interrupted earlier run, still running on a Dask
+        # worker, may have published this chunk meanwhile; neither its file nor its record
+        # is replaced (a window of milliseconds remains, between this test and the rename).
+        if final.exists():
+            raise _PublishedMeanwhile
         stats = ChunkStats(
             index=chunk.index,
             file_name=final.name,

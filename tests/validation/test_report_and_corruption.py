@@ -201,3 +201,45 @@ def test_a_worker_never_writes_over_a_chunk_file_that_exists(tmp_path: Path) -> 
     assert final.read_bytes() == b"not a chunk: the guard must not read or replace it"
     assert layout.chunk_stats_file(ORDERS, 0).read_bytes() == record
     assert not connections._cache, "the guard comes before any connection"
+
+
+def test_a_chunk_published_meanwhile_by_another_writer_is_left_as_it_is(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """First writer wins: a task whose chunk was published while it read it (a task of an
+    interrupted run still running on a Dask worker, docs/SCALE_OUT.md) replaces neither the
+    file nor its record, and leaves no temp file."""
+    from exporter.export import task as task_module
+    from exporter.export.planner import plan_export
+    from exporter.export.task import ChunkTask, WriteOptions, export_chunk
+    from exporter.layout import is_temp_file
+    from exporter.runtime import connections
+    from exporter.sources import get_source
+
+    config, layout = exported(tmp_path)
+    source = get_source(config.source)
+    (planned,) = [p for p in plan_export(source, config.export, layout) if p.table == ORDERS]
+    assert planned.plan is not None
+    final, record = layout.chunk_file(ORDERS, 0), layout.chunk_stats_file(ORDERS, 0)
+    final.unlink()  # to be written again by this task
+    theirs, their_record = b"the other writer's chunk", b'{"the other writer": true}\n'
+    reading = task_module.write_row_batches
+
+    def published_meanwhile(*args: Any, **kwargs: Any) -> Any:
+        sums = reading(*args, **kwargs)
+        record.write_bytes(their_record)
+        final.write_bytes(theirs)
+        return sums
+
+    monkeypatch.setattr(task_module, "write_row_batches", published_meanwhile)
+    options = WriteOptions(None, 100, True, "rows")
+    chunk = planned.plan.chunks[0]
+    task = ChunkTask(config.source.plain(), planned.plan, chunk, layout.spec, options)
+    connections.close_connections()
+    outcome = export_chunk(task)
+    connections.close_connections()
+
+    assert outcome.skipped and outcome.error is None, outcome
+    assert final.read_bytes() == theirs
+    assert record.read_bytes() == their_record
+    assert [p for p in final.parent.rglob("*") if is_temp_file(p)] == []
