@@ -144,14 +144,11 @@ def test_ctrl_c_on_the_coordinator_leaves_whole_chunks_and_the_rerun_finishes(
     are elsewhere): exit 130 with the one line, the tasks not started are cancelled, those
     running finish and publish whole files, and the same command completes the export with
     every row exactly once."""
-    import subprocess
-    import sys
-
     import yaml
     from distributed import Client
 
     from tests.postgres.scale_helpers import records
-    from tests.sqlite.helpers import REPO, default_sigint
+    from tests.sqlite.helpers import start_export
 
     create_table(pg, pg_schema)
     out = tmp_path / "out"
@@ -159,16 +156,7 @@ def test_ctrl_c_on_the_coordinator_leaves_whole_chunks_and_the_rerun_finishes(
     config = tmp_path / "dask.yaml"
     config.write_text(yaml.safe_dump(data), encoding="utf-8")
     layout, ref = ExportLayout(out), TableRef(pg_schema, TABLE)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "exporter", "export", "--config", str(config), "--no-progress"],
-        cwd=tmp_path,
-        env={**os.environ, "PYTHONPATH": str(REPO)},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-        preexec_fn=default_sigint,
-    )
+    proc = start_export(config, tmp_path)
     try:
         wait_for(
             "a first chunk", lambda: layout.existing_chunk_files(ref) or proc.poll() is not None

@@ -75,15 +75,10 @@ def default_sigint() -> None:
     signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
-def start_export_once_a_chunk_exists(
-    config: Path,
-    cwd: Path,
-    out: Path,
-    table: str,
-) -> subprocess.Popen[str]:
-    """`python -m exporter export` in its own process group (as a terminal would run it),
-    returned once the first chunk file of main.TABLE exists (or the run has ended)."""
-    proc = subprocess.Popen(
+def start_export(config: Path, cwd: Path) -> subprocess.Popen[str]:
+    """`python -m exporter export` started in its own process group, as a terminal runs it
+    (Ctrl-C reaches the group): stderr piped, SIGINT at its default action."""
+    return subprocess.Popen(
         [sys.executable, "-m", "exporter", "export", "--config", str(config), "--no-progress"],
         cwd=cwd,
         env={**os.environ, "PYTHONPATH": str(REPO)},
@@ -93,6 +88,17 @@ def start_export_once_a_chunk_exists(
         start_new_session=True,
         preexec_fn=default_sigint,
     )
+
+
+def start_export_once_a_chunk_exists(
+    config: Path,
+    cwd: Path,
+    out: Path,
+    table: str,
+) -> subprocess.Popen[str]:
+    """`python -m exporter export` in its own process group (as a terminal would run it),
+    returned once the first chunk file of main.TABLE exists (or the run has ended)."""
+    proc = start_export(config, cwd)
     deadline = time.monotonic() + SUBPROCESS_TIMEOUT
     while not chunk_files(out, table) and proc.poll() is None:
         if time.monotonic() > deadline:
