@@ -23,7 +23,7 @@ import pytest
 
 from exporter.errors import DataError
 from exporter.export.task import _read_path
-from exporter.model import Chunk, ChunkBounds, Column, ColumnKind, FileFormat, TablePlan, TableRef
+from exporter.model import Chunk, ChunkBounds, Column, ColumnKind, TablePlan
 from exporter.sources.oracle import OracleConn
 from exporter.sources.oracle_arrow import (
     BATCH_ROWS,
@@ -38,6 +38,7 @@ from exporter.sources.oracle_sql import OracleDialect
 from exporter.sources.oracle_types import BUILT_IN_TYPES, ChunkQuery, ChunkSelect, base_type
 from exporter.sources.postgres_sql import PostgresDialect
 from tests.oracle.test_offline import _oracle_source
+from tests.plans import whole_plan
 
 DIALECT = OracleDialect()
 WHOLE = Chunk(0, ChunkBounds("whole"))
@@ -128,16 +129,7 @@ def _column(native: str, precision: int | None = None, scale: int | None = None)
 
 
 def _plan(columns: tuple[Column, ...], **extra: Any) -> TablePlan:
-    return TablePlan(
-        table=TableRef("S", "T"),
-        columns=columns,
-        size_bytes=1,
-        strategy="whole",
-        reason="test",
-        chunks=(WHOLE,),
-        file_format=FileFormat("", False),
-        **extra,
-    )
+    return whole_plan(columns, marker="", row_hash=False, size_bytes=1, **extra)
 
 
 @pytest.mark.parametrize(

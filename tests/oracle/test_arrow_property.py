@@ -26,11 +26,8 @@ from hypothesis import strategies as st
 from exporter.errors import DataError
 from exporter.export.read_paths import write_arrow_batches, write_row_batches
 from exporter.model import (
-    Chunk,
-    ChunkBounds,
     Column,
     ColumnKind,
-    FileFormat,
     TablePlan,
     TableRef,
 )
@@ -40,6 +37,7 @@ from exporter.sources.oracle_sql import OracleDialect
 from exporter.sources.oracle_types import ChunkQuery
 from tests.oracle.test_arrow_offline import _Frame, _Raw
 from tests.oracle.test_offline import _FetchRaw, _oracle_source
+from tests.plans import whole_plan
 
 DIALECT = OracleDialect()
 EMPTY = object()  # an EMPTY_CLOB() / EMPTY_BLOB()
@@ -105,15 +103,8 @@ ROWS = st.lists(st.tuples(*(st.one_of(st.none(), values) for _, values in COLUMN
 
 
 def _plan(marker: str, row_hash: bool) -> TablePlan:
-    return TablePlan(
-        table=TableRef("S", "ALL_TYPES"),
-        columns=PLAN_COLUMNS,
-        size_bytes=1,
-        strategy="whole",
-        reason="test",
-        chunks=(Chunk(0, ChunkBounds("whole")),),
-        file_format=FileFormat(marker, row_hash),
-    )
+    table = TableRef("S", "ALL_TYPES")
+    return whole_plan(PLAN_COLUMNS, table=table, marker=marker, row_hash=row_hash, size_bytes=1)
 
 
 def driver_digits(value: Decimal | int) -> str:

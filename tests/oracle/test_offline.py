@@ -15,7 +15,6 @@ from exporter.model import (
     ChunkBounds,
     Column,
     ColumnKind,
-    FileFormat,
     TablePlan,
     TableRef,
 )
@@ -28,6 +27,7 @@ from exporter.sources.oracle_types import (
     fetch_type,
     output_type_handler,
 )
+from tests.plans import whole_plan
 from tests.sqlite.helpers import run_subprocess
 
 DIALECT = OracleDialect()
@@ -468,15 +468,8 @@ WHOLE = Chunk(0, ChunkBounds("whole"))
 
 
 def _lob_plan(columns: tuple[Column, ...] = LOB_COLUMNS) -> TablePlan:
-    return TablePlan(
-        table=TableRef("S", "LOBS"),
-        columns=columns,
-        size_bytes=1,
-        strategy="whole",
-        reason="test",
-        chunks=(WHOLE,),
-        file_format=FileFormat("", False),
-    )
+    table = TableRef("S", "LOBS")
+    return whole_plan(columns, table=table, marker="", row_hash=False, size_bytes=1)
 
 
 def test_the_chunk_query_flags_each_lob_column() -> None:

@@ -21,17 +21,14 @@ from exporter.canonical.rows import BatchEncoder
 from exporter.errors import ValidationFailed
 from exporter.export.writer import CsvGzipWriter
 from exporter.model import (
-    Chunk,
-    ChunkBounds,
     Column,
     ColumnKind,
-    FileFormat,
     TablePlan,
-    TableRef,
 )
 from exporter.validation.float_sum import float_total
 from exporter.validation.readback import read_chunk_figures
 from exporter.validation.sums import ColumnSums
+from tests.plans import whole_plan
 
 MARKER = "\\N"
 BIG = Decimal("9" * 38)  # NUMBER(38) at its maximum
@@ -47,15 +44,7 @@ COLUMNS = (
 
 
 def make_plan(columns: tuple[Column, ...] = COLUMNS, *, row_hash: bool = True) -> TablePlan:
-    return TablePlan(
-        table=TableRef("S", "T"),
-        columns=columns,
-        size_bytes=0,
-        strategy="whole",
-        reason="test",
-        chunks=(Chunk(0, ChunkBounds("whole")),),
-        file_format=FileFormat(null_marker=MARKER, row_hash=row_hash),
-    )
+    return whole_plan(columns, marker=MARKER, row_hash=row_hash)
 
 
 def exact_sum(values: list[Any]) -> Decimal:

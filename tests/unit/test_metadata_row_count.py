@@ -18,19 +18,16 @@ from exporter.export.run import run_export
 from exporter.fsutil import read_json
 from exporter.layout import ExportLayout
 from exporter.model import (
-    Chunk,
-    ChunkBounds,
     ChunkStats,
     Column,
     ColumnKind,
-    FileFormat,
-    TablePlan,
     TableRef,
 )
 from exporter.sources.oracle_sql import OracleDialect
 from exporter.sources.postgres_sql import PostgresDialect
 from exporter.sources.sqlite import SqliteDialect
 from exporter.validation.checks import TableVerdict
+from tests.plans import whole_plan
 
 SOURCES: dict[str, dict[str, Any]] = {
     "oracle": {
@@ -53,14 +50,9 @@ def _config(engine: str, out: Path) -> ExportConfig:
 
 
 def _result(verdict: TableVerdict | None) -> TableResult:
-    plan = TablePlan(
-        table=TABLE,
-        columns=(Column("ID", "NUMBER", ColumnKind.INTEGER, nullable=False, precision=10),),
-        size_bytes=65536,
-        strategy="whole",
-        reason="below the threshold",
-        chunks=(Chunk(0, ChunkBounds("whole")),),
-        file_format=FileFormat("", True),
+    column = Column("ID", "NUMBER", ColumnKind.INTEGER, nullable=False, precision=10)
+    plan = whole_plan(
+        (column,), table=TABLE, marker="", size_bytes=65536, reason="below the threshold"
     )
     stats = [ChunkStats(0, "data_chunk_0.csv.gz", rows=1234, bytes_written=999, seconds=0.5)]
     return TableResult(TABLE, plan, stats=stats, validation=verdict)

@@ -12,7 +12,8 @@ import pytest
 
 from exporter.config.loader import parse_config
 from exporter.export.task import ChunkTask, WriteOptions
-from exporter.model import Chunk, ChunkBounds, FileFormat, TablePlan, TableRef
+from exporter.model import TableRef
+from tests.plans import whole_plan
 
 
 def _source(**extra: object) -> dict[str, object]:
@@ -40,15 +41,7 @@ def test_plain_settings_hold_the_models_fields_and_read_the_password(
 
 def test_a_worker_unpickles_its_task_without_importing_pydantic() -> None:
     model = parse_config({"source": _source(), "export": {}}).source
-    plan = TablePlan(
-        table=TableRef("s", "t"),
-        columns=(),
-        size_bytes=0,
-        strategy="whole",
-        reason="test",
-        chunks=(Chunk(0, ChunkBounds("whole")),),
-        file_format=FileFormat(null_marker="", row_hash=True),
-    )
+    plan = whole_plan((), table=TableRef("s", "t"), marker="")
     options = WriteOptions(
         compression_level=None, fetch_rows=10, client_hash=True, fetch_path="auto"
     )

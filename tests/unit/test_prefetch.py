@@ -66,9 +66,9 @@ def test_both_batch_loops_read_the_driver_on_the_prefetch_thread(tmp_path: Path,
     from exporter.export.read_paths import write_arrow_batches, write_row_batches
     from exporter.export.writer import CsvGzipWriter
     from exporter.model import Column, ColumnKind
-    from tests.unit.test_hashing_sums_readback import make_plan
+    from tests.plans import whole_plan
 
-    plan = make_plan(
+    plan = whole_plan(
         (Column("n", "int8", ColumnKind.INTEGER), Column("f", "float8", ColumnKind.FLOAT))
     )
     readers: list[str] = []

@@ -28,21 +28,14 @@ from exporter.bigquery.schema import (
 from exporter.bigquery.validation_sql import render_validation_sql
 from exporter.config.models import BigQuerySettings
 from exporter.layout import ExportLayout
-from exporter.model import Chunk, ChunkBounds, Column, ColumnKind, FileFormat, TablePlan, TableRef
+from exporter.model import Column, ColumnKind, TablePlan, TableRef
 from exporter.validation.checks import ColumnCheck, TableVerdict
 from exporter.validation.sums import EXACT
+from tests.plans import whole_plan
 
 
 def make_plan(columns: list[Column], *, row_hash: bool = True, marker: str = "\\N") -> TablePlan:
-    return TablePlan(
-        table=TableRef("HR", "EMP"),
-        columns=tuple(columns),
-        size_bytes=0,
-        strategy="whole",
-        reason="test",
-        chunks=(Chunk(0, ChunkBounds("whole")),),
-        file_format=FileFormat(null_marker=marker, row_hash=row_hash),
-    )
+    return whole_plan(columns, table=TableRef("HR", "EMP"), marker=marker, row_hash=row_hash)
 
 
 @pytest.mark.parametrize(
