@@ -43,6 +43,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from exporter.canonical.arrow_scalars import scalar
 from exporter.errors import ERR_VALUE_NOT_WRITABLE, error
 from exporter.model import Column, ColumnKind
 from exporter.sources.oracle_types import ChunkQuery, ChunkSelect, batch_number
@@ -160,7 +161,8 @@ def restore_empty(values: pa.Array, flag: pa.Array, empty: str | bytes) -> pa.Ar
     emptied = pc.and_(pc.is_null(values), pc.is_valid(flag))
     if not pc.any(emptied).as_py():
         return values
-    return pc.if_else(emptied, pa.scalar(empty, values.type), values)
+    blank = scalar(empty, "string" if isinstance(empty, str) else "binary")
+    return pc.if_else(emptied, blank.cast(values.type), values)
 
 
 def number_text(values: pa.Array) -> pa.Array:
@@ -178,7 +180,7 @@ def decimal_text(values: pa.Array) -> pa.Array:
     text = pc.replace_substring_regex(pc.cast(values, pa.string()), r"^0E-[0-9]+$", "0")
     plain = pc.match_substring_regex(text, _PLAIN_DECIMAL)
     if pc.all(plain).as_py() is False:
-        odd = pc.fill_null(pc.invert(plain), pa.scalar(False))
+        odd = pc.fill_null(pc.invert(plain), scalar(False, "bool_"))
         fixed = [format(v, "f") for v in values.filter(odd).to_pylist()]
         text = pc.replace_with_mask(text, odd, pa.array(fixed, pa.string()))
     text = pc.replace_substring_regex(text, r"^(-?[0-9]+\.[0-9]*[1-9])0+$", r"\1")
