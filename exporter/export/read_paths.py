@@ -105,7 +105,7 @@ def write_arrow_batches(
     """Encode Arrow record batches into `writer`; returns the numeric columns' sums.
 
     The next batch is read by a thread while this one is encoded, as on the rows path: the
-    drivers (ADBC's COPY reader, python-oracledb's data frames) read without the GIL."""
+    drivers' batch readers read without the GIL."""
     # Imported here: pyarrow costs a process some 50 MB, which bulk-path workers never need.
     from exporter.canonical.arrow import ArrowEncoder, plain_columns, record_lines
 
