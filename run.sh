@@ -10,9 +10,9 @@ python="${PYTHON:-python3}"
 
 want_extras=""
 [ "${1:-}" = "test" ] && want_extras="[test]"
-# The C extensions (exporter/canonical/_rowhash.c, _rowtext.c) are compiled by the install, so
-# their sources are in the stamp.
-build_inputs=("$here/pyproject.toml" "$here/setup.py" "$here"/exporter/canonical/_{rowhash.c,rowtext.c,celltext.c,floattext.c,rowsums.c,rowtext.h})
+# The C extensions (exporter/canonical/*.c, exporter/sources/_pgcopy.c) are compiled by the
+# install, so their sources are in the stamp.
+build_inputs=("$here/pyproject.toml" "$here/setup.py" "$here"/exporter/canonical/_{rowhash.c,rowtext.c,celltext.c,floattext.c,rowsums.c,rowtext.h} "$here/exporter/sources/_pgcopy.c")
 stamp="$venv/.installed-$(cat "${build_inputs[@]}" | sha1sum | cut -c1-12)${want_extras:+-test}"
 
 if [ ! -x "$venv/bin/python" ]; then

@@ -3,10 +3,11 @@
 - `exporter.canonical._rowhash`: row hashes in SIMD lanes.
 - `exporter.canonical._rowtext`: batches of Python rows encoded into CSV records, and the
   exact sums of their numeric columns.
+- `exporter.sources._pgcopy`: the rows of a PostgreSQL COPY taken from libpq's buffer.
 
 Where one cannot be compiled (no C compiler), the install goes on without it and the Python
 code does the same work: exporter/canonical/rowhash.py with hashlib, exporter/canonical/rows.py
-with the Python encoder."""
+with the Python encoder, exporter/sources/pg_copy.py with its Python loop."""
 
 from setuptools import Extension, setup
 
@@ -27,6 +28,12 @@ setup(
                 "exporter/canonical/_rowsums.c",
             ],
             depends=["exporter/canonical/_rowtext.h"],
+            extra_compile_args=["-O3"],
+            optional=True,
+        ),
+        Extension(
+            "exporter.sources._pgcopy",
+            sources=["exporter/sources/_pgcopy.c"],
             extra_compile_args=["-O3"],
             optional=True,
         ),

@@ -1,59 +1,64 @@
 """The rows of a COPY TO STDOUT, read from libpq in batches, for PostgreSQL's bulk path.
 
 The server sends one CopyData message per row. psycopg's `Copy` iterator hands them over one
-at a time through its generator and wait machinery; a loop on libpq itself (PQgetCopyData,
-asynchronous, and a wait on the socket when no row is complete) costs about 0.2 us a row
-less (0.56 against 0.77 us, measured alone), some 0.6 CPU-seconds on a 3M-row table
-(docs/BENCHMARKS.md). psycopg still starts the COPY (binding the parameters, checking the
-result), and the loop ends it as psycopg's `generators.copy_from` does, with psycopg's own
-`fetch_many`: a server error (a range check in the query, a terminated backend) is raised as
-psycopg raises it. Leaving the `Copy` block early (an error in
-the consumer) is psycopg's own path: it cancels the COPY and drains it.
+at a time through its generator and wait machinery; this loop takes whole batches from
+libpq's buffer (in C where it can, pg_copy_read.py) and waits on the socket only when the
+buffer holds no complete row, with the socket's low-water mark raised so that a wait ends
+once a good part of a megabyte has arrived rather than at every 8 kB the server flushes.
+psycopg still starts the COPY (binding the parameters, checking the result), and the loop
+ends it as psycopg's `generators.copy_from` does, with psycopg's own `fetch_many`: a server
+error (a range check in the query, a terminated backend) is raised as psycopg raises it.
+Leaving the `Copy` block early (an error in the consumer) is psycopg's own path: it cancels
+the COPY and drains it.
 
 libpq: https://www.postgresql.org/docs/current/libpq-copy.html#LIBPQ-COPY-RECEIVE
 """
 
 from __future__ import annotations
 
-import selectors
 from collections.abc import Generator, Iterator
 from typing import Any
 
+from exporter.sources.pg_copy_read import RowReader, SocketWait, row_reader
+
 COPY_BATCH_ROWS = 2048  # rows handed over at a time: one join, one marker test per batch
 
-# PQgetCopyData, asynchronous: 0 = no complete row buffered yet, -1 = the COPY has ended
-# (for -2, an error, psycopg raises OperationalError itself).
-_MORE = 0
+# What PQgetCopyData returned last (pg_copy_read.RowReader): no complete row buffered yet,
+# the COPY has ended, an error (psycopg's `get_copy_data` raises it; the C reader returns it).
+_MORE, _ENDED, _FAILED = 0, -1, -2
 
 
 def copy_batches(
-    copy: Any, conn: Any, batch_rows: int = COPY_BATCH_ROWS
+    copy: Any, conn: Any, batch_rows: int = COPY_BATCH_ROWS, reader: RowReader | None = None
 ) -> Generator[list[bytes], None, None]:
     """Lists of up to `batch_rows` rows of an open psycopg `copy` (COPY TO) on `conn`, each
     row bytes ending in a newline, until the COPY ends. `copy` stays open around the loop so
     that psycopg cancels and drains the COPY if the consumer stops early; the loop itself
-    reads only through libpq."""
+    reads only through libpq, with `reader` (default: pg_copy_read.row_reader's)."""
     pgconn = conn.pgconn
-    get_copy_data, consume_input = pgconn.get_copy_data, pgconn.consume_input
+    read = reader or row_reader(pgconn)
     batch: list[bytes] = []
-    with selectors.DefaultSelector() as selector:
-        selector.register(pgconn.socket, selectors.EVENT_READ)
-        while True:
-            nbytes, data = get_copy_data(1)
-            if nbytes > 0:
-                # bytes at once: libpq's buffer is freed while hot, and bytes objects, unlike
-                # the memoryviews psycopg returns, are no work for the garbage collector
-                # (0.56 against 0.72 us a row, measured alone).
-                batch.append(bytes(data))
-                if len(batch) >= batch_rows:
-                    yield batch
-                    batch = []
-            elif nbytes == _MORE:  # no complete row received yet: wait for the socket
-                selector.select()
-                consume_input()
-            else:
-                _end_of_copy(conn)
-                break
+    with SocketWait(pgconn) as socket_wait:
+        status = _MORE
+        while status != _ENDED:
+            status, rows = read(batch_rows - len(batch))
+            batch += rows
+            if len(batch) >= batch_rows:
+                yield batch
+                batch = []
+            if status == _MORE:
+                # Wait only when the last read found nothing: after rows, libpq's buffer was
+                # full or the socket holds more (a read that finds nothing costs no wake-up).
+                if not rows:
+                    socket_wait.wait()
+                pgconn.consume_input()
+            elif status == _FAILED:  # as psycopg's own get_copy_data raises it
+                import psycopg
+
+                message = pgconn.get_error_message()
+                raise psycopg.OperationalError(f"receiving copy data failed: {message}")
+    # The mark is back to normal: psycopg may wait for the final result.
+    _end_of_copy(conn)
     if batch:
         yield batch
 

@@ -1,6 +1,7 @@
 """exporter/sources/pg_copy.py: COPY rows read from libpq in batches must be exactly psycopg's
 rows, end the COPY cleanly whichever side sees its end, raise the server's error as psycopg
-does, and leave the connection usable when the consumer stops early."""
+does, and leave the connection usable when the consumer stops early: each test runs on both
+loops, the C one (exporter/sources/_pgcopy.c, compiled wherever the tests run) and Python's."""
 
 from __future__ import annotations
 
@@ -11,9 +12,11 @@ from typing import Any
 import psycopg
 import pytest
 
-from exporter.sources import pg_copy
+from exporter.sources import pg_copy_read
 from exporter.sources.pg_copy import copy_batches
 from tests.conftest import PG
+
+C_ROW_READER = pg_copy_read.c_row_reader  # before the `loop` fixture replaces it
 
 pytestmark = pytest.mark.postgres
 
@@ -38,6 +41,16 @@ class _CountingSelector(selectors.DefaultSelector):  # type: ignore[misc,valid-t
         return super().select(timeout)
 
 
+@pytest.fixture(params=["c", "python"], autouse=True)
+def loop(request: Any, pg: Any, monkeypatch: Any) -> str:
+    """Which loop `copy_batches` runs: the C one must be available for this connection."""
+    if request.param == "c":
+        assert pg_copy_read.c_row_reader(pg.pgconn) is not None
+    else:
+        monkeypatch.setattr(pg_copy_read, "c_row_reader", lambda pgconn: None)
+    return str(request.param)
+
+
 def _psycopg_rows(pg: Any, sql: str) -> list[bytes]:
     with pg.cursor() as cur, cur.copy(sql) as copy:
         return [bytes(row) for row in copy]
@@ -56,7 +69,7 @@ def _usable(pg: Any) -> bool:
 def test_batches_hold_exactly_psycopgs_rows(pg: Any, n: int, monkeypatch: Any) -> None:
     sql = ROWS_SQL.format(n=n)
     expected = _psycopg_rows(pg, sql)
-    monkeypatch.setattr(pg_copy.selectors, "DefaultSelector", _CountingSelector)
+    monkeypatch.setattr(pg_copy_read.selectors, "DefaultSelector", _CountingSelector)
     _CountingSelector.waits = 0
     batches = _batched_rows(pg, sql, 7)
     assert [row for batch in batches for row in batch] == expected
@@ -123,3 +136,97 @@ def test_a_terminated_backend_is_reported_with_the_servers_error(pg: Any) -> Non
                         pass
         finally:
             timer.join()
+
+
+def test_the_c_loop_reports_libpqs_error_as_psycopg_does(pg: Any) -> None:
+    """Outside a COPY, PQgetCopyData fails (-2, "no COPY in progress"): the C loop returns
+    that, and `copy_batches` raises psycopg's OperationalError with libpq's message."""
+    reader = C_ROW_READER(pg.pgconn)
+    assert reader is not None
+    status, rows = reader(10)
+    assert (status, rows) == (-2, [])
+    assert "no COPY in progress" in pg.pgconn.get_error_message()
+    with pytest.raises(psycopg.OperationalError, match="no COPY in progress"):
+        # `copy` is only held open by the caller; the loop reads through `reader`.
+        list(copy_batches(None, pg, 10, reader))
+
+
+def test_a_pgconn_that_does_not_answer_as_the_connection_is_refused(
+    pg: Any, monkeypatch: Any
+) -> None:
+    """The functions found are checked against the connection before use: where libpq's
+    PQbackendPID gives another process id than psycopg's, the C loop is not used."""
+    found = pg_copy_read._libpq_functions()
+    assert found is not None
+    get_copy_data, freemem, backend_pid = found
+    assert backend_pid(pg.pgconn.pgconn_ptr) == pg.info.backend_pid
+    monkeypatch.setattr(
+        pg_copy_read, "_libpq_functions", lambda: (get_copy_data, freemem, lambda _ptr: -1)
+    )
+    assert C_ROW_READER(pg.pgconn) is None
+
+
+def _low_water(pg: Any) -> int:
+    """The connection's socket's SO_RCVLOWAT, read through a second descriptor."""
+    import os
+    import socket
+
+    with socket.socket(fileno=os.dup(pg.pgconn.socket)) as sock:
+        return sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVLOWAT)
+
+
+def test_the_low_water_mark_is_raised_for_the_copy_and_put_back_however_it_ends(
+    pg: Any,
+) -> None:
+    """While rows stream the mark is pg_copy_read's (TCP here); it is 1 again after a COPY
+    that ends, one the server fails, and one the consumer leaves early, before psycopg
+    waits on the socket again (a mark left raised would hang the next small reply)."""
+    assert _low_water(pg) == 1
+    seen: list[int] = []
+    with pg.cursor() as cur, cur.copy(ROWS_SQL.format(n=5000)) as copy:
+        for _batch in copy_batches(copy, pg, 100):
+            seen.append(_low_water(pg))
+    assert set(seen) == {pg_copy_read.LOW_WATER_BYTES}
+    assert _low_water(pg) == 1
+    with pytest.raises(psycopg.errors.DivisionByZero), pg.cursor() as cur:
+        with cur.copy(FAILING_SQL.format(n=20000)) as copy:
+            for _batch in copy_batches(copy, pg, 100):
+                pass
+    assert _low_water(pg) == 1
+    with pytest.raises(RuntimeError), pg.cursor() as cur, cur.copy(ROWS_SQL.format(n=1000)) as copy:
+        for _batch in copy_batches(copy, pg, 10):
+            raise RuntimeError("the consumer failed")
+    assert _low_water(pg) == 1
+    assert _usable(pg)
+
+
+def test_rows_slower_than_the_mark_still_arrive_whole(pg: Any) -> None:
+    """A source that sends a few bytes at a time never reaches the mark: each wait ends at
+    its timeout and the rows come through, each whole, the last one included."""
+    sql = "COPY (SELECT g, pg_sleep(0.02) FROM generate_series(1, 15) g) TO STDOUT (FORMAT csv)"
+    rows = [bytes(r) for b in _batched_rows(pg, sql, 4) for r in b]
+    assert rows == [f'{g},""\n'.encode() for g in range(1, 16)]  # pg_sleep's void: ""
+    assert _usable(pg)
+
+
+def test_a_receive_buffer_smaller_than_the_mark_lowers_the_mark(pg: Any) -> None:
+    """Where the socket's receive buffer is fixed below the mark (SO_RCVBUF set by hand
+    locks it), the mark is kept to a quarter of the buffer, so that waits end on data, not
+    on the timeout; the rows are the same."""
+    import os
+    import socket
+
+    sql = ROWS_SQL.format(n=20000)
+    expected = _psycopg_rows(pg, sql)
+    with socket.socket(fileno=os.dup(pg.pgconn.socket)) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 64 * 1024)
+        buffer = sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF)
+    marks: list[int] = []
+    got: list[bytes] = []
+    with pg.cursor() as cur, cur.copy(sql) as copy:
+        for batch in copy_batches(copy, pg, 500):
+            marks.append(_low_water(pg))
+            got.extend(map(bytes, batch))
+    assert got == expected
+    assert buffer < 4 * pg_copy_read.LOW_WATER_BYTES
+    assert set(marks) == {buffer // 4}
