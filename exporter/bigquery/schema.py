@@ -14,6 +14,7 @@ import unicodedata
 from decimal import Decimal
 from typing import Any
 
+from exporter.canonical.cells import BIGNUMERIC_MAX, MAX_FRACTION_DIGITS
 from exporter.canonical.rowhash import ROW_HASH_COLUMN
 from exporter.config.models import BigQuerySettings
 from exporter.model import Column, ColumnKind, TablePlan, TableRef
@@ -23,8 +24,7 @@ from exporter.model import Column, ColumnKind, TablePlan, TableRef
 # BIGNUMERIC is 76.76 digits with scale 38, i.e. |x| <= (2^255 - 1) * 10^-38.
 NUMERIC_MAX_SCALE = 9
 NUMERIC_MAX_INTEGER_DIGITS = 29
-BIGNUMERIC_MAX_SCALE = 38
-BIGNUMERIC_MAX = Decimal(f"{2**255 - 1}e-{BIGNUMERIC_MAX_SCALE}")  # exact: no context rounding
+BIGNUMERIC_MAX_SCALE = MAX_FRACTION_DIGITS
 # INT64 tops out at 9223372036854775807: every 18-digit number fits, not every 19-digit one.
 INT64_SAFE_DIGITS = 18
 

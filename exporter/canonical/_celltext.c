@@ -192,12 +192,13 @@ put_by_cell_function(buf_t *b, PyObject *cell, PyObject *value)
 }
 
 /* A Decimal: str() is format(v, "f") unless it has an exponent or is not finite, which the
- * cell function handles (or refuses); more than 38 fractional digits fail the table. */
+ * cell function handles (or refuses); so does it a value of more than 38 fractional digits
+ * (which fails the table) or integer digits (which fails it beyond BIGNUMERIC's range). */
 int
 put_decimal(buf_t *b, PyObject *cell, PyObject *value)
 {
     PyObject *text = PyObject_Str(value);
-    Py_ssize_t len, fraction = -1;
+    Py_ssize_t len, fraction = -1, integer;
     const char *p;
 
     if (!text)
@@ -217,13 +218,35 @@ put_decimal(buf_t *b, PyObject *cell, PyObject *value)
             return put_by_cell_function(b, cell, value);
         }
     }
-    if (fraction > MAX_FRACTION_DIGITS || RESERVE(b, len) < 0) {
+    integer = (fraction < 0 ? len : len - fraction - 1) - (p[0] == '-');
+    if (fraction > MAX_FRACTION_DIGITS || integer > SAFE_INTEGER_DIGITS) {
         Py_DECREF(text);
-        return fraction > MAX_FRACTION_DIGITS ? GIVE_UP : -1;
+        return put_by_cell_function(b, cell, value);
+    }
+    if (RESERVE(b, len) < 0) {
+        Py_DECREF(text);
+        return -1;
     }
     memcpy(b->data + b->len, p, (size_t)len);
     b->len += len;
     Py_DECREF(text);
+    return 0;
+}
+
+/* An int in a DECIMAL column: its digits within 64 bits; a larger one is the cell
+ * function's, which refuses it beyond BIGNUMERIC's range. */
+int
+put_decimal_int(buf_t *b, PyObject *cell, PyObject *value)
+{
+    int overflow;
+    long long v = PyLong_AsLongLongAndOverflow(value, &overflow);
+    if (v == -1 && PyErr_Occurred())
+        return -1;
+    if (overflow)
+        return put_by_cell_function(b, cell, value);
+    if (RESERVE(b, 24) < 0)
+        return -1;
+    b->len = put_i64(b->data + b->len, v) - b->data;
     return 0;
 }
 

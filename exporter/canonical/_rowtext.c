@@ -113,7 +113,7 @@ put_value(const encoder_t *enc, buf_t *b, Py_ssize_t c, PyObject *v)
     case CODE_DECIMAL:
         if (type == (PyTypeObject *)decimal_type)
             return put_decimal(b, cell, v);
-        return type == &PyLong_Type ? put_int(b, v) : put_by_cell_function(b, cell, v);
+        return type == &PyLong_Type ? put_decimal_int(b, cell, v) : put_by_cell_function(b, cell, v);
     case CODE_FLOAT:
         if (type == &PyFloat_Type) {
             if (RESERVE(b, FLOAT_TEXT_MAX) < 0)

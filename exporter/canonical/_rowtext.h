@@ -13,6 +13,7 @@
 #define HALFWAY 2
 
 #define MAX_FRACTION_DIGITS 38     /* cells.MAX_FRACTION_DIGITS: BIGNUMERIC's scale */
+#define SAFE_INTEGER_DIGITS 38     /* cells.SAFE_INTEGER_DIGITS: written without a closer look */
 #define FLOAT_TEXT_MAX 32          /* "-1.2345678901234567e-308" and then some */
 #define US_PER_DAY 86400000000LL
 
@@ -43,6 +44,7 @@ int put_int(buf_t *b, PyObject *value);
  * takes it when its str() has an exponent or is not a number. */
 int put_by_cell_function(buf_t *b, PyObject *cell, PyObject *value);
 int put_decimal(buf_t *b, PyObject *cell, PyObject *value);
+int put_decimal_int(buf_t *b, PyObject *cell, PyObject *value);
 
 /* A local date-time less `offset` microseconds (less than a day), in place; -1 when the
  * result leaves years 1-9999. */

@@ -30,7 +30,7 @@ import pyarrow.compute as pc
 
 from exporter.canonical.arrow_scalars import scalar
 from exporter.canonical.arrow_text import float_cells, trim_fraction
-from exporter.canonical.cells import MAX_FRACTION_DIGITS
+from exporter.canonical.cells import MAX_FRACTION_DIGITS, SAFE_INTEGER_DIGITS
 from exporter.canonical.rowhash import packed_hashed_lines
 from exporter.canonical.rows import BatchEncoder
 from exporter.errors import (
@@ -45,8 +45,9 @@ from exporter.errors import (
 )
 from exporter.model import Column, ColumnKind
 
-# At most 38 fractional digits (BIGNUMERIC's scale); any other text goes through Python.
-_PLAIN_DECIMAL = rf"^-?[0-9]+(\.[0-9]{{1,{MAX_FRACTION_DIGITS}}})?$"
+# At most 38 fractional digits (BIGNUMERIC's scale) and 38 integer digits (any value of which
+# BIGNUMERIC holds); any other text goes through Python, which writes or refuses it.
+_PLAIN_DECIMAL = rf"^-?[0-9]{{1,{SAFE_INTEGER_DIGITS}}}(\.[0-9]{{1,{MAX_FRACTION_DIGITS}}})?$"
 _DAY_ONE, _DAY_LAST = -719162, 2932896  # 0001-01-01 and 9999-12-31 as days since 1970
 _US_PER_DAY = 86_400_000_000
 # Separators as Arrow scalars, made once (a Python str is converted per call: arrow_scalars).
@@ -202,8 +203,8 @@ def _decimal_cells(values: pa.Array) -> pa.Array | None:
     else:
         return None
     plain = pc.match_substring_regex(text, _PLAIN_DECIMAL)
-    # NaN, infinities, exponent forms, more than 38 fractional digits: Python (which refuses
-    # all but the exponent forms).
+    # NaN, infinities, exponent forms, more than 38 fractional or integer digits: Python
+    # (which writes exponent forms, and integer parts up to BIGNUMERIC's maximum).
     return text if pc.all(plain).as_py() is not False else None
 
 

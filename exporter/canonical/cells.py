@@ -163,23 +163,43 @@ MAX_FRACTION_DIGITS = 38
 """BIGNUMERIC's scale: the most fractional digits a DECIMAL cell may have (a load refuses
 more, rather than rounding: docs/FORMAT.md)."""
 
+BIGNUMERIC_MAX = Decimal(f"{2**255 - 1}e-{MAX_FRACTION_DIGITS}")  # exact: no context rounding
+"""BIGNUMERIC's largest value, about 5.79e38: (2^255 - 1) * 10^-38.
+https://cloud.google.com/bigquery/docs/reference/standard-sql/data-types#decimal_types"""
+
+SAFE_INTEGER_DIGITS = 38
+"""Digits before the point that any BIGNUMERIC holds (10^38 - 1 < BIGNUMERIC_MAX): the fast
+encoders write such values as they are, and leave a longer one to `_decimal_cell`, which
+compares it with BIGNUMERIC_MAX exactly."""
+
 
 def _decimal_cell(value: Decimal | int) -> str:
     """A DECIMAL cell: every digit. NaN and infinities (PostgreSQL's numeric has them) are
     refused: BigQuery's NUMERIC and BIGNUMERIC hold neither, so the load would fail; so are
-    values written with more than 38 fractional digits, which BIGNUMERIC cannot hold either."""
-    if isinstance(value, int):
-        return str(value)
-    if not value.is_finite():
+    values written with more than 38 fractional digits, which BIGNUMERIC cannot hold either,
+    and values beyond BIGNUMERIC's range (an unconstrained Oracle NUMBER holds up to 1e126)."""
+    if isinstance(value, Decimal) and not value.is_finite():
         raise ValueError(f"{value} is not a number BigQuery's NUMERIC can hold")
-    text = format(value, "f")
+    text = str(value) if isinstance(value, int) else format(value, "f")
     digits = fraction_digits(text)
     if digits > MAX_FRACTION_DIGITS:
         raise ValueError(
             f"{text} has {digits} fractional digits; BigQuery's BIGNUMERIC holds "
             f"{MAX_FRACTION_DIGITS}"
         )
+    # Decimal and int compare exactly; copy_abs, unlike abs(), never rounds to the context.
+    if (value.copy_abs() if isinstance(value, Decimal) else abs(value)) > BIGNUMERIC_MAX:
+        raise ValueError(f"{Decimal(value):e} is beyond BigQuery's BIGNUMERIC (about 5.79e38)")
     return text
+
+
+def safe_decimal_text(text: str) -> bool:
+    """True when a decimal's plain text (format 'f', or a database's own) may be written as it
+    is: at most 38 fractional digits and SAFE_INTEGER_DIGITS before the point. Any other
+    value goes to `_decimal_cell`, which writes it or says why BigQuery cannot hold it."""
+    point = text.find(".")
+    integer_digits = (len(text) if point < 0 else point) - text.startswith("-")
+    return integer_digits <= SAFE_INTEGER_DIGITS and fraction_digits(text) <= MAX_FRACTION_DIGITS
 
 
 def fraction_digits(text: str) -> int:

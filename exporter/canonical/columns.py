@@ -18,7 +18,7 @@ from decimal import Decimal
 from itertools import repeat
 from operator import attrgetter, methodcaller
 
-from exporter.canonical.cells import MAX_FRACTION_DIGITS, fraction_digits
+from exporter.canonical.cells import SAFE_INTEGER_DIGITS, safe_decimal_text
 from exporter.model import ColumnKind
 
 _UTC = dt.timezone.utc
@@ -34,8 +34,9 @@ _UTC_SUFFIX = "{}+00:00".format
 # isoformat() lengths without a fraction: a longer text has 6 fractional digits, >= 1 nonzero.
 _DATETIME_WIDTH = len("2024-01-02 03:04:05")
 _TIME_WIDTH = len("03:04:05")
-# A decimal's text with more than 38 fractional digits is longer: "0." and 39 digits at least.
-_FRACTION_TEXT_WIDTH = len("0.") + MAX_FRACTION_DIGITS
+# A decimal's text with more than 38 fractional or integer digits is longer than 38 characters.
+_SAFE_TEXT_WIDTH = SAFE_INTEGER_DIGITS
+_SAFE_INT = 10**SAFE_INTEGER_DIGITS - 1  # a DECIMAL column's ints up to this are written as is
 
 
 def _trim(texts: Iterable[str], width: int) -> list[str]:
@@ -103,12 +104,15 @@ def column_cells(
         if not all(map(Decimal.is_finite, values)):  # type: ignore[arg-type]
             return None  # NaN or infinity: the checked path refuses it by name
         texts = list(map(format, values, repeat("f")))
-        if texts and max(map(len, texts)) > _FRACTION_TEXT_WIDTH:
-            if max(map(fraction_digits, texts)) > MAX_FRACTION_DIGITS:
-                return None  # the checked path refuses it by name
+        if texts and max(map(len, texts)) > _SAFE_TEXT_WIDTH:
+            if not all(map(safe_decimal_text, texts)):
+                return None  # the checked path writes it or refuses it by name
         return texts
     if kind is ColumnKind.DECIMAL and only is int:
-        return list(map(str, values))
+        ints: Sequence[int] = values  # type: ignore[assignment]
+        if values and not -_SAFE_INT <= min(ints) <= max(ints) <= _SAFE_INT:
+            return None  # beyond 38 digits: the checked path compares with BIGNUMERIC's range
+        return list(map(str, ints))
     if kind is ColumnKind.FLOAT and only is float:
         return _floats(values, format_float)  # type: ignore[arg-type]
     if kind is ColumnKind.BOOLEAN and only is bool:

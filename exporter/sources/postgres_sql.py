@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from exporter.model import Bound, Chunk, Column, ColumnKind, TablePlan, TableRef
 from exporter.sources.dialect import BulkOptions, Query
 from exporter.sources.postgres_catalog_sql import PostgresCatalog
+from exporter.sources.postgres_checks_sql import decimal_checked, unbounded, within_years
 
 _SIGNED_INTS = frozenset({"int2", "int4", "int8"})
 
@@ -118,8 +119,8 @@ class PostgresDialect(PostgresCatalog):
             return col
         if column.native_type in _COPY_CHECKED:
             if column.kind is ColumnKind.DECIMAL:
-                return self._decimal_checked(col, position, as_text=False)
-            return self._within_years(col, column.native_type, col, as_text=False)
+                return decimal_checked(col, position, as_text=False, ranged=unbounded(column))
+            return within_years(col, column.native_type, col, as_text=False)
         return self.cell_expression(column, position)
 
     def cell_expression(self, column: Column, position: int) -> str:
@@ -132,11 +133,11 @@ class PostgresDialect(PostgresCatalog):
             return f"CAST(CAST({col} AS float8) AS text)"
         if kind is ColumnKind.TIMESTAMP:
             text = f"CAST(({col} AT TIME ZONE 'UTC') AS text) || '+00:00'"
-            return self._within_years(col, "timestamptz", text)
+            return within_years(col, "timestamptz", text)
         if kind is ColumnKind.DATETIME:
-            return self._within_years(col, "timestamp", f"CAST({col} AS text)")
+            return within_years(col, "timestamp", f"CAST({col} AS text)")
         if kind is ColumnKind.DATE:
-            return self._within_years(col, "date", f"CAST({col} AS text)")
+            return within_years(col, "date", f"CAST({col} AS text)")
         if kind is ColumnKind.TIME:
             # PostgreSQL's time holds 24:00:00; BigQuery's TIME ends at 23:59:59.999999.
             failure = (
@@ -148,7 +149,7 @@ class PostgresDialect(PostgresCatalog):
                 f"WHEN {col} IS NOT NULL THEN {failure} END"
             )
         if kind is ColumnKind.DECIMAL:
-            return self._decimal_checked(col, position, as_text=True)
+            return decimal_checked(col, position, as_text=True, ranged=unbounded(column))
         if kind is ColumnKind.BYTES:
             # encode(.., 'base64') wraps lines every 76 characters; BigQuery wants none.
             # https://www.postgresql.org/docs/current/functions-binarystring.html
@@ -164,64 +165,6 @@ class PostgresDialect(PostgresCatalog):
             for i, c in enumerate(columns)
             if c.kind is ColumnKind.DECIMAL
         }
-
-    @staticmethod
-    def _decimal_checked(col: str, position: int, *, as_text: bool) -> str:
-        """The numeric (as text when `as_text`), or a runtime error naming the column (the
-        bound `column_<position>`) for a value BigQuery cannot hold: one written with more
-        than 38 fractional digits (BIGNUMERIC's scale; `scale()` is the display scale, the
-        digits numeric's text has, trailing zeros included, as canonical/cells.py counts them),
-        NaN and (PostgreSQL 14+) the infinities. `scale()` is NULL for exactly the special
-        values (numeric_scale returns NULL for NaN, and since 14 for every special value:
-        src/backend/utils/adt/numeric.c), so one call finds them on every version, where the
-        literal 'Infinity' is no numeric before 14. It costs 0.03 us a row, against 0.05 for
-        two comparisons and 0.08 for an IN list of the three (3M rows, docs/BENCHMARKS.md).
-        Same runtime-error device as `_within_years`.
-        https://www.postgresql.org/docs/current/functions-math.html
-        https://www.postgresql.org/docs/current/datatype-numeric.html"""
-        label, text = f"%(column_{position})s", f"CAST({col} AS text)"
-        too_long = f"CAST({label} || ': more than 38 fractional digits, which BigQuery "
-        too_long += f"BIGNUMERIC cannot hold: ' || {text} AS numeric)"
-        not_number = f"CAST({label} || ': not a number BigQuery holds: ' || {text} AS numeric)"
-        value = col
-        if as_text:
-            value, too_long, not_number = (
-                text,
-                f"CAST({too_long} AS text)",
-                f"CAST({not_number} AS text)",
-            )
-        scale = f"scale({col})"
-        return (
-            f"CASE WHEN {scale} <= 38 THEN {value} WHEN {scale} IS NOT NULL THEN {too_long} "
-            f"WHEN {col} IS NOT NULL THEN {not_number} END"
-        )
-
-    @staticmethod
-    def _within_years(col: str, sql_type: str, text: str, *, as_text: bool = True) -> str:
-        """`text` for values in years 1-9999 (BigQuery's range, and Python's, which the batch
-        path has), else a runtime error naming the value: PostgreSQL also holds infinity,
-        BC dates and years up to 294276, which BigQuery would refuse at load time. The error
-        is a failed cast of a string built from the row, so that it can only be raised by
-        such a row, never folded into a constant when the query is planned.
-        https://www.postgresql.org/docs/current/datatype-datetime.html"""
-        zone = "+00" if sql_type == "timestamptz" else ""
-        low = f"CAST('0001-01-01 00:00:00{zone}' AS {sql_type})"
-        high = (
-            f"CAST('10000-01-01 00:00:00{zone}' AS {sql_type})"
-            if sql_type != "date"
-            else ("CAST('9999-12-31' AS date)")
-        )
-        below_high = f"{col} < {high}" if sql_type != "date" else f"{col} <= {high}"
-        failure = (
-            f"CAST('outside years 1-9999, which BigQuery holds: ' || CAST({col} AS text) "
-            f"AS {sql_type})"
-        )
-        if as_text:  # else `text` is the value itself, of type sql_type
-            failure = f"CAST({failure} AS text)"
-        return (
-            f"CASE WHEN {col} >= {low} AND {below_high} THEN {text} "
-            f"WHEN {col} IS NOT NULL THEN {failure} END"
-        )
 
     def record_expression(self, columns: Sequence[Column]) -> str:
         """The whole CSV record in SQL, for database-side row hashes (canonical/rowhash.py)."""

@@ -71,6 +71,7 @@ AWKWARD_DDL = (
     "cl CLOB, bl BLOB, rw RAW(64))"
 )
 UTC = dt.timezone.utc
+BIGNUMERIC_EDGE_38 = Decimal("5.7896044618658097711785492504343953926E+38")  # <= BIGNUMERIC_MAX
 
 
 def statements(n: Names) -> dict[str, str]:
@@ -108,7 +109,16 @@ def awkward_rows() -> list[tuple[Any, ...]]:
             *(None, None),
             *("x" * 3000, bytes(range(256)) * 5, b"\x00\xff"),
         ),
-        (3, None, None, None, -(10**38 - 1), Decimal("-0.0000000001"), Decimal("-1e125"))
+        # FREE: the edge of BIGNUMERIC's range in 38 digits (beyond it fails: test below).
+        (
+            3,
+            None,
+            None,
+            None,
+            -(10**38 - 1),
+            Decimal("-0.0000000001"),
+            BIGNUMERIC_EDGE_38.copy_negate(),
+        )
         + (None, float("nan"), float("-inf"), None, None, None, None, "", b"", None),
     ]
     for i, text in enumerate(TEXTS):
@@ -178,12 +188,35 @@ def test_every_awkward_value_round_trips(
             assert _same(gv, wv), (g[0], column.name, gv, wv)
 
 
-def test_numbers_beyond_38_fractional_digits_fail_their_table(live: Live, tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("bad", "why", "good", "good_text"),
+    [
+        # More than BIGNUMERIC's 38 fractional digits; 38 are written in full.
+        (
+            Decimal("1e-39"),
+            "39 fractional digits",
+            Decimal("-1e-38"),
+            "-0.00000000000000000000000000000000000001",
+        ),
+        # Beyond BIGNUMERIC's range (an unconstrained NUMBER reaches 9.99e125); its edge is
+        # written in full.
+        (
+            Decimal("-1e125"),
+            "beyond BigQuery's BIGNUMERIC",
+            BIGNUMERIC_EDGE_38,
+            "578960446186580977117854925043439539260",
+        ),
+    ],
+    ids=["fraction", "range"],
+)
+def test_numbers_bigquery_cannot_hold_fail_their_table(
+    live: Live, tmp_path: Path, bad: Decimal, why: str, good: Decimal, good_text: str
+) -> None:
     n = live.names
     sql = statements(n)
     for role, rows in (
-        ("WIDE", [(1, Decimal("1.5")), (2, Decimal("1e-39"))]),
-        ("NARROW", [(1, Decimal("-1e-38"))]),
+        ("WIDE", [(1, Decimal("1.5")), (2, bad)]),
+        ("NARROW", [(1, good)]),
     ):
         live.create(sql[f"create_{role}"], sql[f"drop_{role}"])
         live.run_many(sql[f"insert_{role}"], bind_rows(rows))
@@ -200,10 +233,8 @@ def test_numbers_beyond_38_fractional_digits_fail_their_table(live: Live, tmp_pa
     }
     narrow, wide = results[n.table("NARROW")], results[n.table("WIDE")]
     assert narrow.status == "SUCCEEDED", narrow.errors
-    assert records(out, n.owner, n.table("NARROW")) == [
-        [("1", False), ("-0.00000000000000000000000000000000000001", False)]
-    ]
+    assert records(out, n.owner, n.table("NARROW")) == [[("1", False), (good_text, False)]]
     assert wide.status == "FAILED"
     error = wide.errors[0]
     assert n.table("WIDE") in error and "column 'N'" in error, error
-    assert "39 fractional digits" in error, error
+    assert why in error, error

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from exporter.canonical.cells import BIGNUMERIC_MAX
 from exporter.export.planner import plan_export
 from exporter.export.run import run_export
 from exporter.layout import ExportLayout
@@ -563,6 +564,47 @@ def test_numeric_beyond_38_fractional_digits_fails_its_table_naming_the_column(
         (1, Decimal("2.5")),
         (2, None),
         (3, Decimal("-0." + "0" * 37 + "1")),
+    ]
+
+
+@pytest.mark.parametrize("fetch_path", ["auto", "batch", "rows"])
+def test_numeric_beyond_bignumerics_range_fails_its_table_naming_the_column(
+    pg: Any, pg_schema: str, tmp_path: Path, fetch_path: str
+) -> None:
+    """BIGNUMERIC ends at (2^255 - 1) * 10^-38, about 5.79e38; a numeric holds far more. A
+    value beyond fails its table at export, on every path, rather than the load in BigQuery;
+    the largest value BIGNUMERIC holds, 39 integer digits, is written in full."""
+    s = f'"{pg_schema}"'
+    largest = str(BIGNUMERIC_MAX)
+    tables = {
+        "huge": ("numeric", "6e38"),
+        "wide": ("numeric(60, 0)", "-" + "9" * 45),
+        "edge": ("numeric", largest),
+    }
+    for table, (sql_type, value) in tables.items():
+        pg.execute(f'CREATE TABLE {s}."{table}" (id int, "amount" {sql_type})')
+        pg.execute(f"""INSERT INTO {s}."{table}" VALUES (1, 5e38), (2, NULL), (3, '{value}')""")
+    out = tmp_path / "out"
+    config = make_config(pg_source(), out, schemas=[pg_schema], fetch_path=fetch_path)
+    results = {
+        r.table.name: r for r in run_export(config, inline=True, show_progress=False).results
+    }
+    assert {name: r.status for name, r in results.items()} == {
+        "huge": "FAILED",
+        "wide": "FAILED",
+        "edge": "SUCCEEDED",
+    }
+    for name in ("huge", "wide"):
+        error = results[name].errors[0]
+        assert "column 'amount'" in error and "BIGNUMERIC" in error
+        assert not ExportLayout(out).existing_chunk_files(TableRef(pg_schema, name))
+    edge = results["edge"].plan
+    assert edge is not None
+    rows = table_rows(out, pg_schema, "edge", list(edge.columns), "\\N")
+    assert sorted(rows, key=lambda r: r[0]) == [
+        (1, Decimal("5e38")),
+        (2, None),
+        (3, BIGNUMERIC_MAX),
     ]
 
 

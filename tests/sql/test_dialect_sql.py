@@ -24,6 +24,7 @@ import pytest
 import sqlglot
 from sqlglot import exp
 
+from exporter.canonical.cells import BIGNUMERIC_MAX
 from exporter.model import Chunk, ChunkBounds, Column, ColumnKind, FileFormat, TablePlan, TableRef
 from exporter.sources.dialect import BulkOptions, Dialect, Query
 from exporter.sources.oracle_sql import OracleDialect
@@ -610,3 +611,30 @@ def test_chunk_figures_cut_a_range_into_buckets(dialect: Dialect) -> None:
     assert {c.this.sql() if c.this else "" for c in cases} == {""}  # searched CASEs
     assert {f"b{i}_0" for i in range(len(cuts))} <= set(query.params)
     assert [query.params[f"b{i}_0"] for i in range(len(cuts))] == [c[0] for c in cuts]
+
+
+@pytest.mark.parametrize(
+    ("precision", "scale", "ranged"),
+    [(None, None, True), (60, 0, True), (77, 38, True), (38, 10, False), (76, 38, False)],
+)
+def test_copy_checks_bignumerics_range_only_where_the_type_allows_beyond_it(
+    precision: int | None, scale: int | None, ranged: bool
+) -> None:
+    """The range test costs every row, so it is made only for a numeric that may hold more
+    than 38 integer digits; its literal is BIGNUMERIC's maximum, every digit; and the
+    statement still parses."""
+    amount = Column("amount", "numeric", ColumnKind.DECIMAL, precision=precision, scale=scale)
+    numbers = TablePlan(
+        TABLE,
+        (COLUMNS[0], amount),
+        1,
+        "whole",
+        "t",
+        (),
+        FileFormat("\\N", False),
+        split_columns=(SPLIT,),
+    )
+    query = POSTGRES.copy_chunk(numbers, CHUNKS["whole"], BulkOptions("\\N", False))
+    assert (f'abs("amount") <= {BIGNUMERIC_MAX}' in query.sql) is ranged
+    assert ("outside the range of BigQuery BIGNUMERIC" in query.sql) is ranged
+    assert isinstance(parse(POSTGRES, query), exp.Copy)

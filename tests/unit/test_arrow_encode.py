@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 
 from exporter.canonical import rows as rows_module
 from exporter.canonical.arrow import ArrowEncoder, record_lines
-from exporter.canonical.cells import format_float
+from exporter.canonical.cells import BIGNUMERIC_MAX, format_float
 from exporter.canonical.rowhash import csv_lines
 from exporter.canonical.rows import BatchEncoder
 from exporter.errors import DataError
@@ -205,6 +205,34 @@ def test_postgres_numeric_text_beyond_38_fractional_digits_is_refused_like_rows(
         assert isinstance(got, str) and "'n'" in got
     else:
         assert got == texts
+
+
+@pytest.mark.parametrize(
+    ("text", "inside"),
+    [
+        (str(BIGNUMERIC_MAX), True),  # the edge: 39 integer digits, 38 fractional
+        ("-5" + "0" * 38, True),
+        ("9" * 38, True),
+        ("578960446186580977117854925043439539267", False),  # just past the edge
+        ("-" + "9" * 45, False),
+        ("1" + "0" * 125, False),  # an unconstrained NUMBER's reach
+    ],
+)
+def test_numeric_text_beyond_bignumerics_range_is_refused_like_rows(
+    text: str, inside: bool
+) -> None:
+    """Text of more than 38 integer digits leaves Arrow's fast path; the reference writes it
+    in full up to BIGNUMERIC's maximum and refuses it beyond, on both paths alike."""
+    column = Column("n", "numeric", ColumnKind.DECIMAL, True)
+    batch = pa.record_batch([pa.array(["1.5", text], pa.string())], names=["n"])
+    got = _outcome(lambda: ArrowEncoder([column], "\\N").records(batch).to_pylist())
+    rows = [(Decimal("1.5"),), (Decimal(text),)]
+    assert got == _outcome(lambda: BatchEncoder([column], "\\N").encode(rows))
+    if inside:
+        assert got == ["1.5", text]
+    else:
+        with pytest.raises(DataError, match="'n'.*beyond BigQuery's BIGNUMERIC"):
+            ArrowEncoder([column], "\\N").records(batch)
 
 
 def test_small_arrow_decimals_are_written_without_exponent() -> None:

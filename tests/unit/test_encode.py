@@ -15,7 +15,7 @@ import io
 import json
 import math
 import re
-from decimal import Decimal
+from decimal import Context, Decimal
 from fractions import Fraction
 from typing import Any
 
@@ -24,6 +24,8 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from exporter.canonical.cells import (
+    BIGNUMERIC_MAX,
+    cell_function,
     format_datetime,
     format_float,
     format_timestamp,
@@ -524,12 +526,16 @@ def test_decimals_with_more_than_38_fractional_digits_fail_naming_the_column(
     values: list[Decimal],
 ) -> None:
     too_long = any(-int(v.as_tuple().exponent) > 38 for v in values)
+    too_big = any(v.copy_abs() > BIGNUMERIC_MAX for v in values)
     fast = [(v,) for v in values]  # Decimals only: the whole-column fast path
     checked = [(7,), *fast]  # an int among them: the checked per-cell path
     for rows in (fast, checked):
         enc = BatchEncoder([col(ColumnKind.DECIMAL, "amount")], MARKER)
-        if too_long:
-            with pytest.raises(DataError, match="'amount'.*fractional digits.*38"):
+        if too_long:  # the first refused value names its problem: fraction digits come first
+            with pytest.raises(DataError, match="'amount'.*(fractional digits.*38|BIGNUMERIC)"):
+                enc.encode(rows)
+        elif too_big:
+            with pytest.raises(DataError, match="'amount'.*beyond BigQuery's BIGNUMERIC"):
                 enc.encode(rows)
         else:
             written = enc.encode(rows)
@@ -540,6 +546,65 @@ def test_decimals_with_more_than_38_fractional_digits_fail_naming_the_column(
 def test_decimal_limits_are_by_the_written_digits() -> None:
     enc = BatchEncoder([col(ColumnKind.DECIMAL)], MARKER)
     assert enc.encode([(Decimal("-0." + "9" * 38),)]) == ["-0." + "9" * 38]
-    assert enc.encode([(10**60,), (Decimal("1E+50"),)]) == ["1" + "0" * 60, "1" + "0" * 50]
+    assert enc.encode([(10**37,), (Decimal("1E+37"),)]) == ["1" + "0" * 37, "1" + "0" * 37]
     with pytest.raises(DataError, match="has 39 fractional digits"):
         enc.encode([(Decimal("0." + "0" * 38 + "1"),)])
+
+
+# -- DECIMAL: within BIGNUMERIC's range, (2^255 - 1) * 10^-38 -------------------------------
+
+_NEXT_UP = Context(prec=100).add(BIGNUMERIC_MAX, Decimal("1E-38"))  # exact: 77 digits
+INSIDE = [
+    BIGNUMERIC_MAX,
+    BIGNUMERIC_MAX.copy_negate(),  # unary minus would round to the context's 28 digits
+    Decimal("5E+38"),  # 39 integer digits, inside: an exponent form, written in full
+    5 * 10**38,  # an int beyond 64 bits, inside
+    10**38 - 1,
+    Decimal("-" + "9" * 38 + "." + "9" * 38),
+]
+OUTSIDE = [
+    _NEXT_UP,
+    _NEXT_UP.copy_negate(),
+    Decimal("6E+38"),
+    Decimal("1E+125"),  # an unconstrained Oracle NUMBER reaches 9.99...e125
+    6 * 10**38,
+    -(10**60),
+    Decimal("578960446186580977117854925043439539267"),  # an integer just past the maximum
+]
+
+
+@pytest.fixture(params=["c", "python"])
+def encoder_in(request: Any, monkeypatch: Any) -> str:
+    """The C encoder where it was built (CI builds it), or the Python one alone."""
+    from exporter.canonical import rows
+
+    if request.param == "python":
+        monkeypatch.setattr(rows, "_c_encode", None)
+    else:
+        assert rows._c_encode is not None
+    return str(request.param)
+
+
+@pytest.mark.parametrize("fast_path", [True, False])
+def test_decimals_inside_bignumerics_range_are_written_in_full(
+    fast_path: bool, encoder_in: str
+) -> None:
+    enc = BatchEncoder([col(ColumnKind.DECIMAL, "amount")], MARKER)
+    for value in INSIDE:
+        # Alone (the C encoder, or the whole-column path), or after an int (per cell).
+        rows = [(value,)] if fast_path else [(7,), (value,)]
+        cell = enc.encode(rows)[-1]
+        assert Decimal(cell) == value and "E" not in cell.upper()
+        assert cell_function(col(ColumnKind.DECIMAL))(value) == cell
+
+
+@pytest.mark.parametrize("value", OUTSIDE, ids=str)
+def test_decimals_beyond_bignumerics_range_fail_naming_the_column(
+    value: Decimal | int, encoder_in: str
+) -> None:
+    """Every encoder refuses them, one value alone or among others (BigQuery's load would
+    fail on them: docs/FORMAT.md)."""
+    enc = BatchEncoder([col(ColumnKind.DECIMAL, "amount")], MARKER)
+    for rows in ([(value,)], [(Decimal("1.5"),), (value,)], [(7,), (value,), (None,)]):
+        with pytest.raises(DataError, match="'amount'.*beyond BigQuery's BIGNUMERIC"):
+            enc.encode(rows)
