@@ -293,7 +293,7 @@ class PostgresSource(Source):
 
     # -- check (postgres_probes.py): the driver and the role's privileges, nothing cut ------
     def client_driver(self, conn: DbConn) -> str:
-        return postgres_probes.client_driver()
+        return postgres_probes.client_driver(_raw(conn).pgconn)
 
     def probe_privileges(self, conn: DbConn, tables: Sequence[TableRef]) -> list[Probe]:
         return postgres_probes.probe_privileges(self, conn, tables)

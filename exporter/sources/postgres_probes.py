@@ -16,9 +16,11 @@ https://www.postgresql.org/docs/current/functions-admin.html#FUNCTIONS-SNAPSHOT-
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from exporter.model import TableRef
 from exporter.sources.base import DbConn, Source
+from exporter.sources.pg_copy_read import c_row_reader
 from exporter.sources.probes import Probe, answers, probe_select, probe_selects, probe_snapshot
 
 SHOWN_NAMES = 5
@@ -34,15 +36,18 @@ def libpq_text(version: int) -> str:
     return f"{major}.{rest // 100}.{rest % 100}"
 
 
-def client_driver() -> str:
-    """psycopg's version and implementation (c, binary or python), and libpq's version.
+def client_driver(pgconn: Any) -> str:
+    """psycopg's version and implementation (c, binary or python), libpq's version, and who
+    reads the bulk path's COPY rows on this connection (pg_copy_read.py: the C extension,
+    or psycopg where it is not built or does not answer for the connection).
     https://www.psycopg.org/psycopg3/docs/api/pq.html"""
     import psycopg
     from psycopg import pq
 
+    reader = "in C" if c_row_reader(pgconn) is not None else "by psycopg"
     return (
         f"psycopg {psycopg.__version__} ({pq.__impl__} implementation), "
-        f"libpq {libpq_text(pq.version())}"
+        f"libpq {libpq_text(pq.version())}; COPY rows read {reader}"
     )
 
 
