@@ -528,18 +528,43 @@ def test_money_is_exact_numeric_on_every_path(pg: Any, pg_schema: str, tmp_path:
     assert "$" not in files["auto"].decode()
 
 
-@pytest.mark.parametrize("fetch_path", ["auto", "batch", "rows"])
-def test_numeric_beyond_38_fractional_digits_fails_its_table_naming_the_column(
-    pg: Any, pg_schema: str, tmp_path: Path, fetch_path: str
-) -> None:
+# (table: (type, the third row's value)), the tables that fail, what their error says, and
+# the value the one that succeeds writes for that row.
+NUMERIC_LIMITS = {
     # BIGNUMERIC holds 38 fractional digits. Digits are counted as written: numeric keeps
     # its scale, so numeric(50, 40) writes 1 as 1.000...0 with forty zeros.
+    "fraction": (
+        {
+            "digits39": ("numeric", "0." + "0" * 38 + "1"),
+            "zeros40": ("numeric(50, 40)", "1"),
+            "fine38": ("numeric(50, 38)", "-0." + "0" * 37 + "1"),
+        },
+        "fractional digits",
+        Decimal("-0." + "0" * 37 + "1"),
+    ),
+    # BIGNUMERIC ends at (2^255 - 1) * 10^-38, about 5.79e38; a numeric holds far more. Its
+    # largest value, 39 integer digits, is written in full.
+    "range": (
+        {
+            "huge": ("numeric", "6e38"),
+            "wide": ("numeric(60, 0)", "-" + "9" * 45),
+            "edge": ("numeric", str(BIGNUMERIC_MAX)),
+        },
+        "BIGNUMERIC (about 5.79e38)",  # as the database and the encoders both say it
+        BIGNUMERIC_MAX,
+    ),
+}
+
+
+@pytest.mark.parametrize("limit", sorted(NUMERIC_LIMITS))
+@pytest.mark.parametrize("fetch_path", ["auto", "batch", "rows"])
+def test_numeric_bigquery_cannot_hold_fails_its_table_naming_the_column(
+    pg: Any, pg_schema: str, tmp_path: Path, fetch_path: str, limit: str
+) -> None:
+    """On every path, a value BIGNUMERIC cannot hold fails its table at export, naming the
+    column, rather than the load in BigQuery; the value at the limit is written in full."""
+    tables, why, fine_value = NUMERIC_LIMITS[limit]
     s = f'"{pg_schema}"'
-    tables = {
-        "digits39": ("numeric", "0." + "0" * 38 + "1"),
-        "zeros40": ("numeric(50, 40)", "1"),
-        "fine38": ("numeric(50, 38)", "-0." + "0" * 37 + "1"),
-    }
     for table, (sql_type, value) in tables.items():
         pg.execute(f'CREATE TABLE {s}."{table}" (id int, "amount" {sql_type})')
         pg.execute(f"""INSERT INTO {s}."{table}" VALUES (1, 2.5), (2, NULL), (3, '{value}')""")
@@ -548,64 +573,19 @@ def test_numeric_beyond_38_fractional_digits_fails_its_table_naming_the_column(
     results = {
         r.table.name: r for r in run_export(config, inline=True, show_progress=False).results
     }
+    *failing, fine = tables
     assert {name: r.status for name, r in results.items()} == {
-        "digits39": "FAILED",
-        "zeros40": "FAILED",
-        "fine38": "SUCCEEDED",
+        **dict.fromkeys(failing, "FAILED"),
+        fine: "SUCCEEDED",
     }
-    for name in ("digits39", "zeros40"):
+    for name in failing:
         error = results[name].errors[0]
-        assert "column 'amount'" in error and "38" in error and "fractional digits" in error
+        assert "column 'amount'" in error and why in error, error
         assert not ExportLayout(out).existing_chunk_files(TableRef(pg_schema, name))
-    fine = results["fine38"].plan
-    assert fine is not None
-    rows = table_rows(out, pg_schema, "fine38", list(fine.columns), "\\N")
-    assert sorted(rows, key=lambda r: r[0]) == [
-        (1, Decimal("2.5")),
-        (2, None),
-        (3, Decimal("-0." + "0" * 37 + "1")),
-    ]
-
-
-@pytest.mark.parametrize("fetch_path", ["auto", "batch", "rows"])
-def test_numeric_beyond_bignumerics_range_fails_its_table_naming_the_column(
-    pg: Any, pg_schema: str, tmp_path: Path, fetch_path: str
-) -> None:
-    """BIGNUMERIC ends at (2^255 - 1) * 10^-38, about 5.79e38; a numeric holds far more. A
-    value beyond fails its table at export, on every path, rather than the load in BigQuery;
-    the largest value BIGNUMERIC holds, 39 integer digits, is written in full."""
-    s = f'"{pg_schema}"'
-    largest = str(BIGNUMERIC_MAX)
-    tables = {
-        "huge": ("numeric", "6e38"),
-        "wide": ("numeric(60, 0)", "-" + "9" * 45),
-        "edge": ("numeric", largest),
-    }
-    for table, (sql_type, value) in tables.items():
-        pg.execute(f'CREATE TABLE {s}."{table}" (id int, "amount" {sql_type})')
-        pg.execute(f"""INSERT INTO {s}."{table}" VALUES (1, 5e38), (2, NULL), (3, '{value}')""")
-    out = tmp_path / "out"
-    config = make_config(pg_source(), out, schemas=[pg_schema], fetch_path=fetch_path)
-    results = {
-        r.table.name: r for r in run_export(config, inline=True, show_progress=False).results
-    }
-    assert {name: r.status for name, r in results.items()} == {
-        "huge": "FAILED",
-        "wide": "FAILED",
-        "edge": "SUCCEEDED",
-    }
-    for name in ("huge", "wide"):
-        error = results[name].errors[0]
-        assert "column 'amount'" in error and "BIGNUMERIC" in error
-        assert not ExportLayout(out).existing_chunk_files(TableRef(pg_schema, name))
-    edge = results["edge"].plan
-    assert edge is not None
-    rows = table_rows(out, pg_schema, "edge", list(edge.columns), "\\N")
-    assert sorted(rows, key=lambda r: r[0]) == [
-        (1, Decimal("5e38")),
-        (2, None),
-        (3, BIGNUMERIC_MAX),
-    ]
+    plan = results[fine].plan
+    assert plan is not None
+    rows = table_rows(out, pg_schema, fine, list(plan.columns), "\\N")
+    assert sorted(rows, key=lambda r: r[0]) == [(1, Decimal("2.5")), (2, None), (3, fine_value)]
 
 
 def test_empty_text_and_bytes_under_the_empty_marker_are_quoted_on_every_path(
