@@ -153,14 +153,41 @@ class OracleCatalog(Dialect):
         )
 
     def leaf_segment_bytes(self, table: TableRef, *, own: bool) -> Query:
-        """Rows (partition or subpartition name, bytes) of the table's partition segments."""
+        """Rows (partition or subpartition name, bytes) of the table's partition segments
+        and of its LOB columns' partition segments, which hold out-of-line LOB data and are
+        often most of a LOB table: a name comes once per kind (table, LOB partition, LOB
+        subpartition), to be added up. A LOB partition segment is named by the LOB
+        (LOB_NAME) and its own partition name, which *_LOB_PARTITIONS maps to the table
+        partition's (PARTITION_NAME), as *_LOB_SUBPARTITIONS maps subpartitions
+        (SUBPARTITION_NAME); USER_LOB_* have no TABLE_OWNER, USER_SEGMENTS no OWNER.
+        .../refrn/DBA_SEGMENTS.html, .../refrn/ALL_LOB_PARTITIONS.html,
+        .../refrn/ALL_LOB_SUBPARTITIONS.html"""
         scope = "user" if own else "dba"
         owner = "" if own else "s.owner = :owner AND "
+
+        def lob_leaves(view: str, leaf: str, lob_leaf: str, segment_type: str) -> str:
+            lob_owner = "" if own else "l.table_owner = :owner AND s.owner = l.table_owner AND "
+            return (
+                f"SELECT l.{leaf}, SUM(s.bytes) FROM {scope}_{view} l, {scope}_segments s "
+                f"WHERE {lob_owner}l.table_name = :name AND s.segment_type = '{segment_type}' "
+                f"AND s.segment_name = l.lob_name AND s.partition_name = l.{lob_leaf} "
+                f"GROUP BY l.{leaf}"
+            )
+
         return Query(
             f"SELECT s.partition_name, SUM(s.bytes) FROM {scope}_segments s "
             f"WHERE {owner}s.segment_name = :name "
             "AND s.segment_type IN ('TABLE PARTITION', 'TABLE SUBPARTITION') "
-            "GROUP BY s.partition_name",
+            "GROUP BY s.partition_name "
+            "UNION ALL "
+            + lob_leaves("lob_partitions", "partition_name", "lob_partition_name", "LOB PARTITION")
+            + " UNION ALL "
+            + lob_leaves(
+                "lob_subpartitions",
+                "subpartition_name",
+                "lob_subpartition_name",
+                "LOB SUBPARTITION",
+            ),
             {"name": table.name} if own else self._owner_name(table),
         )
 

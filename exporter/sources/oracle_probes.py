@@ -8,6 +8,7 @@ it enables or what the export does without it. SQL text: oracle_probes_sql.py.
     EXECUTE on DBMS_FLASHBACK    the run's SCN, and session flashback to it
     DBA_EXTENTS, USER_EXTENTS    ROWID ranges from the extents map; else a block sample
     DBA_SEGMENTS, _LOBS, _INDEXES  allocated sizes, LOB segments included; else statistics
+    DBA_LOB_(SUB)PARTITIONS      partitions' LOB segments in their sizes; else statistics
     V$PARAMETER                  UNDO_RETENTION, which must cover a table's whole export
 """
 
@@ -40,6 +41,11 @@ _SIZES = (
     "other users' tables are sized from optimizer statistics (BLOCKS x block size; LOB "
     "segments left out; a table never analyzed is flagged)"
 )
+_LEAF_SIZES = (
+    "a partition's size is read from DBA_SEGMENTS, DBA_LOB_PARTITIONS and "
+    "DBA_LOB_SUBPARTITIONS together: without one, other users' partitions are sized from "
+    "optimizer statistics (LOB segments left out)"
+)
 # view -> (what it enables, what the export does without it)
 _VIEWS = {
     "dba_extents": (
@@ -55,6 +61,11 @@ _VIEWS = {
     "dba_segments": ("allocated sizes of every table", _SIZES),
     "dba_lobs": ("LOB segments counted in every table's size", _SIZES),
     "dba_indexes": ("index-organized tables sized by their index segment", _SIZES),
+    "dba_lob_partitions": ("LOB partition segments counted in each partition's size", _LEAF_SIZES),
+    "dba_lob_subpartitions": (
+        "LOB subpartition segments counted in each subpartition's size",
+        _LEAF_SIZES,
+    ),
 }
 
 

@@ -17,7 +17,15 @@ from exporter.model import TableRef
 from exporter.sources.probes import catalog_readable
 from exporter.sources.query import Query
 
-PROBED_VIEWS = ("dba_extents", "user_extents", "dba_segments", "dba_lobs", "dba_indexes")
+PROBED_VIEWS = (
+    "dba_extents",
+    "user_extents",
+    "dba_segments",
+    "dba_lobs",
+    "dba_indexes",
+    "dba_lob_partitions",
+    "dba_lob_subpartitions",
+)
 """The dictionary views the planning ladder reads beyond the ALL_* views every user has
 (oracle_catalog_sql.py): DBA_* need SELECT on them (SELECT_CATALOG_ROLE, SELECT ANY
 DICTIONARY); USER_EXTENTS lists the user's own extents without FILE_ID or BLOCK_ID."""
@@ -35,7 +43,8 @@ def view_readable(view: str) -> Query:
     """No rows; fails (ORA-00942) where the session may not read `view`, one of
     PROBED_VIEWS. .../refrn/DBA_EXTENTS.html ("USER_EXTENTS ... does not display the OWNER,
     FILE_ID, BLOCK_ID, or RELATIVE_FNO columns"), .../refrn/DBA_SEGMENTS.html,
-    .../refrn/DBA_LOBS.html, .../refrn/DBA_INDEXES.html"""
+    .../refrn/DBA_LOBS.html, .../refrn/DBA_INDEXES.html, .../refrn/DBA_LOB_PARTITIONS.html,
+    .../refrn/DBA_LOB_SUBPARTITIONS.html"""
     if view not in PROBED_VIEWS:
         raise ValueError(f"not a probed dictionary view: {view}")
     return catalog_readable(view)

@@ -120,7 +120,9 @@ def leaf_partitions(
     conn: DbConn, dialect: OracleCatalog, table: TableRef, seen: Privileges
 ) -> list[LeafPartition]:
     """The partitions (or subpartitions) that hold the table's rows, named (level, name)
-    as OracleCatalog.leaf_clause reads them, with their segment sizes where visible."""
+    as OracleCatalog.leaf_clause reads them, with their segment sizes where visible (LOB
+    partition segments included), else their statistics' (which count no out-of-line LOB
+    data: such a leaf is planned smaller than it reads)."""
     rows = conn.fetch_all(dialect.leaf_partitions(table))
     if not rows:
         return []
@@ -133,7 +135,8 @@ def leaf_partitions(
         if not scope_own:
             seen.dba_views = found is not None
         if found:
-            allocated = {name: int(size or 0) for name, size in found}
+            for name, size in found:  # a leaf's own segment, then its LOB segments
+                allocated[name] = allocated.get(name, 0) + int(size or 0)
             break
     leaves = []
     for level, name, blocks, num_rows, avg_len, block_size in rows:

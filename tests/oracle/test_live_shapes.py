@@ -85,6 +85,14 @@ def statements(n: Names) -> dict[str, str]:
         '"a,b" VARCHAR2(10))',
         "insert_MIXED": insert_sql(n.owner, mixed_name(n), ["Id", "select", "Amount €", "a,b"]),
         "drop_MIXED": drop_table(n.owner, mixed_name(n)),
+        # Every CLOB out of line, in the LOB partition segment of its row's partition.
+        "create_LOBPART": f"CREATE TABLE {qq(n.owner, n.table('LOBPART'))} "
+        "(id NUMBER(10) PRIMARY KEY, body CLOB) "
+        "LOB (body) STORE AS (DISABLE STORAGE IN ROW) PARTITION BY RANGE (id) ("
+        "PARTITION p_lob VALUES LESS THAN (1000), PARTITION p_rest VALUES LESS THAN (MAXVALUE))",
+        "fill_LOBPART": f"INSERT INTO {qq(n.owner, n.table('LOBPART'))} (id, body) "
+        "SELECT LEVEL, TO_CLOB(RPAD('x', 4000, 'x')) FROM DUAL CONNECT BY LEVEL <= 1000",
+        "drop_LOBPART": drop_table(n.owner, n.table("LOBPART")),
     }
     for role in ("RANGE", "RHASH", "WIDE"):
         sql[f"insert_{role}"] = insert_sql(n.owner, n.table(role), ["ID", "LABEL"])
@@ -236,3 +244,30 @@ def test_plan_and_check_name_each_tables_strategy_and_write_nothing(
     assert "ROWID ranges from" in plan_line(ran.out, o, n.table("HEAP"))
     assert plan_line(ran.out, o, mixed_name(n))
     assert not out.exists()
+
+
+def test_a_partitions_size_counts_its_lob_segments(live: Live) -> None:
+    """A leaf's out-of-line LOB data is counted in its size (USER_SEGMENTS here: the test
+    user owns the table), so that the planner sees what reading it costs: 999 CLOBs of 4,000
+    bytes, stored out of line, in one partition and one row in the other."""
+    from exporter.config.loader import parse_config
+    from exporter.model import TableRef
+    from exporter.sources import get_source
+
+    n = live.names
+    table = n.table("LOBPART")
+    sql = statements(n)
+    live.create(sql["create_LOBPART"], sql["drop_LOBPART"])
+    live.run(sql["fill_LOBPART"])
+    config = parse_config({"source": source(), "export": {"output_dir": "/nonexistent"}})
+    oracle = get_source(config.source)
+    conn = oracle.connect()
+    try:
+        leaves = {
+            leaf.table.name: leaf.size_bytes
+            for leaf in oracle.partitions(conn, TableRef(n.owner, table))
+        }
+    finally:
+        conn.close()
+    assert leaves["P_LOB"] >= 999 * 4000, leaves  # its LOB segment at least
+    assert leaves["P_LOB"] > leaves["P_REST"], leaves

@@ -153,6 +153,32 @@ def test_leaf_partitions_take_segment_sizes_else_their_statistics() -> None:
     ]
 
 
+def test_a_leafs_size_adds_its_lob_partition_segments() -> None:
+    """Out-of-line LOB data lives in LOB partition segments, often most of such a table: a
+    leaf planned by its table segment alone would be read as one chunk many times too big.
+    The query returns a leaf once per kind of segment; the sizes add up."""
+    conn = _Scripted(
+        {
+            "FROM all_tab_partitions": [
+                ("SUBPARTITION", "SP_A", 1, 1, 1, 8192),
+                ("SUBPARTITION", "SP_B", 1, 1, 1, 8192),
+            ],
+            "FROM user_segments": [
+                ("SP_A", 2**30),  # the TABLE SUBPARTITION segments
+                ("SP_B", 2**20),
+                ("SP_A", 6 * 2**30),  # the LOB SUBPARTITION segments mapped to SP_A
+            ],
+        }
+    )
+    leaves = leaf_partitions(conn, DIALECT, TABLE, Privileges("SALES"))
+    assert [(lp.table.name, lp.size_bytes) for lp in leaves] == [
+        ("SP_A", 7 * 2**30),
+        ("SP_B", 2**20),
+    ]
+    (segments,) = [q for q in conn.asked if "FROM user_segments" in q.sql]
+    assert "user_lob_partitions" in segments.sql and "user_lob_subpartitions" in segments.sql
+
+
 def test_a_table_without_partitions_has_no_leaves() -> None:
     conn = _Scripted({"FROM all_tab_partitions": []})
     assert leaf_partitions(conn, DIALECT, TABLE, Privileges("SALES")) == []
