@@ -57,7 +57,7 @@ def copy_batches(
 
                 message = pgconn.get_error_message()
                 raise psycopg.OperationalError(f"receiving copy data failed: {message}")
-    # The mark is back to normal: psycopg may wait for the final result.
+    # No mark is raised outside a wait: psycopg may wait for the final result.
     _end_of_copy(conn)
     if batch:
         yield batch

@@ -155,15 +155,34 @@ def test_a_pgconn_that_does_not_answer_as_the_connection_is_refused(
     pg: Any, monkeypatch: Any
 ) -> None:
     """The functions found are checked against the connection before use: where libpq's
-    PQbackendPID gives another process id than psycopg's, the C loop is not used."""
+    PQbackendPID gives another process id than psycopg's, or none (0), or the library is
+    not the version psycopg reports, the C loop is not used."""
     found = pg_copy_read._libpq_functions()
     assert found is not None
-    get_copy_data, freemem, backend_pid = found
+    get_copy_data, freemem, backend_pid, lib_version = found
     assert backend_pid(pg.pgconn.pgconn_ptr) == pg.info.backend_pid
+    assert lib_version() == psycopg.pq.version()
+    for pid, version in ((lambda _ptr: -1, lib_version), (lambda _ptr: 0, lib_version)):
+        monkeypatch.setattr(
+            pg_copy_read,
+            "_libpq_functions",
+            lambda p=pid, v=version: (get_copy_data, freemem, p, v),
+        )
+        assert C_ROW_READER(pg.pgconn) is None
     monkeypatch.setattr(
-        pg_copy_read, "_libpq_functions", lambda: (get_copy_data, freemem, lambda _ptr: -1)
+        pg_copy_read,
+        "_libpq_functions",
+        lambda: (get_copy_data, freemem, backend_pid, lambda: lib_version() - 1),
     )
     assert C_ROW_READER(pg.pgconn) is None
+
+
+def test_the_c_reader_refuses_a_connection_closed_meanwhile(pg: Any) -> None:
+    reader = C_ROW_READER(pg.pgconn)
+    assert reader is not None
+    pg.close()
+    with pytest.raises(psycopg.OperationalError, match="closed"):
+        reader(10)
 
 
 def _low_water(pg: Any) -> int:
@@ -175,18 +194,35 @@ def _low_water(pg: Any) -> int:
         return sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVLOWAT)
 
 
-def test_the_low_water_mark_is_raised_for_the_copy_and_put_back_however_it_ends(
-    pg: Any,
-) -> None:
-    """While rows stream the mark is pg_copy_read's (TCP here); it is 1 again after a COPY
-    that ends, one the server fails, and one the consumer leaves early, before psycopg
-    waits on the socket again (a mark left raised would hang the next small reply)."""
-    assert _low_water(pg) == 1
-    seen: list[int] = []
-    with pg.cursor() as cur, cur.copy(ROWS_SQL.format(n=5000)) as copy:
+def _marks_while_waiting(pg: Any, monkeypatch: Any) -> list[int]:
+    """The socket's mark as each wait of the loop sees it (recorded by its selector)."""
+    marks: list[int] = []
+
+    class Recording(selectors.DefaultSelector):  # type: ignore[misc,valid-type]
+        def select(self, timeout: float | None = None) -> Any:
+            marks.append(_low_water(pg))
+            return super().select(timeout)
+
+    monkeypatch.setattr(pg_copy_read.selectors, "DefaultSelector", Recording)
+    return marks
+
+
+def test_the_low_water_mark_is_raised_only_while_the_loop_waits(pg: Any, monkeypatch: Any) -> None:
+    """Each wait sees pg_copy_read's mark (TCP here); between batches, and after a COPY that
+    ends, that the server fails or that the consumer leaves, it is 1: psycopg never waits
+    with it raised (it would wait for a quarter megabyte that never comes)."""
+    marks = _marks_while_waiting(pg, monkeypatch)
+    between: list[int] = []
+    # Pauses in the stream: whichever reader, it finds the socket empty and waits.
+    pausing = (
+        "COPY (SELECT g, repeat('x', 100), CASE WHEN g % 10000 = 0 THEN pg_sleep(0.05) END "
+        "FROM generate_series(1, 50000) g) TO STDOUT (FORMAT csv)"
+    )
+    with pg.cursor() as cur, cur.copy(pausing) as copy:
         for _batch in copy_batches(copy, pg, 100):
-            seen.append(_low_water(pg))
-    assert set(seen) == {pg_copy_read.LOW_WATER_BYTES}
+            between.append(_low_water(pg))
+    assert marks and set(marks) == {pg_copy_read.LOW_WATER_BYTES}
+    assert set(between) == {1}
     assert _low_water(pg) == 1
     with pytest.raises(psycopg.errors.DivisionByZero), pg.cursor() as cur:
         with cur.copy(FAILING_SQL.format(n=20000)) as copy:
@@ -200,6 +236,33 @@ def test_the_low_water_mark_is_raised_for_the_copy_and_put_back_however_it_ends(
     assert _usable(pg)
 
 
+def test_a_copy_left_with_its_generator_held_is_cancelled_without_hanging(pg: Any) -> None:
+    """A caller that keeps the paused generator while psycopg's `Copy` block exits: psycopg
+    cancels the COPY and waits for the server's small reply, which a raised mark would
+    have held back for ever. Run on a thread so that a hang fails the test."""
+    import threading
+
+    outcome: list[BaseException | None] = []
+
+    def leave_early() -> None:
+        try:
+            with pg.cursor() as cur, cur.copy(ROWS_SQL.format(n=200000)) as copy:
+                held = copy_batches(copy, pg, 100)
+                next(held)
+                raise RuntimeError("the consumer failed")
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            outcome.append(exc)
+        else:
+            outcome.append(None)
+
+    thread = threading.Thread(target=leave_early, daemon=True)
+    thread.start()
+    thread.join(30)
+    assert not thread.is_alive(), "psycopg's cancel hung on the socket"
+    assert isinstance(outcome[0], RuntimeError)
+    assert _usable(pg)
+
+
 def test_rows_slower_than_the_mark_still_arrive_whole(pg: Any) -> None:
     """A source that sends a few bytes at a time never reaches the mark: each wait ends at
     its timeout and the rows come through, each whole, the last one included."""
@@ -209,7 +272,7 @@ def test_rows_slower_than_the_mark_still_arrive_whole(pg: Any) -> None:
     assert _usable(pg)
 
 
-def test_a_receive_buffer_smaller_than_the_mark_lowers_the_mark(pg: Any) -> None:
+def test_a_receive_buffer_smaller_than_the_mark_lowers_the_mark(pg: Any, monkeypatch: Any) -> None:
     """Where the socket's receive buffer is fixed below the mark (SO_RCVBUF set by hand
     locks it), the mark is kept to a quarter of the buffer, so that waits end on data, not
     on the timeout; the rows are the same."""
@@ -221,12 +284,14 @@ def test_a_receive_buffer_smaller_than_the_mark_lowers_the_mark(pg: Any) -> None
     with socket.socket(fileno=os.dup(pg.pgconn.socket)) as sock:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 64 * 1024)
         buffer = sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF)
-    marks: list[int] = []
+    marks = _marks_while_waiting(pg, monkeypatch)
     got: list[bytes] = []
     with pg.cursor() as cur, cur.copy(sql) as copy:
         for batch in copy_batches(copy, pg, 500):
-            marks.append(_low_water(pg))
             got.extend(map(bytes, batch))
     assert got == expected
     assert buffer < 4 * pg_copy_read.LOW_WATER_BYTES
-    assert set(marks) == {buffer // 4}
+    assert set(marks) <= {buffer // 4}  # a reader slower than the server may never wait
+    with pg_copy_read.SocketWait(pg.pgconn) as socket_wait:
+        assert socket_wait.mark == buffer // 4
+    assert _low_water(pg) == 1
