@@ -14,14 +14,14 @@ import unicodedata
 from decimal import Decimal
 from typing import Any
 
-from exporter.canonical.cells import BIGNUMERIC_MAX, MAX_FRACTION_DIGITS
+from exporter.canonical.cells import BIGNUMERIC_MAX, BIGNUMERIC_MIN, MAX_FRACTION_DIGITS
 from exporter.canonical.rowhash import ROW_HASH_COLUMN
 from exporter.config.models import BigQuerySettings
 from exporter.model import Column, ColumnKind, TablePlan, TableRef
 
 # Decimal types, https://cloud.google.com/bigquery/docs/reference/standard-sql/data-types#decimal_types:
 # NUMERIC is 38 digits with a fixed scale of 9 (at most 29 integer digits and 9 fractional);
-# BIGNUMERIC is 76.76 digits with scale 38, i.e. |x| <= (2^255 - 1) * 10^-38.
+# BIGNUMERIC is 76.76 digits with scale 38: -2^255 * 10^-38 <= x <= (2^255 - 1) * 10^-38.
 NUMERIC_MAX_SCALE = 9
 NUMERIC_MAX_INTEGER_DIGITS = 29
 BIGNUMERIC_MAX_SCALE = MAX_FRACTION_DIGITS
@@ -86,8 +86,8 @@ def fits_bignumeric(value: Decimal) -> bool:
     """True when `value` is a valid BIGNUMERIC literal (range and 38 fractional digits)."""
     exponent = value.as_tuple().exponent
     frac_ok = not isinstance(exponent, int) or -exponent <= BIGNUMERIC_MAX_SCALE
-    # copy_abs, not abs(): abs() rounds to the context precision (28 digits).
-    return value.is_finite() and frac_ok and value.copy_abs() <= BIGNUMERIC_MAX
+    # Compared exactly: no arithmetic, so no rounding to the context's 28 digits.
+    return value.is_finite() and frac_ok and BIGNUMERIC_MIN <= value <= BIGNUMERIC_MAX
 
 
 def _column_name(name: str) -> str:

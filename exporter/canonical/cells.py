@@ -164,13 +164,15 @@ MAX_FRACTION_DIGITS = 38
 more, rather than rounding: docs/FORMAT.md)."""
 
 BIGNUMERIC_MAX = Decimal(f"{2**255 - 1}e-{MAX_FRACTION_DIGITS}")  # exact: no context rounding
-"""BIGNUMERIC's largest value, about 5.79e38: (2^255 - 1) * 10^-38.
+BIGNUMERIC_MIN = Decimal(f"-{2**255}e-{MAX_FRACTION_DIGITS}")
+"""BIGNUMERIC's range, about ±5.79e38: -2^255 * 10^-38 to (2^255 - 1) * 10^-38, a 256-bit
+integer scaled by 10^-38, so the least value is one step further from zero than the greatest.
 https://cloud.google.com/bigquery/docs/reference/standard-sql/data-types#decimal_types"""
 
 SAFE_INTEGER_DIGITS = 38
 """Digits before the point that any BIGNUMERIC holds (10^38 - 1 < BIGNUMERIC_MAX): the fast
 encoders write such values as they are, and leave a longer one to `_decimal_cell`, which
-compares it with BIGNUMERIC_MAX exactly."""
+compares it with BIGNUMERIC's range exactly."""
 
 
 def _decimal_cell(value: Decimal | int) -> str:
@@ -187,8 +189,8 @@ def _decimal_cell(value: Decimal | int) -> str:
             f"{text} has {digits} fractional digits; BigQuery's BIGNUMERIC holds "
             f"{MAX_FRACTION_DIGITS}"
         )
-    # Decimal and int compare exactly; copy_abs, unlike abs(), never rounds to the context.
-    if (value.copy_abs() if isinstance(value, Decimal) else abs(value)) > BIGNUMERIC_MAX:
+    # Decimal and int compare exactly (no context rounding).
+    if not BIGNUMERIC_MIN <= value <= BIGNUMERIC_MAX:
         raise ValueError(f"{Decimal(value):e} is beyond BigQuery's BIGNUMERIC (about 5.79e38)")
     return text
 

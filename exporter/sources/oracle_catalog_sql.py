@@ -152,7 +152,7 @@ class OracleCatalog(Dialect):
             self._owner_name(table),
         )
 
-    def leaf_segment_bytes(self, table: TableRef, *, own: bool) -> Query:
+    def leaf_segment_bytes(self, table: TableRef, *, own: bool, lobs: bool = True) -> Query:
         """Rows (partition or subpartition name, bytes) of the table's partition segments
         and of its LOB columns' partition segments, which hold out-of-line LOB data and are
         often most of a LOB table: a name comes once per kind (table, LOB partition, LOB
@@ -160,6 +160,8 @@ class OracleCatalog(Dialect):
         (LOB_NAME) and its own partition name, which *_LOB_PARTITIONS maps to the table
         partition's (PARTITION_NAME), as *_LOB_SUBPARTITIONS maps subpartitions
         (SUBPARTITION_NAME); USER_LOB_* have no TABLE_OWNER, USER_SEGMENTS no OWNER.
+        Without `lobs`, the table's partition segments alone (for a session that may read
+        DBA_SEGMENTS but not the LOB partition views).
         .../refrn/DBA_SEGMENTS.html, .../refrn/ALL_LOB_PARTITIONS.html,
         .../refrn/ALL_LOB_SUBPARTITIONS.html"""
         scope = "user" if own else "dba"
@@ -174,21 +176,23 @@ class OracleCatalog(Dialect):
                 f"GROUP BY l.{leaf}"
             )
 
-        return Query(
+        own_segments = (
             f"SELECT s.partition_name, SUM(s.bytes) FROM {scope}_segments s "
             f"WHERE {owner}s.segment_name = :name "
             "AND s.segment_type IN ('TABLE PARTITION', 'TABLE SUBPARTITION') "
-            "GROUP BY s.partition_name "
-            "UNION ALL "
-            + lob_leaves("lob_partitions", "partition_name", "lob_partition_name", "LOB PARTITION")
-            + " UNION ALL "
-            + lob_leaves(
-                "lob_subpartitions",
-                "subpartition_name",
-                "lob_subpartition_name",
-                "LOB SUBPARTITION",
-            ),
-            {"name": table.name} if own else self._owner_name(table),
+            "GROUP BY s.partition_name"
+        )
+        params = {"name": table.name} if own else self._owner_name(table)
+        if not lobs:
+            return Query(own_segments, params)
+        lob_partitions = lob_leaves(
+            "lob_partitions", "partition_name", "lob_partition_name", "LOB PARTITION"
+        )
+        lob_subpartitions = lob_leaves(
+            "lob_subpartitions", "subpartition_name", "lob_subpartition_name", "LOB SUBPARTITION"
+        )
+        return Query(
+            f"{own_segments} UNION ALL {lob_partitions} UNION ALL {lob_subpartitions}", params
         )
 
     def extent_starts(self, table: TableRef, leaf: TableRef | None) -> Query:

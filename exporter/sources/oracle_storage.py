@@ -132,6 +132,8 @@ def leaf_partitions(
         if not scope_own and seen.dba_views is False:
             break
         found = _try(conn, dialect.leaf_segment_bytes(table, own=scope_own))
+        if found is None:  # a LOB partition view refused: the table's own segments alone
+            found = _try(conn, dialect.leaf_segment_bytes(table, own=scope_own, lobs=False))
         if not scope_own:
             seen.dba_views = found is not None
         if found:

@@ -5,7 +5,7 @@ sqlglot by tests/sql like the rest of postgres_sql.py, which uses these."""
 
 from __future__ import annotations
 
-from exporter.canonical.cells import BIGNUMERIC_MAX, SAFE_INTEGER_DIGITS
+from exporter.canonical.cells import BIGNUMERIC_MAX, BIGNUMERIC_MIN, SAFE_INTEGER_DIGITS
 from exporter.model import Column
 
 
@@ -49,10 +49,10 @@ def decimal_checked(col: str, position: int, *, as_text: bool, ranged: bool) -> 
     within = f"{scale} <= 38"
     out_of_range = ""
     if ranged:
-        # Only for such types: abs() and a comparison cost every row. abs() of a special
-        # value is a special value again, which passes no comparison; the literal is
-        # canonical/cells.BIGNUMERIC_MAX, every digit.
-        within += f" AND abs({col}) <= {BIGNUMERIC_MAX}"
+        # Only for such types: the comparisons cost every row. A special value passes no
+        # BETWEEN (NaN sorts above every number, the infinities beyond any bound); the
+        # literals are canonical/cells' BIGNUMERIC_MIN and BIGNUMERIC_MAX, every digit.
+        within += f" AND {col} BETWEEN {BIGNUMERIC_MIN} AND {BIGNUMERIC_MAX}"
         out_of_range = f"WHEN {scale} <= 38 THEN {too_big} "
     return (
         f"CASE WHEN {within} THEN {value} {out_of_range}"

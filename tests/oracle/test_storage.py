@@ -179,6 +179,27 @@ def test_a_leafs_size_adds_its_lob_partition_segments() -> None:
     assert "user_lob_partitions" in segments.sql and "user_lob_subpartitions" in segments.sql
 
 
+def test_a_refused_lob_partition_view_keeps_the_table_segments_and_the_dba_views() -> None:
+    """A session that may read DBA_SEGMENTS but not DBA_LOB_PARTITIONS (ORA-00942) sizes the
+    leaves by their table segments, and keeps using the DBA views for other tables."""
+
+    def segments(query: Any) -> list[tuple[Any, ...]]:
+        if "lob_partitions" in query.sql:
+            raise _Refused("ORA-00942: table or view does not exist")
+        return [("P2024", 3 * 2**30)]
+
+    conn = _Scripted(
+        {
+            "FROM all_tab_partitions": [("PARTITION", "P2024", 100, 10, 10, 8192)],
+            "FROM dba_segments": segments,
+        }
+    )
+    seen = Privileges("EXPORTER")  # another user's table: the DBA views
+    leaves = leaf_partitions(conn, DIALECT, TABLE, seen)
+    assert [(lp.table.name, lp.size_bytes) for lp in leaves] == [("P2024", 3 * 2**30)]
+    assert seen.dba_views is True
+
+
 def test_a_table_without_partitions_has_no_leaves() -> None:
     conn = _Scripted({"FROM all_tab_partitions": []})
     assert leaf_partitions(conn, DIALECT, TABLE, Privileges("SALES")) == []

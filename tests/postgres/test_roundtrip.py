@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from exporter.canonical.cells import BIGNUMERIC_MAX
+from exporter.canonical.cells import BIGNUMERIC_MIN
 from exporter.export.planner import plan_export
 from exporter.export.run import run_export
 from exporter.layout import ExportLayout
@@ -542,16 +542,17 @@ NUMERIC_LIMITS = {
         "fractional digits",
         Decimal("-0." + "0" * 37 + "1"),
     ),
-    # BIGNUMERIC ends at (2^255 - 1) * 10^-38, about 5.79e38; a numeric holds far more. Its
-    # largest value, 39 integer digits, is written in full.
+    # BIGNUMERIC spans -2^255 to 2^255 - 1 times 10^-38, about ±5.79e38; a numeric holds far
+    # more. Its least value, 39 integer digits, is written in full; one step below is not.
     "range": (
         {
             "huge": ("numeric", "6e38"),
             "wide": ("numeric(60, 0)", "-" + "9" * 45),
-            "edge": ("numeric", str(BIGNUMERIC_MAX)),
+            "below": ("numeric", str(BIGNUMERIC_MIN)[:-1] + "9"),  # ...68 -> ...69
+            "edge": ("numeric", str(BIGNUMERIC_MIN)),
         },
         "BIGNUMERIC (about 5.79e38)",  # as the database and the encoders both say it
-        BIGNUMERIC_MAX,
+        BIGNUMERIC_MIN,
     ),
 }
 

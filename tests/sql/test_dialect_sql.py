@@ -24,7 +24,7 @@ import pytest
 import sqlglot
 from sqlglot import exp
 
-from exporter.canonical.cells import BIGNUMERIC_MAX
+from exporter.canonical.cells import BIGNUMERIC_MAX, BIGNUMERIC_MIN
 from exporter.model import Chunk, ChunkBounds, Column, ColumnKind, FileFormat, TablePlan, TableRef
 from exporter.sources.dialect import BulkOptions, Dialect, Query
 from exporter.sources.oracle_sql import OracleDialect
@@ -191,6 +191,10 @@ def queries(dialect: Dialect) -> Iterator[tuple[str, Query]]:
         for own in (True, False):
             yield f"segment_bytes(own={own})", dialect.segment_bytes(TABLE, own=own)
             yield f"leaf_segment_bytes(own={own})", dialect.leaf_segment_bytes(TABLE, own=own)
+            yield (
+                f"leaf_segment_bytes(own={own}, lobs=False)",
+                dialect.leaf_segment_bytes(TABLE, own=own, lobs=False),
+            )
         yield "table_statistics", dialect.table_statistics(TABLE)
         yield "leaf_partitions", dialect.leaf_partitions(TABLE)
         for leaf in (None, ORACLE_LEAVES[1]):
@@ -635,6 +639,7 @@ def test_copy_checks_bignumerics_range_only_where_the_type_allows_beyond_it(
         split_columns=(SPLIT,),
     )
     query = POSTGRES.copy_chunk(numbers, CHUNKS["whole"], BulkOptions("\\N", False))
-    assert (f'abs("amount") <= {BIGNUMERIC_MAX}' in query.sql) is ranged
+    bounds = f'"amount" BETWEEN {BIGNUMERIC_MIN} AND {BIGNUMERIC_MAX}'
+    assert (bounds in query.sql) is ranged
     assert ("outside the range of BigQuery BIGNUMERIC" in query.sql) is ranged
     assert isinstance(parse(POSTGRES, query), exp.Copy)

@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 
 from exporter.canonical import rows as rows_module
 from exporter.canonical.arrow import ArrowEncoder, record_lines
-from exporter.canonical.cells import BIGNUMERIC_MAX, format_float
+from exporter.canonical.cells import BIGNUMERIC_MAX, BIGNUMERIC_MIN, format_float
 from exporter.canonical.rowhash import csv_lines
 from exporter.canonical.rows import BatchEncoder
 from exporter.errors import DataError
@@ -211,6 +211,8 @@ def test_postgres_numeric_text_beyond_38_fractional_digits_is_refused_like_rows(
     ("text", "inside"),
     [
         (str(BIGNUMERIC_MAX), True),  # the edge: 39 integer digits, 38 fractional
+        (str(BIGNUMERIC_MIN), True),  # the other edge, one step further from zero
+        ("-578960446186580977117854925043439539266.34992332820282019728792003956564819969", False),
         ("-5" + "0" * 38, True),
         ("9" * 38, True),
         ("578960446186580977117854925043439539267", False),  # just past the edge

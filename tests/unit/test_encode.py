@@ -25,6 +25,7 @@ from hypothesis import strategies as st
 
 from exporter.canonical.cells import (
     BIGNUMERIC_MAX,
+    BIGNUMERIC_MIN,
     cell_function,
     format_datetime,
     format_float,
@@ -554,9 +555,11 @@ def test_decimal_limits_are_by_the_written_digits() -> None:
 # -- DECIMAL: within BIGNUMERIC's range, (2^255 - 1) * 10^-38 -------------------------------
 
 _NEXT_UP = Context(prec=100).add(BIGNUMERIC_MAX, Decimal("1E-38"))  # exact: 77 digits
+assert _NEXT_UP.copy_negate() == BIGNUMERIC_MIN  # the range is a 256-bit integer's
 INSIDE = [
     BIGNUMERIC_MAX,
     BIGNUMERIC_MAX.copy_negate(),  # unary minus would round to the context's 28 digits
+    _NEXT_UP.copy_negate(),  # the least value, one step beyond -BIGNUMERIC_MAX: -2^255e-38
     Decimal("5E+38"),  # 39 integer digits, inside: an exponent form, written in full
     5 * 10**38,  # an int beyond 64 bits, inside
     10**38 - 1,
@@ -564,7 +567,7 @@ INSIDE = [
 ]
 OUTSIDE = [
     _NEXT_UP,
-    _NEXT_UP.copy_negate(),
+    Context(prec=100).subtract(_NEXT_UP.copy_negate(), Decimal("1E-38")),  # below the least
     Decimal("6E+38"),
     Decimal("1E+125"),  # an unconstrained Oracle NUMBER reaches 9.99...e125
     6 * 10**38,

@@ -133,6 +133,10 @@ def test_bignumeric_literal_limits() -> None:
     )
     assert not fits_bignumeric(EXACT.add(BIGNUMERIC_MAX, Decimal("1e-38")))
     assert fits_bignumeric(EXACT.minus(BIGNUMERIC_MAX))
+    # The least value is one step further from zero: -2^255 * 10^-38.
+    least = EXACT.minus(EXACT.add(BIGNUMERIC_MAX, Decimal("1e-38")))
+    assert fits_bignumeric(least)
+    assert not fits_bignumeric(EXACT.subtract(least, Decimal("1e-38")))
     assert not fits_bignumeric(Decimal("NaN"))
 
 
