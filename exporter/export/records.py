@@ -1,5 +1,6 @@
-"""The run's records: per table, the files beside the plan (metadata.json, and the BigQuery
-artefacts schema.json, load_command.sh, validation.sql); for the run, summary_report.json.
+"""The run's records per table: the files beside the plan (metadata.json, and the BigQuery
+artefacts schema.json, load_command.sh, validation.sql); the run's summary_report.json is
+export/summary.py's.
 
 They are written for every table that has a frozen plan, FAILED ones included (their
 metadata.json says FAILED and lists the errors), after export and after `validate`.
@@ -28,8 +29,8 @@ from exporter.bigquery.schema import bigquery_column_names, destination, schema_
 from exporter.bigquery.validation_sql import render_validation_sql
 from exporter.canonical.rowhash import ALGORITHM, ROW_HASH_COLUMN
 from exporter.errors import ERR_WRITE, error
-from exporter.export.results import ExportRun, TableResult
-from exporter.fsutil import make_executable, write_atomic, write_json
+from exporter.export.results import TableResult
+from exporter.fsutil import make_executable, write_atomic
 from exporter.layout import ExportLayout
 from exporter.model import TableRef
 from exporter.sources import source_class
@@ -42,7 +43,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 METADATA_FORMAT_VERSION = 1
-REPORT_FORMAT_VERSION = 1
 
 CANONICAL_FORM = (
     "lowercase hex MD5 of the UTF-8 bytes of the row's CSV record exactly as written: the "
@@ -248,72 +248,3 @@ def _write_metadata(path: StorePath, metadata: dict[str, Any]) -> None:
     except (OSError, ValueError, KeyError, TypeError):
         pass
     write_atomic(path, _json_text(metadata))
-
-
-def _iso(ts: float) -> str:
-    return dt.datetime.fromtimestamp(ts, dt.timezone.utc).isoformat(timespec="seconds")
-
-
-def _action(result: TableResult) -> str:
-    """What this run did about the table's validation."""
-    if result.carried_over:
-        return "carried_over"
-    return "validated" if result.validation is not None else "not_run"
-
-
-def build_summary(run: ExportRun, layout: ExportLayout, config: ExportConfig) -> dict[str, Any]:
-    """The report as a dict (see summary_report.json.template)."""
-    tables = []
-    for r in run.results:
-        plan = r.plan
-        tables.append(
-            {
-                "schema": r.table.schema,
-                "table": r.table.name,
-                "status": r.status,
-                "strategy": plan.strategy if plan else None,
-                "chunks_planned": len(plan.chunks) if plan else 0,
-                "chunks_written": r.written,
-                "chunks_skipped": r.skipped,
-                "rows_exported": r.rows,
-                "bytes_written": sum(s.bytes_written for s in r.stats),
-                "validation": r.validation.to_json() if r.validation is not None else None,
-                "validation_action": _action(r),
-                "proved_at": r.proved_at,
-                "output_dir": str(layout.table_dir(r.table)),
-                "error": r.errors[0] if r.errors else None,
-                "errors": r.errors,
-            }
-        )
-    succeeded = sum(1 for t in tables if t["status"] == "SUCCEEDED")
-    verdicts = [r.validation for r in run.results if r.validation is not None]
-    return {
-        "format_version": REPORT_FORMAT_VERSION,
-        "tool_version": __version__,
-        "engine": config.source.engine,
-        "started_at": _iso(run.started),
-        "finished_at": _iso(run.finished),
-        "duration_seconds": round(run.finished - run.started, 3),
-        "workers": run.workers,
-        "snapshot": run.snapshot,
-        "validation_enabled": any(r.validation is not None for r in run.results),
-        "status": "SUCCEEDED" if run.ok else "FAILED",
-        "totals": {
-            "tables": len(tables),
-            "succeeded": succeeded,
-            "failed": len(tables) - succeeded,
-            # Tables whose validation ran: every check passed / some check failed.
-            "validated": sum(1 for v in verdicts if not v.failures),
-            "validation_failed": sum(1 for v in verdicts if v.failures),
-            "rows_exported": sum(t["rows_exported"] for t in tables),
-            "bytes_written": sum(t["bytes_written"] for t in tables),
-        },
-        "tables": tables,
-    }
-
-
-def write_summary_report(run: ExportRun, layout: ExportLayout, config: ExportConfig) -> StorePath:
-    """Write export_data/summary_report.json atomically; returns its path."""
-    path = layout.summary_report()
-    write_json(path, build_summary(run, layout, config))
-    return path

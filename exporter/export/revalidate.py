@@ -10,9 +10,10 @@ from collections.abc import Sequence
 
 from exporter.config.models import ExportConfig
 from exporter.export.planner import plan_export
-from exporter.export.records import write_summary_report, write_table_files
+from exporter.export.records import write_table_files
 from exporter.export.results import ExportRun, TableResult
 from exporter.export.run import collect_stats, validate_results
+from exporter.export.summary import write_summary_report
 from exporter.layout import ExportLayout
 from exporter.runtime.dask_executor import open_cluster
 from exporter.runtime.executors import worker_count

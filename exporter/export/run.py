@@ -21,10 +21,11 @@ from exporter.errors import (
 )
 from exporter.export import proofs
 from exporter.export.planner import PlannedTable, plan_export
-from exporter.export.records import write_summary_report, write_table_files
+from exporter.export.records import write_table_files
 from exporter.export.results import ExportRun, TableResult
 from exporter.export.resume import all_chunk_stats, pending_chunks, unexpected_chunk_files
 from exporter.export.snapshots import pin_snapshots
+from exporter.export.summary import write_summary_report
 from exporter.export.task import ChunkOutcome, ChunkTask, WriteOptions, export_chunk
 from exporter.fsutil import sweep_partials
 from exporter.layout import ExportLayout

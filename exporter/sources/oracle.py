@@ -25,87 +25,22 @@ from exporter.errors import (
 )
 from exporter.model import ChunkBounds, Column, TableRef
 from exporter.sources import oracle_probes, oracle_storage, register
-from exporter.sources.base import DbConn, LeafPartition, RowBatches, Source, TableSize
+from exporter.sources.base import DbConn, LeafPartition, Source, TableSize
 from exporter.sources.dialect import Query
+from exporter.sources.oracle_conn import (
+    SESSION_SETTINGS,
+    OracleConn,
+    connect_dsn,
+    procedure_caller,
+    raw_connection,
+)
 from exporter.sources.oracle_errors import error_text, hint_for
 from exporter.sources.oracle_sql import OracleDialect
 from exporter.sources.oracle_storage import Privileges
-from exporter.sources.oracle_types import ChunkQuery, output_type_handler, restore_empty_lobs
+from exporter.sources.oracle_types import output_type_handler
 from exporter.sources.probes import Probe
 
-# Session settings that shape any text Oracle itself produces (TO_CHAR of intervals, error
-# messages quoting values) and the time zone of TIMESTAMP WITH LOCAL TIME ZONE.
-# https://docs.oracle.com/en/database/oracle/oracle-database/19/sqlrf/ALTER-SESSION.html
-SESSION_SETTINGS = (
-    "ALTER SESSION SET TIME_ZONE = '+00:00'",
-    "ALTER SESSION SET NLS_NUMERIC_CHARACTERS = '.,'",
-    "ALTER SESSION SET NLS_DATE_FORMAT = 'YYYY-MM-DD HH24:MI:SS'",
-    "ALTER SESSION SET NLS_TIMESTAMP_FORMAT = 'YYYY-MM-DD HH24:MI:SS.FF6'",
-    "ALTER SESSION SET NLS_TIMESTAMP_TZ_FORMAT = 'YYYY-MM-DD HH24:MI:SS.FF6 TZH:TZM'",
-    # Binary (byte) order for comparisons and sorts of text: the comparator's key ranges must
-    # order keys as every other engine does. .../sqlrf/Data-Type-Comparison-Rules.html
-    "ALTER SESSION SET NLS_SORT = BINARY",
-    "ALTER SESSION SET NLS_COMP = BINARY",
-)
-
 _thick_initialised = False
-
-
-def connect_dsn(config: Any) -> str:
-    """The DSN: `dsn` as given (Easy Connect or a TNS alias), else host:port/service."""
-    return str(config.dsn or f"{config.host}:{config.port}/{config.service}")
-
-
-class OracleConn(DbConn):
-    """A python-oracledb connection; reads only, so no transaction is ever opened."""
-
-    def __init__(self, raw: Any) -> None:
-        self.raw = raw
-        # Set while the session is flashed back to the run's SCN (chunk_transaction): a
-        # session whose DISABLE failed would fail the next chunk's ENABLE (ORA-08184).
-        self.in_flashback = False
-
-    def fetch_all(self, query: Query) -> list[tuple[Any, ...]]:
-        with self.raw.cursor() as cur:
-            cur.execute(query.sql, dict(query.params))
-            return list(cur.fetchall())
-
-    def stream(self, query: Query, batch_rows: int) -> RowBatches:
-        # arraysize rows per round trip; prefetchrows likewise, so the first trip is full.
-        # https://python-oracledb.readthedocs.io/en/latest/user_guide/tuning.html
-        with self.raw.cursor() as cur:
-            cur.arraysize = batch_rows
-            cur.prefetchrows = batch_rows
-            cur.execute(query.sql, dict(query.params))
-            # A chunk's query ends with flags that tell empty LOBs from NULL (oracle_types.py).
-            width, lobs = (query.width, query.lobs) if isinstance(query, ChunkQuery) else (0, ())
-            while batch := cur.fetchmany(batch_rows):
-                yield restore_empty_lobs(batch, width, lobs) if lobs else batch
-
-    def close(self) -> None:
-        with contextlib.suppress(Exception):
-            self.raw.close()
-
-    def reusable(self) -> bool:
-        # python-oracledb's own verdict (a broken socket, an error that made the connection
-        # unusable, a planned-down notice); no round trip. And not left in flashback mode.
-        # https://python-oracledb.readthedocs.io/en/latest/api_manual/connection.html
-        return bool(self.raw.is_healthy()) and not self.in_flashback
-
-
-def _raw(conn: DbConn) -> Any:
-    assert isinstance(conn, OracleConn)
-    return conn.raw
-
-
-def _procedure_caller(conn: DbConn) -> oracle_storage.Call:
-    """Runs a PL/SQL procedure with keyword arguments on the connection."""
-
-    def call(name: str, arguments: dict[str, Any]) -> None:
-        with _raw(conn).cursor() as cur:
-            cur.callproc(name, keyword_parameters=arguments)
-
-    return call
 
 
 @register
@@ -162,7 +97,7 @@ class OracleSource(Source):
         return f"oracle {self.config.user}@{connect_dsn(self.config)}"
 
     def server_version(self, conn: DbConn) -> str:
-        return f"Oracle Database {_raw(conn).version}"
+        return f"Oracle Database {raw_connection(conn).version}"
 
     def explain_error(self, exc: BaseException) -> ExporterError:
         # python-oracledb errors carry an _Error with full_code ("ORA-01017", "DPY-6005"); the
@@ -229,7 +164,7 @@ class OracleSource(Source):
         if leaf is None and self.config.rowid_ranges_from == "parallel_execute":
             block = oracle_storage.block_size(conn, self.dialect, table)
             blocks = self.size_bytes(conn, table) // block // max(parts, 1)
-            call = _procedure_caller(conn)
+            call = procedure_caller(conn)
             ranges = oracle_storage.parallel_execute_ranges(conn, self.dialect, call, table, blocks)
             if ranges:
                 return ranges, "ROWID ranges from DBMS_PARALLEL_EXECUTE"
@@ -302,12 +237,14 @@ class OracleSource(Source):
         from exporter.sources.oracle_arrow import fetch_batches
 
         with self.chunk_transaction(conn, snapshot):
-            with contextlib.closing(fetch_batches(_raw(conn), query, batch_rows)) as batches:
+            with contextlib.closing(
+                fetch_batches(raw_connection(conn), query, batch_rows)
+            ) as batches:
                 yield from batches
 
     # -- check (oracle_probes.py): the driver and what the user may read, nothing cut ------
     def client_driver(self, conn: DbConn) -> str:
-        return oracle_probes.client_driver(_raw(conn))
+        return oracle_probes.client_driver(raw_connection(conn))
 
     def probe_privileges(self, conn: DbConn, tables: Sequence[TableRef]) -> list[Probe]:
         user = self._seen(conn).session_user

@@ -24,7 +24,6 @@ import pytest
 from exporter.errors import DataError
 from exporter.export.task import _read_path
 from exporter.model import Chunk, ChunkBounds, Column, ColumnKind, TablePlan
-from exporter.sources.oracle import OracleConn
 from exporter.sources.oracle_arrow import (
     BATCH_ROWS,
     arrow_type,
@@ -34,6 +33,7 @@ from exporter.sources.oracle_arrow import (
     requested_schema,
     restore_empty,
 )
+from exporter.sources.oracle_conn import OracleConn
 from exporter.sources.oracle_sql import OracleDialect
 from exporter.sources.oracle_types import BUILT_IN_TYPES, ChunkQuery, ChunkSelect, base_type
 from exporter.sources.postgres_sql import PostgresDialect

@@ -31,8 +31,8 @@ from exporter.model import (
     TablePlan,
     TableRef,
 )
-from exporter.sources.oracle import OracleConn
 from exporter.sources.oracle_arrow import requested_schema
+from exporter.sources.oracle_conn import OracleConn
 from exporter.sources.oracle_sql import OracleDialect
 from exporter.sources.oracle_types import ChunkQuery
 from tests.oracle.test_arrow_offline import _Frame, _Raw

@@ -15,7 +15,8 @@ import yaml
 
 from exporter.cli import main
 from exporter.sources.dialect import Query
-from exporter.sources.oracle import OracleConn, OracleSource
+from exporter.sources.oracle import OracleSource
+from exporter.sources.oracle_conn import OracleConn
 
 driver: Any = pytest.importorskip("oracledb.errors")
 oracledb: Any = pytest.importorskip("oracledb")
