@@ -25,7 +25,7 @@ import atexit
 import contextlib
 import uuid
 from collections.abc import Callable, Iterator
-from concurrent.futures import Executor, Future
+from concurrent.futures import CancelledError, Executor, Future
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
@@ -131,15 +131,24 @@ class DaskExecutor(Executor):
         return result
 
     def _settle(self, done: Any, result: Future[Any]) -> None:
-        """Pass a finished Dask future's outcome on (called in a thread of the client)."""
+        """Pass a finished Dask future's outcome on (called in a thread of the client). Its
+        outcome is fetched from the scheduler, where a Ctrl-C's cancel may overtake it: a
+        task cancelled meanwhile is passed on as cancelled, never raised into Dask's
+        callback (which would print a traceback over the interrupted run's one line)."""
         self._pending.discard(done)
-        if done.cancelled():
+        try:
+            if done.cancelled():
+                raise CancelledError
+            finished = done.status == "finished"
+            outcome = done.result() if finished else done.exception()
+        except CancelledError:  # distributed's FutureCancelledError is one
             if result.cancel():
                 result.set_running_or_notify_cancel()
-        elif done.status == "finished":
-            result.set_result(done.result())
+            return
+        if finished:
+            result.set_result(outcome)
         else:
-            result.set_exception(done.exception())
+            result.set_exception(outcome)
 
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
         """Cancel tasks not finished (with `cancel_futures`: a Ctrl-C, an error); a task

@@ -1,0 +1,68 @@
+"""exporter/runtime/dask_executor.py: a Dask future's outcome passed on to the run's own
+future, including a task whose cancel (a Ctrl-C) overtakes the fetch of its result: it must
+end cancelled, never raise into Dask's callback, which prints a traceback."""
+
+from __future__ import annotations
+
+from concurrent.futures import Future
+from typing import Any
+
+import pytest
+
+pytest.importorskip("distributed")
+
+from distributed.client import FutureCancelledError  # noqa: E402
+
+from exporter.runtime.dask_executor import DaskExecutor  # noqa: E402
+
+
+class _DaskFuture:
+    """What _settle reads of a distributed Future."""
+
+    def __init__(self, status: str, result: Any = None, raises: BaseException | None = None):
+        self.status = status
+        self._result = result
+        self._raises = raises
+
+    def cancelled(self) -> bool:
+        return self.status == "cancelled"
+
+    def result(self) -> Any:
+        if self._raises is not None:
+            raise self._raises
+        return self._result
+
+    def exception(self) -> BaseException | None:
+        if isinstance(self._raises, FutureCancelledError):
+            raise self._raises
+        return self._raises
+
+
+def _settled(done: _DaskFuture) -> Future[Any]:
+    executor = DaskExecutor.__new__(DaskExecutor)  # no cluster: _settle reads only `done`
+    executor._pending = {done}
+    result: Future[Any] = Future()
+    executor._settle(done, result)
+    assert done not in executor._pending
+    return result
+
+
+def test_a_finished_task_passes_its_result_on() -> None:
+    assert _settled(_DaskFuture("finished", result=7)).result() == 7
+
+
+def test_a_failed_task_passes_its_error_on() -> None:
+    failure = ValueError("the chunk failed")
+    assert _settled(_DaskFuture("error", raises=failure)).exception() is failure
+
+
+def test_a_cancelled_task_ends_cancelled() -> None:
+    assert _settled(_DaskFuture("cancelled")).cancelled()
+
+
+@pytest.mark.parametrize("status", ["finished", "error"])
+def test_a_cancel_that_overtakes_the_outcome_ends_cancelled_without_raising(status: str) -> None:
+    """The status read "finished" (or "error"), then the scheduler cancelled the key before
+    its outcome was fetched: distributed raises FutureCancelledError from result()."""
+    overtaken = _DaskFuture(status, raises=FutureCancelledError("k", reason="unknown"))
+    assert _settled(overtaken).cancelled()
