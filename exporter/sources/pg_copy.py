@@ -3,8 +3,8 @@
 The server sends one CopyData message per row. psycopg's `Copy` iterator hands them over one
 at a time through its generator and wait machinery; this loop takes whole batches from
 libpq's buffer (in C where it can, pg_copy_read.py) and waits on the socket only when the
-buffer holds no complete row, with the socket's low-water mark raised so that a wait ends
-once a good part of a megabyte has arrived rather than at every 8 kB the server flushes.
+buffer holds no complete row, with the socket's low-water mark raised for the wait so that
+it ends once a quarter megabyte has arrived rather than at every 8 kB the server flushes.
 psycopg still starts the COPY (binding the parameters, checking the result), and the loop
 ends it as psycopg's `generators.copy_from` does, with psycopg's own `fetch_many`: a server
 error (a range check in the query, a terminated backend) is raised as psycopg raises it.
