@@ -27,14 +27,16 @@ if TYPE_CHECKING:
 @dataclass(frozen=True)
 class CheckReport:
     """What `check` found: where it connected, the server's version, the client library and
-    its mode, which code computes row hashes and encodes Python rows here, what the session
-    may do that an export needs or would use, and what an export would do with each table."""
+    its mode, which code computes row hashes, encodes Python rows and reads files back here,
+    what the session may do that an export needs or would use, and what an export would do
+    with each table."""
 
     target: str
     server_version: str
     client: str
     row_hash_code: str
     row_encoder: str
+    readback_code: str
     probes: list[Probe]
     tables: list[TableOutline]
 
@@ -54,6 +56,7 @@ def check(config: ExportConfig, only: Sequence[str] = ()) -> CheckReport:
     chunks (export/preflight.py). Nothing is written."""
     from exporter.canonical import rowhash, rows
     from exporter.export.preflight import preflight
+    from exporter.validation import readback_scan
 
     source = get_source(config.source)
     source.prepare()
@@ -68,6 +71,7 @@ def check(config: ExportConfig, only: Sequence[str] = ()) -> CheckReport:
         client=client,
         row_hash_code=rowhash.implementation(),
         row_encoder=rows.implementation(),
+        readback_code=readback_scan.implementation(),
         probes=found.probes,
         tables=found.tables,
     )

@@ -128,6 +128,7 @@ def _print_check(report: CheckReport) -> None:
         print(f"client: {report.client}")
     print(f"row hashes by {report.row_hash_code}")
     print(f"Python rows encoded by {report.row_encoder}")
+    print(f"chunk files read back by {report.readback_code}")
     print("privileges:")
     for probe in report.probes:
         print(f"  {'ok' if probe.ok else 'missing':<8} {probe.name}: {probe.detail}")

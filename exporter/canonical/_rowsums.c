@@ -26,9 +26,8 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "_exactsum.h"
 #include "_rowtext.h"
-
-#define EXPONENTS 2047 /* biased exponents of finite doubles: 0 (subnormal) to 2046 */
 
 /* The value at `position` of one row: a new reference, or NULL with an exception set. */
 static PyObject *
@@ -44,46 +43,6 @@ item_of(PyObject *row, Py_ssize_t position)
         return item;
     }
     return PySequence_GetItem(row, position);
-}
-
-/* A signed 128-bit integer as a Python int. */
-static PyObject *
-from_int128(__int128 value)
-{
-    PyObject *high = PyLong_FromLongLong((long long)(value >> 64));
-    PyObject *low = PyLong_FromUnsignedLongLong((unsigned long long)(uint64_t)value);
-    PyObject *shift = PyLong_FromLong(64);
-    PyObject *shifted = NULL, *result = NULL;
-
-    if (high && low && shift && (shifted = PyNumber_Lshift(high, shift)))
-        result = PyNumber_Add(shifted, low);
-    Py_XDECREF(high);
-    Py_XDECREF(low);
-    Py_XDECREF(shift);
-    Py_XDECREF(shifted);
-    return result;
-}
-
-/* sum(bucket[e] << (max(e, 1) - 1)) over the non-empty buckets, as a Python int. */
-static PyObject *
-scaled_total(const __int128 *bucket)
-{
-    PyObject *total = PyLong_FromLong(0);
-
-    for (int e = 0; total && e < EXPONENTS; e++) {
-        if (!bucket[e])
-            continue;
-        PyObject *part = from_int128(bucket[e]);
-        PyObject *shift = PyLong_FromLong(e > 0 ? e - 1 : 0);
-        PyObject *term = part && shift ? PyNumber_Lshift(part, shift) : NULL;
-        PyObject *sum = term ? PyNumber_Add(total, term) : NULL;
-        Py_XDECREF(part);
-        Py_XDECREF(shift);
-        Py_XDECREF(term);
-        Py_DECREF(total);
-        total = sum;
-    }
-    return total;
 }
 
 PyObject *
@@ -125,22 +84,10 @@ rowsums_float_sum(PyObject *module, PyObject *args)
             Py_DECREF(as_float);
         }
         Py_DECREF(value);
-        uint64_t bits;
-        memcpy(&bits, &d, sizeof bits);
-        int exponent = (int)((bits >> 52) & 0x7FF);
-        uint64_t significand = bits & ((UINT64_C(1) << 52) - 1);
-        int negative = (int)(bits >> 63);
-        if (exponent == 0x7FF) {
-            flags |= significand ? 1 : negative ? 4 : 2;
-            continue;
-        }
-        if (exponent > 0)
-            significand |= UINT64_C(1) << 52;
-        /* A subnormal (exponent 0) is in units of 2**-1074 already: the bucket of shift 0. */
-        bucket[exponent] += negative ? -(__int128)significand : (__int128)significand;
+        flags |= exact_add_double(bucket, d);
     }
     Py_DECREF(seq);
-    PyObject *numerator = scaled_total(bucket);
+    PyObject *numerator = exact_scaled_total(bucket);
     PyMem_Free(bucket);
     if (!numerator)
         return NULL;
@@ -192,7 +139,7 @@ rowsums_int_sum(PyObject *module, PyObject *args)
             goto fail;
     }
     Py_DECREF(seq);
-    PyObject *sum = from_int128(total);
+    PyObject *sum = exact_from_int128(total);
     if (!sum) {
         Py_DECREF(rest);
         return NULL;

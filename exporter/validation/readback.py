@@ -4,26 +4,24 @@ What is on disk is what BigQuery loads, so validation counts and sums the files 
 NULL cells are recognised by the null marker; numeric cells never equal it (the writer
 fails a table whose values would be written as the marker).
 
-Parsing is Arrow's streaming CSV reader (C++, a block at a time, so memory stays flat):
-every field of every record is parsed (quoted newlines allowed, blank lines not skipped: a
-blank line is a damaged record, not nothing), but only the numeric columns are converted, as
-text with no NULL recognition, and summed exactly, mostly inside Arrow; the bytes of the
-whole file are checked as UTF-8 as they are read.
-https://arrow.apache.org/docs/python/generated/pyarrow.csv.open_csv.html
+Every field of every record is parsed (quoted newlines allowed; a blank line is a damaged
+record, not nothing) and the numeric columns are summed exactly; the bytes of the whole file
+are checked as UTF-8 as they are read, a block at a time, so memory stays flat. Two readers
+give the same figures: the C scanner (`readback_scan.py`, where the extension was built),
+which also refuses what the writer never writes (a quote inside an unquoted field, a
+carriage return outside quotes, a quoted number), and Arrow's CSV reader
+(`readback_arrow.py`) otherwise.
 """
 
 from __future__ import annotations
 
 import csv
-import io
-import struct
 from dataclasses import dataclass
 from decimal import InvalidOperation
 from typing import IO, Any
 
-from isal import igzip
+from isal import igzip, igzip_threaded
 
-from exporter.canonical.arrow_scalars import scalar
 from exporter.canonical.rowhash import ROW_HASH_COLUMN
 from exporter.errors import (
     ERR_CELL_NOT_A_NUMBER,
@@ -37,7 +35,10 @@ from exporter.errors import (
 )
 from exporter.model import ColumnKind, TablePlan
 from exporter.storage import StorePath, open_read
-from exporter.validation.sums import ColumnSums, arrow_exact_sum, arrow_exact_type
+from exporter.validation import readback_scan
+from exporter.validation.readback_arrow import add_arrow_column, arrow_batches
+from exporter.validation.sums import ColumnSums, arrow_exact_type
+from exporter.validation.utf8_check import Utf8Checked
 
 READ_BLOCK_BYTES = 1 << 20  # CSV bytes parsed per batch: memory flat whatever the chunk size
 MAX_RECORD_BYTES = 256 << 20  # blocks grow to this for long records (BigQuery's limit: 100 MB)
@@ -65,132 +66,16 @@ def _header(raw: IO[bytes]) -> list[str]:
     return next(csv.reader([line.decode("utf-8").rstrip("\r\n")]), [])
 
 
-class _Utf8Checked(io.RawIOBase):
-    """A reader that passes bytes through and raises UnicodeDecodeError at the first block
-    holding a byte sequence that is not UTF-8 (BigQuery refuses such a file). The CSV reader
-    converts only the numeric columns, so this is what checks the text of the others. Arrow
-    validates each block where it lies (a binary-to-string cast that copies nothing); a
-    character split between two blocks is checked with the next."""
-
-    def __init__(self, raw: IO[bytes]) -> None:
-        super().__init__()
-        self._raw = raw
-        self._carry = b""
-
-    def readable(self) -> bool:
-        return True
-
-    def read(self, size: int = -1) -> bytes:
-        data = self._raw.read(size)
-        block = self._carry + data if self._carry else data
-        cut = len(block) if not data else _complete_utf8_end(block)
-        self._check(block[:cut] if cut < len(block) else block)
-        self._carry = block[cut:]
-        return data
-
-    def readinto(self, buffer: Any) -> int:
-        data = self.read(len(buffer))
-        buffer[: len(data)] = data
-        return len(data)
-
-    @staticmethod
-    def _check(block: bytes) -> None:
-        import pyarrow as pa
-
-        if not block:
-            return
-        offsets = pa.py_buffer(struct.pack("<ii", 0, len(block)))
-        as_binary = pa.Array.from_buffers(pa.binary(), 1, [None, offsets, pa.py_buffer(block)])
-        try:
-            as_binary.cast(pa.string())
-        except pa.ArrowInvalid:
-            raise UnicodeDecodeError("utf-8", b"", 0, 1, "invalid UTF-8 in the file") from None
-
-
-def _complete_utf8_end(block: bytes) -> int:
-    """The length of `block` without a multi-byte character cut off at its end."""
-    for back in range(1, min(4, len(block)) + 1):
-        byte = block[-back]
-        if byte < 0x80:
-            return len(block)  # ASCII: nothing is cut (stray continuation bytes fail later)
-        if byte >= 0xC0:  # the lead byte of the last character
-            width = 2 if byte < 0xE0 else 3 if byte < 0xF0 else 4
-            return len(block) if width <= back else len(block) - back
-    return len(block)
-
-
-def _batches(
-    raw: IO[bytes] | io.RawIOBase, width: int, wanted: list[int], bad_rows: list[Any], block: int
-) -> Any:
-    """Batches of the `wanted` columns (as text; at least one column, for the row count).
-    Every field of every record is still parsed, so a record with a wrong field count or
-    broken quoting fails; only the other columns' text is never copied out."""
-    import pyarrow as pa
-    import pyarrow.csv as pacsv
-
-    names = [f"c{i}" for i in range(width)]
-    include = [names[i] for i in wanted] or names[:1]
-
-    def invalid(row: Any) -> str:
-        bad_rows.append(row)  # reported without its text: it is the user's data
-        return "error"
-
-    return pacsv.open_csv(
-        raw,
-        # One thread: validation already runs one reader process per core.
-        read_options=pacsv.ReadOptions(column_names=names, block_size=block, use_threads=False),
-        parse_options=pacsv.ParseOptions(
-            newlines_in_values=True, ignore_empty_lines=False, invalid_row_handler=invalid
-        ),
-        convert_options=pacsv.ConvertOptions(
-            include_columns=include,
-            column_types={n: pa.string() for n in include},
-            null_values=[],
-            strings_can_be_null=False,
-            quoted_strings_can_be_null=False,
-        ),
-    )
-
-
-def _add_column(
-    sums: ColumnSums,
-    position: int,
-    name: str,
-    is_float: bool,
-    exact_type: Any,
-    cells: Any,
-    marker: str,
-) -> None:
-    """Add one batch's cells of a numeric column. Exact columns of a known scale are parsed
-    and summed inside Arrow (`arrow_exact_sum`: 64-bit integers in two exact halves, others
-    in 76-digit decimals), doubles are parsed by Arrow and summed exactly across batches
-    (`ColumnSums.add_arrow_floats`); any batch Arrow refuses (NaN in a decimal, a cell that is not
-    a number) goes through Python, which names the problem."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    if exact_type is not None or is_float:
-        present = pc.filter(cells, pc.not_equal(cells, scalar(marker, "string")))
-        try:
-            if is_float:
-                # Arrow parses doubles correctly rounded (and NaN, Infinity), as float() does.
-                sums.add_arrow_floats(name, pc.cast(present, pa.float64()))
-            else:
-                sums.add_exact(name, arrow_exact_sum(present, exact_type))
-            return
-        except pa.ArrowInvalid:
-            pass
-    sums.add_texts(position, name, filter(marker.__ne__, cells.to_pylist()), is_float)
-
-
 def read_chunk_figures(path: StorePath, plan: TablePlan) -> FileFigures:
     """Count the records of a chunk file and sum its numeric columns exactly.
 
     Raises ValidationFailed when the file is not a complete gzip stream, is not valid CSV
     or UTF-8, its header does not name the plan's columns, or a numeric cell is not a number.
-    A record longer than Arrow's block (large text or bytes) makes the file be read again
-    with larger blocks, up to MAX_RECORD_BYTES.
+    With Arrow's reader, a record longer than its block (large text or bytes) makes the file
+    be read again with larger blocks, up to MAX_RECORD_BYTES.
     """
+    if readback_scan.C_SCAN:
+        return _scanned_figures(path, plan)
     block = READ_BLOCK_BYTES
     while True:
         try:
@@ -201,6 +86,32 @@ def read_chunk_figures(path: StorePath, plan: TablePlan) -> FileFigures:
                     ERR_RECORD_TOO_LONG, path=path, limit_mib=MAX_RECORD_BYTES >> 20
                 ) from None
             block *= 4
+
+
+def _checked_header(raw: IO[bytes], path: StorePath, plan: TablePlan) -> int:
+    """Read the header record and check it names the plan's columns; returns their count."""
+    hashed = plan.file_format.row_hash
+    expected = [c.name for c in plan.columns] + ([ROW_HASH_COLUMN] if hashed else [])
+    header = _header(raw)
+    if header != expected:
+        raise _header_mismatch(path, header, expected)
+    return len(expected)
+
+
+def _scanned_figures(path: StorePath, plan: TablePlan) -> FileFigures:
+    """read_chunk_figures by the C scanner, isal decompressing on a thread of its own."""
+    marker = plan.file_format.null_marker
+    try:
+        handle = open_read(path)  # a store's file is read in blocks, never whole
+        with handle, igzip_threaded.open(handle, "rb") as raw:  # type: ignore[no-untyped-call]
+            width = _checked_header(raw, path, plan)
+            scanned = readback_scan.scan_figures(raw, plan.columns, width, marker, path)
+    except ValidationFailed:
+        raise
+    except (EOFError, OSError, ValueError, csv.Error) as exc:  # UnicodeDecodeError included
+        raise _unreadable(path, exc, 0, []) from None
+    rows, sums = scanned
+    return FileFigures(rows, sums.exact_json(), sums.float_json())
 
 
 class _RecordTooLong(Exception):
@@ -220,8 +131,8 @@ def _header_mismatch(path: StorePath, header: list[str], expected: list[str]) ->
 
 
 def _read_figures(path: StorePath, plan: TablePlan, block: int) -> FileFigures:
+    """read_chunk_figures by Arrow's CSV reader, with `block` bytes a batch."""
     columns = plan.columns
-    expected = [c.name for c in columns] + ([ROW_HASH_COLUMN] if plan.file_format.row_hash else [])
     marker = plan.file_format.null_marker
     sums = ColumnSums(columns)
     # Imported here: pyarrow costs ~50 MB of RSS, which processes that never read back
@@ -238,19 +149,17 @@ def _read_figures(path: StorePath, plan: TablePlan, block: int) -> FileFigures:
     try:
         handle = open_read(path)  # a store's file is read in blocks, never whole
         with handle, igzip.open(handle, "rb") as raw:  # type: ignore[no-untyped-call]
-            header = _header(raw)
-            if header != expected:
-                raise _header_mismatch(path, header, expected)
+            width = _checked_header(raw, path, plan)
             if not raw.peek(1):
                 return FileFigures(0, sums.exact_json(), sums.float_json())
             wanted = [i for i, *_ in numeric]
-            checked = _Utf8Checked(raw)
-            for batch in _batches(checked, len(expected), wanted, bad_rows, block):
+            checked = Utf8Checked(raw)
+            for batch in arrow_batches(checked, width, wanted, bad_rows, block):
                 rows += batch.num_rows
                 for at, (i, name, is_float, exact_type) in enumerate(numeric):
                     try:
                         column = batch.column(at)
-                        _add_column(sums, i, name, is_float, exact_type, column, marker)
+                        add_arrow_column(sums, i, name, is_float, exact_type, column, marker)
                     except (ValueError, InvalidOperation, OverflowError):
                         raise error(ERR_CELL_NOT_A_NUMBER, path=path, column=name) from None
     except ValidationFailed:

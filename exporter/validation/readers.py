@@ -21,6 +21,7 @@ from exporter.layout import ExportLayout
 from exporter.model import TablePlan, TableRef
 from exporter.runtime.executors import ExecutorKind, open_executor
 from exporter.storage import StoreSpec
+from exporter.validation import readback_scan
 from exporter.validation.readback import FileFigures, read_chunk_figures
 
 if TYPE_CHECKING:
@@ -42,9 +43,11 @@ def _read(output: StoreSpec, plan: TablePlan, index: int) -> _Outcome:
 
 
 def _warm() -> None:
-    """Import what reading needs, so that a reader started early is ready when chunks come."""
-    import pyarrow.compute  # noqa: F401
-    import pyarrow.csv  # noqa: F401
+    """Import what reading needs, so that a reader started early is ready when chunks come
+    (the C scanner is imported with this module; Arrow only where it stands in for it)."""
+    if not readback_scan.C_SCAN:
+        import pyarrow.compute  # noqa: F401
+        import pyarrow.csv  # noqa: F401
 
 
 class ChunkReaders:

@@ -35,18 +35,26 @@ EXACT = decimal.Context(
 )
 
 
-def arrow_exact_type(column: Column) -> Any:
-    """The Arrow decimal type that holds every value of an exact column, for summing inside
-    Arrow; None where only Python's Decimal can (unconstrained numerics: NaN, any scale)."""
-    import pyarrow as pa
-
+def fixed_scale(column: Column) -> int | None:
+    """The scale every value of an exact column is summed at: 0 for integers, the declared
+    scale of a decimal of at most 38 digits; None for the others (unconstrained numerics:
+    NaN, any scale), whose sums keep the most fractional digits of their values."""
     if column.kind is ColumnKind.INTEGER:
-        return pa.decimal256(76, 0)
+        return 0
     scale, precision = column.scale, column.precision
     if column.kind is ColumnKind.DECIMAL and scale is not None and precision is not None:
         if 0 <= scale <= precision <= 38:
-            return pa.decimal256(76, scale)
+            return scale
     return None
+
+
+def arrow_exact_type(column: Column) -> Any:
+    """The Arrow decimal type that holds every value of an exact column, for summing inside
+    Arrow; None where only Python's Decimal can (`fixed_scale` is None)."""
+    import pyarrow as pa
+
+    scale = fixed_scale(column)
+    return None if scale is None else pa.decimal256(76, scale)
 
 
 def arrow_exact_sum(values: Any, exact_type: Any) -> Decimal | int | None:

@@ -13,6 +13,7 @@ import pytest
 from exporter.canonical import rows as row_encoder
 from exporter.sources.base import Source
 from exporter.sources.sqlite import SqliteSource
+from exporter.validation import readback_scan
 from tests.sqlite.conftest import Demo
 from tests.sqlite.helpers import (
     Result,
@@ -73,6 +74,8 @@ def test_check_the_demo_in_a_fresh_interpreter(demo: Demo) -> None:
     assert lines[2].startswith("row hashes by ")
     assert lines[3] == f"Python rows encoded by {row_encoder.implementation()}"
     assert lines[3].startswith("Python rows encoded by C extension")  # built by run.sh
+    assert lines[4] == f"chunk files read back by {readback_scan.implementation()}"
+    assert lines[4].startswith("chunk files read back by C extension")
     probes = _probes(result.out)
     assert probes[f"file {demo.db}"] == (
         f"ok {demo.db.stat().st_size} bytes, read-only (mode=ro): never written"

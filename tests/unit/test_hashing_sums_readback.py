@@ -25,6 +25,7 @@ from exporter.model import (
     ColumnKind,
     TablePlan,
 )
+from exporter.validation import readback_scan
 from exporter.validation.float_sum import float_total
 from exporter.validation.readback import read_chunk_figures
 from exporter.validation.sums import ColumnSums
@@ -162,6 +163,17 @@ def test_exact_sums_equal_fraction_sums_however_batched(values: list[Any], step:
 # -- read-back of written files -------------------------------------------------------------
 
 
+@pytest.fixture(params=["C scanner", "Arrow reader"])
+def reader(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Each read-back test runs on both readers: the C scanner where it was built, and the
+    Arrow reader that stands in where it was not (validation/readback.py)."""
+    if request.param == "C scanner" and not readback_scan.C_SCAN:
+        pytest.skip("the C extension _csvscan is not built (no C compiler)")
+    if request.param == "Arrow reader":
+        monkeypatch.setattr(readback_scan, "C_SCAN", False)
+    return str(request.param)
+
+
 def rows_fixture() -> list[tuple[Any, ...]]:
     rows: list[tuple[Any, ...]] = []
     for i in range(1, 301):
@@ -193,6 +205,7 @@ def write_chunk(
 
 @pytest.mark.parametrize("level", [None, 0, 3, 6, 9])
 @pytest.mark.parametrize("hashed", [True, False])
+@pytest.mark.usefixtures("reader")
 def test_read_chunk_figures_matches_what_was_written(
     tmp_path: Path, level: int | None, hashed: bool
 ) -> None:
@@ -214,6 +227,7 @@ def test_read_chunk_figures_matches_what_was_written(
     )
 
 
+@pytest.mark.usefixtures("reader")
 def test_empty_chunk_reads_as_zero_rows(tmp_path: Path) -> None:
     plan = make_plan()
     path = tmp_path / "data_chunk_0.csv.gz"
@@ -223,6 +237,7 @@ def test_empty_chunk_reads_as_zero_rows(tmp_path: Path) -> None:
     assert figures.sums == {"id": "0", "amount": "0", "n38": "0"}
 
 
+@pytest.mark.usefixtures("reader")
 def test_truncated_gzip_file_fails_validation(tmp_path: Path) -> None:
     plan = make_plan()
     path = tmp_path / "data_chunk_0.csv.gz"
@@ -235,6 +250,7 @@ def test_truncated_gzip_file_fails_validation(tmp_path: Path) -> None:
         assert "unreadable" in info.value.one_line()
 
 
+@pytest.mark.usefixtures("reader")
 def test_file_that_is_not_gzip_fails_validation(tmp_path: Path) -> None:
     path = tmp_path / "data_chunk_0.csv.gz"
     path.write_bytes(b"id,amount\n1,2\n")
@@ -242,6 +258,7 @@ def test_file_that_is_not_gzip_fails_validation(tmp_path: Path) -> None:
         read_chunk_figures(path, make_plan())
 
 
+@pytest.mark.usefixtures("reader")
 def test_header_not_matching_the_plan_fails_validation(tmp_path: Path) -> None:
     path = tmp_path / "data_chunk_0.csv.gz"
     write_chunk(path, make_plan(row_hash=False), rows_fixture()[:3], None)
@@ -250,6 +267,7 @@ def test_header_not_matching_the_plan_fails_validation(tmp_path: Path) -> None:
     assert "header" in info.value.one_line()
 
 
+@pytest.mark.usefixtures("reader")
 def test_record_with_wrong_field_count_fails_validation(tmp_path: Path) -> None:
     plan = make_plan(row_hash=False)
     path = tmp_path / "data_chunk_0.csv.gz"
@@ -289,6 +307,7 @@ def test_writer_publishes_only_on_commit(tmp_path: Path) -> None:
     ],
     ids=["blank line", "bad utf-8", "not a number", "open quote"],
 )
+@pytest.mark.usefixtures("reader")
 def test_damaged_records_fail_validation(tmp_path: Path, body: bytes, words: str) -> None:
     path = tmp_path / "data_chunk_0.csv.gz"
     with gzip.open(path, "wb") as handle:
@@ -298,6 +317,7 @@ def test_damaged_records_fail_validation(tmp_path: Path, body: bytes, words: str
     assert words in info.value.one_line()
 
 
+@pytest.mark.usefixtures("reader")
 def test_quoted_newlines_and_commas_are_one_record(tmp_path: Path) -> None:
     path = tmp_path / "data_chunk_0.csv.gz"
     with gzip.open(path, "wb") as handle:
@@ -315,6 +335,7 @@ def _chunk(tmp_path: Path, body: bytes) -> Path:
     return path
 
 
+@pytest.mark.usefixtures("reader")
 def test_fixed_scale_sums_are_exact_at_38_digits(tmp_path: Path) -> None:
     # `amount` is numeric(38,2) and `id` int8: summed in Arrow's 76-digit decimals.
     big = "9" * 36 + ".99"
@@ -325,6 +346,7 @@ def test_fixed_scale_sums_are_exact_at_38_digits(tmp_path: Path) -> None:
     assert figures.sums["n38"] == "1"
 
 
+@pytest.mark.usefixtures("reader")
 def test_nan_in_a_fixed_scale_column_is_summed_by_python(tmp_path: Path) -> None:
     body = b'1,1.25,1,"a",1\n2,NaN,1,"b",1\n'
     figures = read_chunk_figures(_chunk(tmp_path, body), make_plan(row_hash=False))
@@ -382,6 +404,7 @@ def test_extreme_doubles_export_and_validate(tmp_path: Path) -> None:
     assert run.ok, run.results[0].errors
 
 
+@pytest.mark.usefixtures("reader")
 def test_a_record_longer_than_arrows_block_is_read(tmp_path: Path) -> None:
     long_text = "x" * (3 << 20)  # 3 MiB: three of the default 1 MiB blocks
     body = f'1,2.00,0.5,"{long_text}",7\n2,1.00,\\N,"short",\\N\n'.encode()
@@ -389,6 +412,7 @@ def test_a_record_longer_than_arrows_block_is_read(tmp_path: Path) -> None:
     assert figures.rows == 2 and figures.sums["n38"] == "7"
 
 
+@pytest.mark.usefixtures("reader")
 def test_a_lost_header_is_reported_without_the_data_it_shows(tmp_path: Path) -> None:
     path = tmp_path / "data_chunk_0.csv.gz"
     with gzip.open(path, "wb") as handle:  # the header line is gone: the first record shows
@@ -436,7 +460,7 @@ def test_multibyte_text_across_read_blocks_is_valid_and_bad_bytes_are_not(
     ],
 )
 def test_complete_utf8_end_keeps_cut_characters_for_the_next_block(block: bytes, end: int) -> None:
-    from exporter.validation.readback import _complete_utf8_end
+    from exporter.validation.utf8_check import complete_utf8_end as _complete_utf8_end
 
     assert _complete_utf8_end(block) == end
 

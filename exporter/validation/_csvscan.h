@@ -1,0 +1,51 @@
+/* Shared by the chunk-file scanner's two sources: _csvscan.c (the scanner and its Python
+ * type) and _csvcells.c (numeric cells, UTF-8, and the sums as Python integers). */
+#ifndef EXPORTER_CSVSCAN_H
+#define EXPORTER_CSVSCAN_H
+
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+
+#include <stdint.h>
+
+#include "../canonical/_exactsum.h" /* EXPONENTS */
+
+#define SCALES 39      /* fractional digits of an exact cell summed in C: 0 to 38 */
+#define MAX_DIGITS 38  /* 10**38 < 2**127: any 38-digit integer fits a signed 128-bit one */
+
+enum mode { SKIP = 0, EXACT = 1, FLOAT = 2 };
+
+typedef struct {
+    unsigned __int128 low; /* sum of each value's low 64 bits (as unsigned) */
+    __int128 high;         /* sum of the rest (value >> 64, signed) */
+    int64_t count;
+} Accumulator;
+
+typedef struct {
+    int mode;
+    Accumulator *scales; /* EXACT: by number of fractional digits */
+    __int128 *bucket;    /* FLOAT: significands by biased exponent */
+    long flags;          /* FLOAT: 1 NaN, 2 +inf, 4 -inf seen */
+    char *texts;         /* EXACT cells left to Python, back to back */
+    Py_ssize_t *lengths;
+    Py_ssize_t texts_len, texts_cap, count, lengths_cap;
+} Column;
+
+/* Keep a cell for Python: 0, or -1 when out of memory. No GIL needed. */
+int csv_keep_text(Column *c, const char *text, Py_ssize_t len);
+/* An exact cell: 1 summed, 0 to be left to Python, -1 not a number as the writer writes. */
+int csv_add_exact(Column *c, const char *s, Py_ssize_t n);
+/* Whether s[0:n] is a double as the writer writes it. */
+int csv_float_text(const char *s, Py_ssize_t n);
+/* Add a double to a float column's exact sum. */
+void csv_add_double(Column *c, double d);
+/* Length of the UTF-8 character at s (n bytes there): 1-4, 0 if invalid, -1 if cut short. */
+int csv_utf8_char(const unsigned char *s, Py_ssize_t n);
+/* Whether s[0:n] is UTF-8 but for a character cut at the end, whose length goes to *tail. */
+int csv_utf8_check(const unsigned char *s, Py_ssize_t n, Py_ssize_t *tail);
+/* [(fractional digits, integer sum), ...] over the accumulators that took a value. */
+PyObject *csv_exact_parts(const Column *c);
+/* (numerator in units of 2**-1074, flags), as float_sum.ExactFloatSum.add_scaled takes. */
+PyObject *csv_float_total(const Column *c);
+
+#endif
