@@ -26,6 +26,7 @@ with the same names below it.
 
 from __future__ import annotations
 
+import glob
 import os
 import re
 import secrets
@@ -241,3 +242,15 @@ def staging_path(final: RemotePath) -> Path:
 def is_temp_file(path: StorePath) -> bool:
     """True for names made by `temp_path` (and only those)."""
     return _TEMP_NAME.match(path.name) is not None
+
+
+def temp_files_of(final: Path) -> list[tuple[Path, int]]:
+    """The temp files `temp_path` names for `final` in its folder now, each with the pid of
+    the process writing it (the read-back follows a chunk file as it is written)."""
+    prefix = f".{final.name}."
+    found = []
+    for path in final.parent.glob(f".{glob.escape(final.name)}.*{TEMP_SUFFIX}"):
+        writer = path.name[len(prefix) : -len(TEMP_SUFFIX)].split("-", 1)[0]
+        if is_temp_file(path) and writer.isdigit():
+            found.append((path, int(writer)))
+    return found

@@ -199,6 +199,8 @@ def _run_chunks(
     """Run the tasks on the executor `pool(progress=...)` opens, with the bars; each chunk
     published is handed to `readers` at once."""
     progress = Progress(len(tasks), None, enabled=show_progress)
+    if readers is not None:
+        readers.follow([(task.plan, task.chunk.index) for task in tasks])
     try:
         with pool(progress=progress) as executor:
             run_tasks(executor, tasks, results, progress, readers.submit if readers else None)

@@ -26,6 +26,9 @@
 #include <locale.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #define CELL_MAX 255 /* numeric cell bytes kept: the longest the writer writes is 79 */
 
@@ -45,6 +48,7 @@ typedef struct {
     PyObject_HEAD
     Py_ssize_t width;
     Column *columns; /* one per field of a record */
+    Py_ssize_t allocated; /* columns allocated: `width` once __init__ has succeeded */
     char *marker;
     Py_ssize_t marker_len;
     int state, quoted, collect, record_open;
@@ -136,6 +140,29 @@ keep(Scanner *self, const unsigned char *from, Py_ssize_t len)
     self->cell_len += len;
 }
 
+/* The first of ',', '\n', '"' and '\r' in [p, end), or end: sixteen bytes at a time with
+ * SSE2 (every x86-64 has it), which long unquoted cells (base64 bytes) make worth it. */
+static inline const unsigned char *
+next_special(const unsigned char *p, const unsigned char *end)
+{
+#ifdef __SSE2__
+    const __m128i comma = _mm_set1_epi8(','), newline = _mm_set1_epi8('\n');
+    const __m128i quote = _mm_set1_epi8('"'), cr = _mm_set1_epi8('\r');
+    while (end - p >= 16) {
+        __m128i v = _mm_loadu_si128((const __m128i *)p);
+        __m128i hit = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, comma), _mm_cmpeq_epi8(v, newline)),
+                                   _mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, cr)));
+        int mask = _mm_movemask_epi8(hit);
+        if (mask)
+            return p + __builtin_ctz((unsigned)mask);
+        p += 16;
+    }
+#endif
+    while (p < end && !special[*p])
+        p++;
+    return p;
+}
+
 /* A ',' ends the field, a '\n' the record too: 1; anything else is not a separator: 0. */
 static int
 separator(Scanner *self, unsigned char c)
@@ -188,9 +215,7 @@ scan(Scanner *self, const unsigned char *p, const unsigned char *end)
             self->state = UNQUOTED;
             /* fall through */
         case UNQUOTED: {
-            const unsigned char *q = p;
-            while (q < end && !special[*q])
-                q++;
+            const unsigned char *q = next_special(p, end);
             keep(self, p, q - p);
             p = q;
             if (p == end)
@@ -296,9 +321,10 @@ Scanner_finish(Scanner *self, PyObject *Py_UNUSED(ignored))
         /* A last record without its line break: read as Arrow's CSV reader reads it. */
         int unclosed = self->state == QUOTED;
         end_field(self);
-        end_record(self);
-        if (!self->failure && unclosed)
-            self->failure = FAIL_UNCLOSED;
+        if (!self->failure && unclosed && self->field == self->width)
+            self->failure = FAIL_UNCLOSED; /* not counted: rows names the records before it */
+        else
+            end_record(self);
         self->state = FIELD_START;
     }
     if (self->failure)
@@ -378,7 +404,7 @@ free_columns(Scanner *self)
 {
     if (!self->columns)
         return;
-    for (Py_ssize_t f = 0; f < self->width; f++) {
+    for (Py_ssize_t f = 0; f < self->allocated; f++) {
         PyMem_Free(self->columns[f].scales);
         PyMem_Free(self->columns[f].bucket);
         free(self->columns[f].texts);
@@ -386,6 +412,7 @@ free_columns(Scanner *self)
     }
     PyMem_Free(self->columns);
     self->columns = NULL;
+    self->allocated = 0;
 }
 
 static void
@@ -415,9 +442,17 @@ Scanner_init(Scanner *self, PyObject *args, PyObject *kwds)
         PyErr_SetString(PyExc_ValueError, "a record has at least one field; markers are short");
         return -1;
     }
+    /* Everything is reset first: a Scanner whose __init__ fails holds no columns. */
     free_columns(self);
     PyMem_Free(self->marker);
     self->marker = NULL;
+    self->width = self->marker_len = 0;
+    self->state = FIELD_START;
+    self->field = self->rows = 0;
+    self->quoted = self->record_open = self->cell_long = self->collect = 0;
+    self->cell_len = 0;
+    self->failure = OK;
+    self->utf8_carry_len = 0;
     if (!self->c_locale && !(self->c_locale = newlocale(LC_NUMERIC_MASK, "C", (locale_t)0))) {
         PyErr_SetFromErrno(PyExc_OSError);
         return -1;
@@ -425,17 +460,16 @@ Scanner_init(Scanner *self, PyObject *args, PyObject *kwds)
     if (!(self->columns = PyMem_Calloc((size_t)width, sizeof(Column))) ||
         !(self->marker = PyMem_Malloc((size_t)marker_len + 1)))
         goto nomem;
-    self->width = width;
+    self->allocated = width;
     memcpy(self->marker, marker, (size_t)marker_len);
-    self->marker_len = marker_len;
     while (PyDict_Next(modes, &pos, &key, &value)) {
         Py_ssize_t f = PyLong_AsSsize_t(key);
-        long mode = PyLong_AsLong(value);
+        long mode = f == -1 && PyErr_Occurred() ? -1 : PyLong_AsLong(value);
         if (PyErr_Occurred())
-            return -1;
+            goto fail;
         if (f < 0 || f >= width || (mode != EXACT && mode != FLOAT)) {
             PyErr_SetString(PyExc_ValueError, "modes: field index -> 1 (exact) or 2 (float)");
-            return -1;
+            goto fail;
         }
         Column *c = &self->columns[f];
         c->mode = (int)mode;
@@ -444,16 +478,14 @@ Scanner_init(Scanner *self, PyObject *args, PyObject *kwds)
         if (mode == FLOAT && !c->bucket && !(c->bucket = PyMem_Calloc(EXPONENTS, sizeof(__int128))))
             goto nomem;
     }
-    self->state = FIELD_START;
-    self->field = self->rows = 0;
-    self->quoted = self->record_open = self->cell_long = 0;
-    self->cell_len = 0;
-    self->failure = OK;
-    self->utf8_carry_len = 0;
+    self->width = width; /* only now: feed() reads columns[field < width] */
+    self->marker_len = marker_len;
     self->collect = self->columns[0].mode != SKIP;
     return 0;
 nomem:
     PyErr_NoMemory();
+fail:
+    free_columns(self);
     return -1;
 }
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 import csv
 from dataclasses import dataclass
 from decimal import InvalidOperation
+from pathlib import Path
 from typing import IO, Any
 
 from isal import igzip, igzip_threaded
@@ -36,6 +37,7 @@ from exporter.errors import (
 from exporter.model import ColumnKind, TablePlan
 from exporter.storage import StorePath, open_read
 from exporter.validation import readback_scan
+from exporter.validation.follow import FollowedFile
 from exporter.validation.readback_arrow import add_arrow_column, arrow_batches
 from exporter.validation.sums import ColumnSums, arrow_exact_type
 from exporter.validation.utf8_check import Utf8Checked
@@ -74,7 +76,7 @@ def read_chunk_figures(path: StorePath, plan: TablePlan) -> FileFigures:
     With Arrow's reader, a record longer than its block (large text or bytes) makes the file
     be read again with larger blocks, up to MAX_RECORD_BYTES.
     """
-    if readback_scan.C_SCAN:
+    if readback_scan.can_scan(plan.file_format.null_marker):
         return _scanned_figures(path, plan)
     block = READ_BLOCK_BYTES
     while True:
@@ -98,11 +100,19 @@ def _checked_header(raw: IO[bytes], path: StorePath, plan: TablePlan) -> int:
     return len(expected)
 
 
-def _scanned_figures(path: StorePath, plan: TablePlan) -> FileFigures:
+def follow_chunk_figures(path: Path, plan: TablePlan) -> FileFigures:
+    """read_chunk_figures of a chunk file being written: its temp file is read as it grows,
+    to the end of the file published (validation/follow.py). Raises NotFollowed when it
+    cannot be followed (then read it once published), and what read_chunk_figures raises."""
+    return _scanned_figures(path, plan, FollowedFile(path))
+
+
+def _scanned_figures(path: StorePath, plan: TablePlan, followed: Any = None) -> FileFigures:
     """read_chunk_figures by the C scanner, isal decompressing on a thread of its own."""
     marker = plan.file_format.null_marker
     try:
-        handle = open_read(path)  # a store's file is read in blocks, never whole
+        # A store's file is read in blocks, never whole.
+        handle = open_read(path) if followed is None else followed
         with handle, igzip_threaded.open(handle, "rb") as raw:  # type: ignore[no-untyped-call]
             width = _checked_header(raw, path, plan)
             scanned = readback_scan.scan_figures(raw, plan.columns, width, marker, path)

@@ -35,6 +35,13 @@ except ImportError:  # no C compiler at install: readback.py reads with Arrow
 
 _EXACT, _FLOAT = 1, 2
 SCAN_BLOCK_BYTES = 1 << 20
+_MARKER_MAX_BYTES = 255  # the numeric cell bytes the scanner keeps (CELL_MAX in _csvscan.c)
+
+
+def can_scan(marker: str) -> bool:
+    """Whether the C scanner reads files of this null marker (built, and a marker it can
+    compare: any sensible one; a longer one is read by Arrow)."""
+    return C_SCAN and len(marker.encode("utf-8")) <= _MARKER_MAX_BYTES
 
 
 def implementation() -> str:
@@ -64,7 +71,8 @@ def scan_figures(
         while block := raw.read(SCAN_BLOCK_BYTES):
             scanner.feed(block)
             _add_texts(scanner.texts(), columns, sums)
-        scanner.finish()
+        scanner.finish()  # may end a last record without its line break
+        _add_texts(scanner.texts(), columns, sums)
     except ScanError as exc:
         raise _scan_error(exc, columns, width, path) from None
     exact, floats = scanner.sums()

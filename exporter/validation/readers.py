@@ -2,7 +2,8 @@
 
 Reading back every written byte (decompress, parse, sum) is the costliest part of
 validation, and each chunk file is independent: each is submitted to a process pool as soon
-as it is published (or, for `validate` and resumed runs, all at once), so that files are
+as it is published (or, for `validate` and resumed runs, all at once; the first chunks an
+export starts, as their workers write them: validation/follow.py), so that files are
 read on every core, during the export and while the coordinator queries the source for its
 counts and sums; each table's check then collects its own files' figures. On a Dask cluster
 the readers are the cluster's workers, each reading from the output store directly.
@@ -11,8 +12,9 @@ the readers are the cluster's workers, each reading from the output store direct
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from concurrent.futures import Future
+from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING
 
@@ -22,7 +24,8 @@ from exporter.model import TablePlan, TableRef
 from exporter.runtime.executors import ExecutorKind, open_executor
 from exporter.storage import StoreSpec
 from exporter.validation import readback_scan
-from exporter.validation.readback import FileFigures, read_chunk_figures
+from exporter.validation.follow import CAN_FOLLOW, NotFollowed, at_lowest_priority
+from exporter.validation.readback import FileFigures, follow_chunk_figures, read_chunk_figures
 
 if TYPE_CHECKING:
     from exporter.runtime.dask_executor import DaskCluster
@@ -36,6 +39,21 @@ def _read(output: StoreSpec, plan: TablePlan, index: int) -> _Outcome:
     path = ExportLayout.at(output).chunk_file(plan.table, index)
     try:
         return read_chunk_figures(path, plan)
+    except ExporterError as exc:
+        return exc
+    except Exception as exc:  # noqa: BLE001 - one bad file fails its own table, not the run
+        return error(ERR_FILE_UNREADABLE, path=path, reason=type(exc).__name__)
+
+
+def _follow(output: StoreSpec, plan: TablePlan, index: int) -> _Outcome | None:
+    """A chunk file's figures, read as its worker writes it; None where it could not be
+    followed to its end (it is then read once published)."""
+    path = ExportLayout.at(output).chunk_file(plan.table, index)
+    assert isinstance(path, Path)  # ChunkReaders.follow: local folders only
+    try:
+        return at_lowest_priority(lambda: follow_chunk_figures(path, plan))
+    except NotFollowed:
+        return None
     except ExporterError as exc:
         return exc
     except Exception as exc:  # noqa: BLE001 - one bad file fails its own table, not the run
@@ -71,7 +89,8 @@ class ChunkReaders:
         self._executor = self._stack.enter_context(
             open_executor(kind, workers, cluster=cluster, priority=READ_PRIORITY)
         )
-        self._futures: dict[tuple[TableRef, int], Future[_Outcome]] = {}
+        self._futures: dict[tuple[TableRef, int], Future[_Outcome | None]] = {}
+        self._kind, self._workers = kind, workers
         if kind == "process":
             for _ in range(workers):
                 self._executor.submit(_warm)
@@ -81,6 +100,19 @@ class ChunkReaders:
         key = (plan.table, index)
         if key not in self._futures:
             self._futures[key] = self._executor.submit(_read, self.layout.spec, plan, index)
+
+    def follow(self, chunks: Sequence[tuple[TablePlan, int]]) -> None:
+        """Read the first chunks the export starts as their workers write them, one per
+        reader process (validation/follow.py), so that a table of one chunk is read back
+        while it is exported rather than after. Only with local reader processes, the C
+        scanner and a local folder; the other chunks are read once published."""
+        if self._kind != "process" or not readback_scan.C_SCAN or not CAN_FOLLOW:
+            return
+        for plan, index in chunks[: self._workers]:
+            key = (plan.table, index)
+            local = isinstance(self.layout.chunk_file(plan.table, index), Path)
+            if local and readback_scan.can_scan(plan.file_format.null_marker):
+                self._futures[key] = self._executor.submit(_follow, self.layout.spec, plan, index)
 
     def submit_all(self, plans: Iterable[TablePlan]) -> None:
         """Start reading every chunk file of `plans` not already being read."""
@@ -94,6 +126,8 @@ class ChunkReaders:
         if future is None:  # not submitted (a table outside `plans`): read it here
             return read_chunk_figures(self.layout.chunk_file(plan.table, index), plan)
         outcome = future.result()
+        if outcome is None:  # not followed to its end: read now
+            return read_chunk_figures(self.layout.chunk_file(plan.table, index), plan)
         if isinstance(outcome, ExporterError):
             raise outcome
         return outcome

@@ -225,3 +225,41 @@ def test_damaged_files_fail_validation_saying_what_and_where(tmp_path: Path, mar
         with pytest.raises(ValidationFailed) as info:
             readback.read_chunk_figures(path, plan)
         assert words in info.value.one_line(), body
+
+
+def test_a_last_record_without_its_line_break_is_summed_whole() -> None:
+    body = b'1,1,"a"\n100000000000000000000000000000000000000,1,"b"'  # 39 digits, no \n
+    rows, (exact, _), left = _scan(body, [], modes={0: 1})
+    assert rows == 2 and exact[0] == [(0, 1)]
+    assert left == {0: ["100000000000000000000000000000000000000"]}  # left after finish()
+
+
+def test_an_unclosed_quote_names_the_record_it_opens() -> None:
+    from exporter.validation._csvscan import ScanError
+
+    with pytest.raises(ScanError) as info:
+        _scan(b'1,2.5,"a"\n2,2.5,"abc', [])
+    assert info.value.args == ("csv", 1, "a quoted field never closed")
+
+
+def test_a_scanner_whose_init_fails_holds_nothing_to_misread() -> None:
+    from exporter.validation._csvscan import ScanError, Scanner
+
+    scanner = Scanner(5, {4: 1}, b"\\N")
+    scanner.feed(b"1,2,3,")  # midway through a record: at its fourth field
+    with pytest.raises(ValueError):
+        scanner.__init__(1, {3: 1}, b"\\N")  # a field beyond the width
+    with pytest.raises(ScanError):
+        scanner.feed(b"3,4,5\n")  # no field is read through the freed columns
+    with pytest.raises(TypeError):
+        Scanner(2, {"a": 1}, b"\\N")
+
+
+def test_a_marker_longer_than_any_number_is_read_by_arrow(tmp_path: Path) -> None:
+    marker = "N" * 300
+    plan = whole_plan(COLUMNS[:1], marker=marker, row_hash=False)
+    path = tmp_path / "data_chunk_0.csv.gz"
+    path.write_bytes(gzip.compress(f"id\n1\n{marker}\n2\n".encode()))
+    assert not readback_scan.can_scan(marker)
+    figures = readback.read_chunk_figures(path, plan)
+    assert (figures.rows, figures.sums) == (3, {"id": "3"})

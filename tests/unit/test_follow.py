@@ -1,0 +1,123 @@
+"""validation/follow.py: a chunk file read as it is written gives the figures of the file
+published, and gives up (NotFollowed) whenever it cannot prove it read that file."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from exporter.canonical.cells import header_record
+from exporter.layout import temp_path
+from exporter.model import Column, ColumnKind
+from exporter.validation import follow, readback, readback_scan
+from exporter.validation.follow import FollowedFile, NotFollowed, at_lowest_priority
+from tests.plans import whole_plan
+
+pytestmark = pytest.mark.skipif(
+    not (readback_scan.C_SCAN and follow.CAN_FOLLOW),
+    reason="following needs the C scanner (a C compiler at install) and Linux",
+)
+
+COLUMNS = (
+    Column("id", "int8", ColumnKind.INTEGER),
+    Column("amount", "numeric", ColumnKind.DECIMAL, precision=12, scale=2),
+    Column("note", "text", ColumnKind.STRING),
+)
+PLAN = whole_plan(COLUMNS, marker="\\N", row_hash=False)
+
+
+def _gzip_parts(rows: int) -> list[bytes]:
+    """A gzip file of `rows` records, as the pieces a writer flushes one after another."""
+    import zlib
+
+    body = header_record([c.name for c in COLUMNS]) + "\n"
+    body += "".join(f'{i},{i}.5,"line {i}\nwith, a comma"\n' for i in range(rows))
+    squeeze = zlib.compressobj(1, zlib.DEFLATED, 31)
+    data = body.encode()
+    parts = [
+        squeeze.compress(data[i : i + 5000]) + squeeze.flush(zlib.Z_SYNC_FLUSH)
+        for i in range(0, len(data), 5000)
+    ]
+    return [*parts, squeeze.flush()]
+
+
+def _write_slowly(final: Path, parts: list[bytes], *, publish: bool = True) -> threading.Thread:
+    """A writer thread: the temp file the exporter's writer would use, grown part by part,
+    fsynced and renamed (or removed, with publish=False)."""
+
+    def write() -> None:
+        tmp = temp_path(final)
+        with open(tmp, "wb") as handle:
+            for part in parts:
+                handle.write(part)
+                handle.flush()
+                time.sleep(0.005)
+            os.fsync(handle.fileno())
+        if publish:
+            os.replace(tmp, final)
+        else:
+            tmp.unlink()
+
+    thread = threading.Thread(target=write)
+    thread.start()
+    return thread
+
+
+def test_a_file_followed_as_it_is_written_reads_as_the_file_published(tmp_path: Path) -> None:
+    final = tmp_path / "data_chunk_0.csv.gz"
+    writer = _write_slowly(final, _gzip_parts(3000))
+    followed = readback.follow_chunk_figures(final, PLAN)
+    writer.join()
+    assert followed == readback.read_chunk_figures(final, PLAN)
+    assert followed.rows == 3000 and followed.sums["id"] == str(sum(range(3000)))
+
+
+def test_a_file_removed_unpublished_is_not_followed(tmp_path: Path) -> None:
+    final = tmp_path / "data_chunk_0.csv.gz"
+    writer = _write_slowly(final, _gzip_parts(3000)[:-1], publish=False)
+    with pytest.raises(NotFollowed):
+        readback.follow_chunk_figures(final, PLAN)
+    writer.join()
+
+
+def test_nothing_begun_in_time_is_not_followed(tmp_path: Path) -> None:
+    final = tmp_path / "data_chunk_0.csv.gz"
+    started = time.monotonic()
+    with pytest.raises(NotFollowed):
+        FollowedFile(final, start_timeout=0.2).read(10)
+    assert 0.2 <= time.monotonic() - started < 5
+
+
+def test_a_temp_file_whose_writer_is_dead_is_not_followed(tmp_path: Path) -> None:
+    final = tmp_path / "data_chunk_0.csv.gz"
+    gone = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    dead = int(gone.stdout)
+    (tmp_path / f".{final.name}.{dead}-0123abcd.tmp").write_bytes(b"".join(_gzip_parts(10))[:-8])
+    with pytest.raises(NotFollowed):
+        FollowedFile(final, start_timeout=0.2).read(10)
+
+
+def test_a_file_published_already_is_read_whole(tmp_path: Path) -> None:
+    final = tmp_path / "data_chunk_0.csv.gz"
+    final.write_bytes(b"".join(_gzip_parts(50)))
+    assert readback.follow_chunk_figures(final, PLAN) == readback.read_chunk_figures(final, PLAN)
+
+
+def test_work_at_the_lowest_priority_leaves_the_callers_priority() -> None:
+    caller = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    seen = at_lowest_priority(lambda: os.getpriority(os.PRIO_PROCESS, threading.get_native_id()))
+    assert seen == 19
+    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == caller
+    with pytest.raises(ZeroDivisionError):
+        at_lowest_priority(lambda: 1 // 0)
