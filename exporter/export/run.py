@@ -95,9 +95,11 @@ def run_tasks(
     results: dict[TableRef, TableResult],
     progress: Progress,
     on_written: Callable[[TablePlan, int], None] | None = None,
+    on_done: Callable[[], None] | None = None,
 ) -> None:
     """Run every task on `executor`, recording each outcome in `results` as it finishes;
-    `on_written(plan, index)` is told of each chunk file as soon as it is published."""
+    `on_written(plan, index)` is told of each chunk file as soon as it is published, and
+    `on_done()` of each task that ends (a worker is then free for the next)."""
     futures: dict[Future[ChunkOutcome], ChunkTask] = {}
     for task in tasks:
         table = task.plan.table
@@ -121,6 +123,8 @@ def run_tasks(
             result.written += 1
             if on_written is not None:
                 on_written(task.plan, task.chunk.index)
+        if on_done is not None:
+            on_done()
         progress.chunk_done(task.plan.table.qualified)
 
 
@@ -203,7 +207,10 @@ def _run_chunks(
         readers.follow([(task.plan, task.chunk.index) for task in tasks])
     try:
         with pool(progress=progress) as executor:
-            run_tasks(executor, tasks, results, progress, readers.submit if readers else None)
+            if readers is None:
+                run_tasks(executor, tasks, results, progress)
+            else:
+                run_tasks(executor, tasks, results, progress, readers.submit, readers.chunk_done)
     finally:
         progress.close()
 

@@ -11,6 +11,7 @@ the readers are the cluster's workers, each reading from the output store direct
 
 from __future__ import annotations
 
+import collections
 import contextlib
 from collections.abc import Iterable, Sequence
 from concurrent.futures import Future
@@ -60,6 +61,16 @@ def _follow(output: StoreSpec, plan: TablePlan, index: int) -> _Outcome | None:
         return error(ERR_FILE_UNREADABLE, path=path, reason=type(exc).__name__)
 
 
+def _gave_up(future: Future[_Outcome | None]) -> bool:
+    """Whether a follower has ended without the figures (the chunk is to be read again)."""
+    return (
+        future.done()
+        and not future.cancelled()
+        and future.exception() is None
+        and (future.result() is None)
+    )
+
+
 def _warm() -> None:
     """Import what reading needs, so that a reader started early is ready when chunks come
     (the C scanner is imported with this module; Arrow only where it stands in for it)."""
@@ -91,6 +102,7 @@ class ChunkReaders:
         )
         self._futures: dict[tuple[TableRef, int], Future[_Outcome | None]] = {}
         self._kind, self._workers = kind, workers
+        self._to_follow: collections.deque[tuple[TablePlan, int]] = collections.deque()
         if kind == "process":
             for _ in range(workers):
                 self._executor.submit(_warm)
@@ -98,21 +110,32 @@ class ChunkReaders:
     def submit(self, plan: TablePlan, index: int) -> None:
         """Start reading one published chunk file (once)."""
         key = (plan.table, index)
-        if key not in self._futures:
+        current = self._futures.get(key)
+        if current is None or _gave_up(current):
             self._futures[key] = self._executor.submit(_read, self.layout.spec, plan, index)
 
     def follow(self, chunks: Sequence[tuple[TablePlan, int]]) -> None:
-        """Read the first chunks the export starts as their workers write them, one per
-        reader process (validation/follow.py), so that a table of one chunk is read back
-        while it is exported rather than after. Only with local reader processes, the C
-        scanner and a local folder; the other chunks are read once published."""
+        """Read the export's chunks as their workers write them (validation/follow.py), in
+        the order the export starts them: the first one per reader process now, the next
+        each time a chunk is done (`chunk_done`), as a worker is then free to start it. So
+        a table of one chunk is read back while it is exported, not after. Only with local
+        reader processes, the C scanner, Linux and a local folder; else, or where a chunk
+        could not be followed, chunks are read once published."""
         if self._kind != "process" or not readback_scan.C_SCAN or not CAN_FOLLOW:
             return
-        for plan, index in chunks[: self._workers]:
-            key = (plan.table, index)
+        self._to_follow.extend(chunks)
+        for _ in range(self._workers):
+            self.chunk_done()
+
+    def chunk_done(self) -> None:
+        """A chunk of the export is done (written, skipped or failed): follow the next."""
+        while self._to_follow:
+            plan, index = self._to_follow.popleft()
             local = isinstance(self.layout.chunk_file(plan.table, index), Path)
             if local and readback_scan.can_scan(plan.file_format.null_marker):
-                self._futures[key] = self._executor.submit(_follow, self.layout.spec, plan, index)
+                future = self._executor.submit(_follow, self.layout.spec, plan, index)
+                self._futures[(plan.table, index)] = future
+                return
 
     def submit_all(self, plans: Iterable[TablePlan]) -> None:
         """Start reading every chunk file of `plans` not already being read."""

@@ -9,6 +9,7 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -121,3 +122,22 @@ def test_work_at_the_lowest_priority_leaves_the_callers_priority() -> None:
     assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == caller
     with pytest.raises(ZeroDivisionError):
         at_lowest_priority(lambda: 1 // 0)
+
+
+def test_a_follower_that_gave_up_is_replaced_by_a_read_and_no_other() -> None:
+    from concurrent.futures import Future
+
+    from exporter.validation.readers import _gave_up
+
+    def future(*, result: object = None, error: Exception | None = None) -> Future[Any]:
+        done: Future[Any] = Future()
+        if error is not None:
+            done.set_exception(error)
+        else:
+            done.set_result(result)
+        return done
+
+    assert _gave_up(future(result=None))  # NotFollowed: read the file once published
+    assert not _gave_up(future(result=object()))  # its figures
+    assert not _gave_up(future(error=RuntimeError("reader died")))  # reported as it is
+    assert not _gave_up(Future())  # still following
