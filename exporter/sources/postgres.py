@@ -69,12 +69,7 @@ class PostgresConn(DbConn):
     def stream(self, query: Query, batch_rows: int) -> RowBatches:
         # A server-side cursor keeps client memory at one batch.
         # https://www.psycopg.org/psycopg3/docs/advanced/cursors.html#server-side-cursors
-        # Results in binary: the server skips formatting numbers, dates and bytes as text
-        # (-23 % of its CPU for bench.t) and psycopg's binary loaders give the same values
-        # (every type select_chunk leaves unconverted; tests/postgres compare the bytes
-        # written with the COPY path's, domains included). https://www.psycopg.org/psycopg3/
-        # docs/basic/params.html#binary-parameters-and-results
-        with self.raw.cursor(name="exporter_chunk", binary=True) as cur:
+        with self.raw.cursor(name="exporter_chunk") as cur:
             cur.itersize = batch_rows
             cur.execute(query.sql, dict(query.params))
             while batch := cur.fetchmany(batch_rows):
