@@ -95,11 +95,11 @@ def run_tasks(
     results: dict[TableRef, TableResult],
     progress: Progress,
     on_written: Callable[[TablePlan, int], None] | None = None,
-    on_done: Callable[[], None] | None = None,
+    on_done: Callable[[bool], None] | None = None,
 ) -> None:
     """Run every task on `executor`, recording each outcome in `results` as it finishes;
     `on_written(plan, index)` is told of each chunk file as soon as it is published, and
-    `on_done()` of each task that ends (a worker is then free for the next)."""
+    `on_done(failed)` of each task that ends (a worker is then free for the next)."""
     futures: dict[Future[ChunkOutcome], ChunkTask] = {}
     for task in tasks:
         table = task.plan.table
@@ -124,7 +124,7 @@ def run_tasks(
             if on_written is not None:
                 on_written(task.plan, task.chunk.index)
         if on_done is not None:
-            on_done()
+            on_done(bool(outcome.error))
         progress.chunk_done(task.plan.table.qualified)
 
 

@@ -11,7 +11,9 @@ would otherwise take its share from the database server's one process and the wo
 set the pace of the export (measured: a 3M-row chunk exported in 6.3 s with a follower at
 normal priority, 5.1 s at the lowest, 4.7 s without one; read after publishing: 5.9 s). So
 it uses what they leave and, on a machine they keep busy, waits until they are done. Linux
-only (the priority is a thread's there).
+only (the priority is a thread's there). Where the kernel groups processes by session
+(`sched_autogroup_enabled`), nice orders the follower only against the exporter's own
+processes, not against a database server on the same machine.
 
 It follows only what it can prove is the published file: the temp file's inode becoming the
 final name's. It gives up (`NotFollowed`, and the chunk is read again once published) when
@@ -68,6 +70,7 @@ class FollowedFile(io.RawIOBase):
         self._writer = 0
         self._inode: tuple[int, int] = (0, 0)
         self._published = False
+        self._stopped = False
 
     def readable(self) -> bool:
         return True
@@ -79,12 +82,17 @@ class FollowedFile(io.RawIOBase):
             if got or self._published:
                 return got
             # The end of what is written so far: published since, given up, or still going?
-            if self._same_file(self._final):
-                self._published = True  # nothing is written after the rename: read the rest
-            elif not (self._same_file(self._temp) and _alive(self._writer)):
-                raise NotFollowed(f"{self._final.name}: its writer stopped before publishing it")
-            else:
+            final = self._identity(self._final)
+            if final is None and self._same_file(self._temp) and _alive(self._writer):
+                if self._stopped:
+                    raise NotFollowed(f"{self._final.name}: no longer wanted")
                 time.sleep(POLL_SECONDS)
+                continue
+            if final is None:  # the temp file is gone: renamed just now, or removed?
+                final = self._identity(self._final)
+            if final != self._inode:  # removed, its writer dead, or another file published
+                raise NotFollowed(f"{self._final.name}: the file followed was not published")
+            self._published = True  # nothing is written after the rename: read the rest
 
     def _open(self) -> int:
         deadline = time.monotonic() + self._start_timeout
@@ -108,11 +116,21 @@ class FollowedFile(io.RawIOBase):
 
     def _same_file(self, path: Path | None) -> bool:
         """Whether `path` names the file being followed now."""
+        return path is not None and self._identity(path) == self._inode
+
+    @staticmethod
+    def _identity(path: Path) -> tuple[int, int] | None:
+        """(device, inode) of the file `path` names now; None if none."""
         try:
-            info = os.stat(path) if path is not None else None
+            info = os.stat(path)
         except FileNotFoundError:
-            return False
-        return info is not None and (info.st_dev, info.st_ino) == self._inode
+            return None
+        return info.st_dev, info.st_ino
+
+    def stop(self) -> None:
+        """Give up at the next wait: the reader no longer wants the rest (from another
+        thread, e.g. before closing the decompressing reader that is waiting here)."""
+        self._stopped = True
 
     def close(self) -> None:
         if self._fd is not None:
@@ -124,6 +142,8 @@ class FollowedFile(io.RawIOBase):
 def at_lowest_priority(work: Callable[[], _T]) -> _T:
     """`work()` in a thread of its own at nice 19 (with the threads it starts: they inherit
     it), leaving the calling thread's priority as it was; its result or its exception."""
+    if not CAN_FOLLOW:  # elsewhere a native thread id is not a pid: renice nothing
+        return work()
     outcome: list[Any] = []
 
     def run() -> None:

@@ -107,15 +107,22 @@ def follow_chunk_figures(path: Path, plan: TablePlan) -> FileFigures:
     return _scanned_figures(path, plan, FollowedFile(path))
 
 
-def _scanned_figures(path: StorePath, plan: TablePlan, followed: Any = None) -> FileFigures:
+def _scanned_figures(
+    path: StorePath, plan: TablePlan, followed: FollowedFile | None = None
+) -> FileFigures:
     """read_chunk_figures by the C scanner, isal decompressing on a thread of its own."""
     marker = plan.file_format.null_marker
     try:
         # A store's file is read in blocks, never whole.
         handle = open_read(path) if followed is None else followed
         with handle, igzip_threaded.open(handle, "rb") as raw:  # type: ignore[no-untyped-call]
-            width = _checked_header(raw, path, plan)
-            scanned = readback_scan.scan_figures(raw, plan.columns, width, marker, path)
+            try:
+                width = _checked_header(raw, path, plan)
+                scanned = readback_scan.scan_figures(raw, plan.columns, width, marker, path)
+            except BaseException:
+                if followed is not None:  # closing `raw` waits for its thread, which may be
+                    followed.stop()  # waiting for the writer: no longer
+                raise
     except ValidationFailed:
         raise
     except (EOFError, OSError, ValueError, csv.Error) as exc:  # UnicodeDecodeError included

@@ -127,8 +127,12 @@ class ChunkReaders:
         for _ in range(self._workers):
             self.chunk_done()
 
-    def chunk_done(self) -> None:
-        """A chunk of the export is done (written, skipped or failed): follow the next."""
+    def chunk_done(self, failed: bool = False) -> None:
+        """A chunk of the export is done (written or skipped): follow the next. After a
+        failure, follow no more: the rest may fail as fast (a broken pool, a lost server),
+        and a follower would wait for each one's file to begin."""
+        if failed:
+            self._to_follow.clear()
         while self._to_follow:
             plan, index = self._to_follow.popleft()
             local = isinstance(self.layout.chunk_file(plan.table, index), Path)

@@ -141,3 +141,75 @@ def test_a_follower_that_gave_up_is_replaced_by_a_read_and_no_other() -> None:
     assert not _gave_up(future(result=object()))  # its figures
     assert not _gave_up(future(error=RuntimeError("reader died")))  # reported as it is
     assert not _gave_up(Future())  # still following
+
+
+def _partial_temp(final: Path) -> Path:
+    """A temp file of this (living) process for `final`, half written."""
+    tmp = temp_path(final)
+    tmp.write_bytes(b"".join(_gzip_parts(200))[:-400])
+    return tmp
+
+
+def test_a_live_temp_file_that_is_not_the_one_published_is_given_up(tmp_path: Path) -> None:
+    final = tmp_path / "data_chunk_0.csv.gz"
+    _partial_temp(final)  # a writer that will never publish it, its pid alive (this one)
+    threading.Timer(0.2, lambda: final.write_bytes(b"".join(_gzip_parts(20)))).start()
+    started = time.monotonic()
+    with pytest.raises(NotFollowed):
+        readback.follow_chunk_figures(final, PLAN)
+    assert time.monotonic() - started < 3  # at the first wait after another file was published
+
+
+def test_a_stopped_follower_gives_up_at_its_next_wait(tmp_path: Path) -> None:
+    final = tmp_path / "data_chunk_0.csv.gz"
+    _partial_temp(final)
+    followed = FollowedFile(final)
+    threading.Timer(0.2, followed.stop).start()
+    started = time.monotonic()
+    with pytest.raises(NotFollowed):
+        while followed.read(1 << 16):
+            pass
+    assert time.monotonic() - started < 3
+
+
+def test_a_rename_between_the_two_checks_is_seen_as_published(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    final = tmp_path / "data_chunk_0.csv.gz"
+    tmp = temp_path(final)
+    tmp.write_bytes(b"".join(_gzip_parts(100)))
+    same_file = FollowedFile._same_file
+
+    def renamed_meanwhile(self: FollowedFile, path: Path | None) -> bool:
+        if path == tmp and tmp.exists():
+            os.replace(tmp, final)  # the writer publishes between the final's and the temp's check
+        return same_file(self, path)
+
+    monkeypatch.setattr(FollowedFile, "_same_file", renamed_meanwhile)
+    followed = readback.follow_chunk_figures(final, PLAN)
+    assert followed == readback.read_chunk_figures(final, PLAN)
+
+
+def test_after_a_failed_chunk_no_more_chunks_are_followed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from exporter.layout import ExportLayout
+    from exporter.validation.readers import ChunkReaders
+
+    submitted: list[int] = []
+
+    class Recorder:
+        def submit(self, fn: Any, spec: Any, plan: Any, index: int) -> Any:
+            submitted.append(index)
+
+    with ChunkReaders(ExportLayout(tmp_path), 1, inline=True) as readers:
+        monkeypatch.setattr(readers, "_kind", "process")
+        monkeypatch.setattr(readers, "_workers", 2)
+        monkeypatch.setattr(readers, "_executor", Recorder())
+        readers.follow([(PLAN, i) for i in range(6)])
+        assert submitted == [0, 1]  # one per reader process
+        readers.chunk_done(failed=False)
+        assert submitted == [0, 1, 2]  # the next, as a worker is free to start it
+        readers.chunk_done(failed=True)
+        readers.chunk_done(failed=False)
+        assert submitted == [0, 1, 2]  # none after a failure
