@@ -38,6 +38,7 @@ setup(
             "exporter.validation._csvscan",
             sources=[
                 "exporter/validation/_csvscan.c",
+                "exporter/validation/_csvparse.c",
                 "exporter/validation/_csvcells.c",
                 "exporter/canonical/_exactsum.c",
             ],

@@ -1,11 +1,13 @@
-/* Shared by the chunk-file scanner's two sources: _csvscan.c (the scanner and its Python
- * type) and _csvcells.c (numeric cells, UTF-8, and the sums as Python integers). */
+/* Shared by the chunk-file scanner's three sources: _csvscan.c (its Python type),
+ * _csvparse.c (the CSV state machine) and _csvcells.c (numeric cells, UTF-8, and the sums as
+ * Python integers). */
 #ifndef EXPORTER_CSVSCAN_H
 #define EXPORTER_CSVSCAN_H
 
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 
+#include <locale.h>
 #include <stdint.h>
 
 #include "../canonical/_exactsum.h" /* EXPONENTS */
@@ -47,5 +49,49 @@ int csv_utf8_check(const unsigned char *s, Py_ssize_t n, Py_ssize_t *tail);
 PyObject *csv_exact_parts(const Column *c);
 /* (numerator in units of 2**-1074, flags), as float_sum.ExactFloatSum.add_scaled takes. */
 PyObject *csv_float_total(const Column *c);
+
+/* The scanner: _csvparse.c moves it through the bytes, _csvscan.c is its Python type. */
+#define CELL_MAX 255 /* numeric cell bytes kept: the longest the writer writes is 79 */
+
+enum state { FIELD_START, UNQUOTED, QUOTED, QUOTE_SEEN };
+enum failure {
+    OK = 0,
+    FAIL_FIELDS,
+    FAIL_NUMBER,
+    FAIL_QUOTE,
+    FAIL_CR,
+    FAIL_TEXT_AFTER_QUOTE,
+    FAIL_UNCLOSED,
+    FAIL_UTF8
+};
+
+typedef struct {
+    PyObject_HEAD
+    Py_ssize_t width;
+    Column *columns; /* one per field of a record */
+    Py_ssize_t allocated; /* columns allocated: `width` once __init__ has succeeded */
+    char *marker;
+    Py_ssize_t marker_len;
+    int state, quoted, collect, record_open;
+    Py_ssize_t field;
+    char cell[CELL_MAX + 1];
+    Py_ssize_t cell_len;
+    int cell_long;
+    long long rows;
+    int failure;
+    Py_ssize_t failure_detail;
+    unsigned char utf8_carry[4]; /* a character cut at the end of the last block */
+    Py_ssize_t utf8_carry_len;
+    locale_t c_locale;
+} Scanner;
+
+/* Set up the parser's tables (once, at import). */
+void csv_parse_init(void);
+/* Check a block as UTF-8, with the character cut at the end of the previous one. */
+void csv_check_utf8(Scanner *self, const unsigned char *data, Py_ssize_t n);
+/* Scan bytes; stops at the first failure (self->failure). The GIL is not needed. */
+void csv_scan(Scanner *self, const unsigned char *p, const unsigned char *end);
+/* The end of the file: a last record without its line break counts, as Arrow counts it. */
+void csv_end_of_file(Scanner *self);
 
 #endif
