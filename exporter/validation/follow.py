@@ -92,7 +92,11 @@ class FollowedFile(io.RawIOBase):
                 final = self._identity(self._final)
             if final != self._inode:  # removed, its writer dead, or another file published
                 raise NotFollowed(f"{self._final.name}: the file followed was not published")
-            self._published = True  # nothing is written after the rename: read the rest
+            # Nothing is written after the rename: read the rest, through the final name
+            # opened anew at the same offset, so that a network file system's cache (NFS:
+            # close-to-open consistency) cannot end the read at a stale size.
+            fd = self._reopen_final(fd)
+            self._published = True
 
     def _open(self) -> int:
         deadline = time.monotonic() + self._start_timeout
@@ -113,6 +117,21 @@ class FollowedFile(io.RawIOBase):
             if time.monotonic() > deadline:
                 raise NotFollowed(f"{self._final.name}: not begun within {self._start_timeout} s")
             time.sleep(POLL_SECONDS)
+
+    def _reopen_final(self, fd: int) -> int:
+        offset = os.lseek(fd, 0, os.SEEK_CUR)
+        try:
+            fresh = os.open(self._final, os.O_RDONLY)
+        except FileNotFoundError:
+            raise NotFollowed(f"{self._final.name}: gone once published") from None
+        info = os.fstat(fresh)
+        if (info.st_dev, info.st_ino) != self._inode:
+            os.close(fresh)
+            raise NotFollowed(f"{self._final.name}: replaced once published")
+        os.lseek(fresh, offset, os.SEEK_SET)
+        os.close(fd)
+        self._fd = fresh
+        return fresh
 
     def _same_file(self, path: Path | None) -> bool:
         """Whether `path` names the file being followed now."""

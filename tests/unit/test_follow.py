@@ -213,3 +213,19 @@ def test_after_a_failed_chunk_no_more_chunks_are_followed(
         readers.chunk_done(failed=True)
         readers.chunk_done(failed=False)
         assert submitted == [0, 1, 2]  # none after a failure
+
+
+def test_once_published_the_rest_is_read_through_the_final_name(tmp_path: Path) -> None:
+    # Opened anew: on NFS only an open after the writer's close is sure to see all of it.
+    final = tmp_path / "data_chunk_0.csv.gz"
+    tmp = temp_path(final)
+    whole = b"".join(_gzip_parts(100))
+    tmp.write_bytes(whole)
+    followed = FollowedFile(final)
+    assert followed.read(len(whole)) == whole  # all there is, under the temp name
+    opened = followed._fd
+    os.replace(tmp, final)  # published
+    assert followed.read(10) == b""  # the end, seen through the final name opened anew
+    assert followed._fd is not None and followed._fd != opened
+    assert os.fstat(followed._fd).st_ino == final.stat().st_ino
+    followed.close()
