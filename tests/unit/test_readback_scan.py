@@ -245,12 +245,12 @@ def test_an_unclosed_quote_names_the_record_it_opens() -> None:
 def test_a_scanner_whose_init_fails_holds_nothing_to_misread() -> None:
     from exporter.validation._csvscan import ScanError, Scanner
 
-    scanner = Scanner(5, {4: 1}, b"\\N")
-    scanner.feed(b"1,2,3,")  # midway through a record: at its fourth field
+    scanner = Scanner(5, {3: 1, 4: 1}, b"\\N")
+    scanner.feed(b"1,2,3,")  # midway through a record: at its fourth field, a numeric one
     with pytest.raises(ValueError):
         scanner.__init__(1, {3: 1}, b"\\N")  # a field beyond the width
     with pytest.raises(ScanError):
-        scanner.feed(b"3,4,5\n")  # no field is read through the freed columns
+        scanner.feed(b"4,5\n")  # no field is read through the freed columns
     with pytest.raises(TypeError):
         Scanner(2, {"a": 1}, b"\\N")
 
@@ -263,3 +263,14 @@ def test_a_marker_longer_than_any_number_is_read_by_arrow(tmp_path: Path) -> Non
     assert not readback_scan.can_scan(marker)
     figures = readback.read_chunk_figures(path, plan)
     assert (figures.rows, figures.sums) == (3, {"id": "3"})
+
+
+def test_a_long_number_in_a_last_record_without_its_line_break_is_summed(
+    tmp_path: Path,
+) -> None:
+    plan = whole_plan(COLUMNS[2:3], marker="\\N", row_hash=False)  # n: unconstrained
+    path = tmp_path / "data_chunk_0.csv.gz"
+    big = "1" + "0" * 38  # 39 digits: summed by Python, after the scanner's finish()
+    path.write_bytes(gzip.compress(f"n\n1\n{big}".encode()))
+    figures = readback.read_chunk_figures(path, plan)
+    assert (figures.rows, figures.sums) == (2, {"n": str(int(big) + 1)})
