@@ -200,8 +200,9 @@ def _run_chunks(
     readers: ChunkReaders | None,
     show_progress: bool | None,
 ) -> None:
-    """Run the tasks on the executor `pool(progress=...)` opens, with the bars; each chunk
-    published is handed to `readers` at once."""
+    """Run the tasks on the executor `pool(progress=...)` opens, with the bars; `readers`
+    follow the chunks as they are written, in the order the pool starts them, and each chunk
+    published is handed to them at once (a follower that gave up is replaced by a read)."""
     progress = Progress(len(tasks), None, enabled=show_progress)
     if readers is not None:
         readers.follow([(task.plan, task.chunk.index) for task in tasks])

@@ -2,8 +2,8 @@
 
 Reading back every written byte (decompress, parse, sum) is the costliest part of
 validation, and each chunk file is independent: each is submitted to a process pool as soon
-as it is published (or, for `validate` and resumed runs, all at once; the first chunks an
-export starts, as their workers write them: validation/follow.py), so that files are
+as it is published (or, for `validate` and resumed runs, all at once; during an export, as
+its workers write them, in the order they start: validation/follow.py), so that files are
 read on every core, during the export and while the coordinator queries the source for its
 counts and sums; each table's check then collects its own files' figures. On a Dask cluster
 the readers are the cluster's workers, each reading from the output store directly.
