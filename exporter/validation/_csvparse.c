@@ -65,14 +65,20 @@ end_field(Scanner *self)
     self->collect = self->field < self->width && self->columns[self->field].mode != SKIP;
 }
 
+/* The end of a record, `at` bytes into the data (just after its '\n'). */
 static void
-end_record(Scanner *self)
+end_record(Scanner *self, long long at)
 {
     if (self->field != self->width && !self->failure) {
         self->failure = FAIL_FIELDS;
         self->failure_detail = self->field;
         return;
     }
+    if (at - self->record_start > self->max_record) {
+        self->failure = FAIL_TOO_LONG;
+        return;
+    }
+    self->record_start = at;
     self->rows++;
     self->field = 0;
     self->record_open = 0;
@@ -115,15 +121,16 @@ next_special(const unsigned char *p, const unsigned char *end)
     return p;
 }
 
-/* A ',' ends the field, a '\n' the record too: 1; anything else is not a separator: 0. */
+/* A ',' ends the field, a '\n' the record too: 1; anything else is not a separator: 0.
+ * `at`: how many bytes of the data are read with `c`. */
 static int
-separator(Scanner *self, unsigned char c)
+separator(Scanner *self, unsigned char c, long long at)
 {
     if (c != ',' && c != '\n')
         return 0;
     end_field(self);
     if (c == '\n')
-        end_record(self);
+        end_record(self, at);
     self->state = FIELD_START;
     return 1;
 }
@@ -131,6 +138,9 @@ separator(Scanner *self, unsigned char c)
 void
 csv_scan(Scanner *self, const unsigned char *p, const unsigned char *end)
 {
+    const unsigned char *first = p;
+    long long base = self->offset;
+
     while (p < end && !self->failure) {
         self->record_open = 1;
         switch (self->state) {
@@ -151,7 +161,7 @@ csv_scan(Scanner *self, const unsigned char *p, const unsigned char *end)
             if (c == '"') {
                 keep(self, p - 1, 1);
                 self->state = QUOTED;
-            } else if (!separator(self, c)) {
+            } else if (!separator(self, c, base + (p - first))) {
                 self->failure = FAIL_TEXT_AFTER_QUOTE;
             }
             break;
@@ -172,12 +182,15 @@ csv_scan(Scanner *self, const unsigned char *p, const unsigned char *end)
             if (p == end)
                 break;
             unsigned char c = *p++;
-            if (!separator(self, c))
+            if (!separator(self, c, base + (p - first)))
                 self->failure = c == '"' ? FAIL_QUOTE : FAIL_CR;
             break;
         }
         }
     }
+    self->offset = base + (end - first);
+    if (!self->failure && self->offset - self->record_start > self->max_record)
+        self->failure = FAIL_TOO_LONG; /* said now, not when (if ever) the record ends */
 }
 
 /* Check a block as UTF-8, with the character cut at the end of the previous one. */
@@ -224,7 +237,7 @@ csv_end_of_file(Scanner *self)
         if (!self->failure && unclosed && self->field == self->width)
             self->failure = FAIL_UNCLOSED; /* not counted: rows names the records before it */
         else
-            end_record(self);
+            end_record(self, self->offset);
         self->state = FIELD_START;
     }
 }

@@ -14,8 +14,9 @@
  * - Every byte is checked as UTF-8, a character cut between two blocks with the next.
  *
  * A failure stops the scan and raises ScanError(kind, rows, detail): kind "fields" (detail:
- * the record's field count), "number" (the column's field index), "utf8" or "csv" (what is
- * wrong); rows is the number of complete records before it.
+ * the record's field count), "number" (the column's field index), "too_long" (the limit,
+ * `max_record` bytes: 256 MiB unless said), "utf8" or "csv" (what is wrong); rows is the
+ * number of complete records before it.
  */
 #include "_csvscan.h"
 
@@ -37,6 +38,7 @@ raise_failure(Scanner *self)
         "text after a closing quote",
         "a quoted field never closed",
         "bytes that are not UTF-8",
+        "too_long",
     };
     PyObject *args;
     int failure = self->failure;
@@ -45,6 +47,8 @@ raise_failure(Scanner *self)
         return PyErr_NoMemory();
     if (failure == FAIL_FIELDS || failure == FAIL_NUMBER)
         args = Py_BuildValue("(sLn)", what[failure], self->rows, self->failure_detail);
+    else if (failure == FAIL_TOO_LONG)
+        args = Py_BuildValue("(sLL)", what[failure], self->rows, self->max_record);
     else
         args = Py_BuildValue("(sLs)", failure == FAIL_UTF8 ? "utf8" : "csv", self->rows,
                              what[failure]);
@@ -182,14 +186,15 @@ Scanner_dealloc(Scanner *self)
 static int
 Scanner_init(Scanner *self, PyObject *args, PyObject *kwds)
 {
-    static char *keywords[] = {"width", "modes", "marker", NULL};
+    static char *keywords[] = {"width", "modes", "marker", "max_record", NULL};
     Py_ssize_t width, marker_len;
+    long long max_record = 256LL << 20;
     PyObject *modes, *key, *value;
     const char *marker;
     Py_ssize_t pos = 0;
 
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "nO!y#:Scanner", keywords, &width, &PyDict_Type,
-                                     &modes, &marker, &marker_len))
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "nO!y#|L:Scanner", keywords, &width,
+                                     &PyDict_Type, &modes, &marker, &marker_len, &max_record))
         return -1;
     if (width < 1 || marker_len > CELL_MAX) {
         PyErr_SetString(PyExc_ValueError, "a record has at least one field; markers are short");
@@ -206,6 +211,8 @@ Scanner_init(Scanner *self, PyObject *args, PyObject *kwds)
     self->cell_len = 0;
     self->failure = OK;
     self->utf8_carry_len = 0;
+    self->offset = self->record_start = 0;
+    self->max_record = max_record;
     if (!self->c_locale && !(self->c_locale = newlocale(LC_NUMERIC_MASK, "C", (locale_t)0))) {
         PyErr_SetFromErrno(PyExc_OSError);
         return -1;

@@ -62,7 +62,8 @@ enum failure {
     FAIL_CR,
     FAIL_TEXT_AFTER_QUOTE,
     FAIL_UNCLOSED,
-    FAIL_UTF8
+    FAIL_UTF8,
+    FAIL_TOO_LONG
 };
 
 typedef struct {
@@ -80,6 +81,9 @@ typedef struct {
     long long rows;
     int failure;
     Py_ssize_t failure_detail;
+    long long offset;       /* bytes scanned so far */
+    long long record_start; /* where the record being read began */
+    long long max_record;   /* the longest record taken, in bytes */
     unsigned char utf8_carry[4]; /* a character cut at the end of the last block */
     Py_ssize_t utf8_carry_len;
     locale_t c_locale;

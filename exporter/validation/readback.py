@@ -43,7 +43,7 @@ from exporter.validation.sums import ColumnSums, arrow_exact_type
 from exporter.validation.utf8_check import Utf8Checked
 
 READ_BLOCK_BYTES = 1 << 20  # CSV bytes parsed per batch: memory flat whatever the chunk size
-MAX_RECORD_BYTES = 256 << 20  # blocks grow to this for long records (BigQuery's limit: 100 MB)
+MAX_RECORD_BYTES = readback_scan.MAX_RECORD_BYTES  # Arrow's blocks grow to this for long records
 
 
 @dataclass(frozen=True)

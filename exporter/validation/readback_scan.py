@@ -19,6 +19,7 @@ from exporter.errors import (
     ERR_CELL_NOT_A_NUMBER,
     ERR_FIELD_COUNT,
     ERR_FILE_UNREADABLE,
+    ERR_RECORD_TOO_LONG,
     ExporterError,
     error,
 )
@@ -35,6 +36,7 @@ except ImportError:  # no C compiler at install: readback.py reads with Arrow
 
 _EXACT, _FLOAT = 1, 2
 SCAN_BLOCK_BYTES = 1 << 20
+MAX_RECORD_BYTES = 256 << 20  # a longer record fails the file (BigQuery's limit: 100 MB)
 _MARKER_MAX_BYTES = 255  # the numeric cell bytes the scanner keeps (CELL_MAX in _csvscan.c)
 
 
@@ -65,7 +67,7 @@ def scan_figures(
         for i, c in enumerate(columns)
         if c.kind.is_exact_number or c.kind is ColumnKind.FLOAT
     }
-    scanner = Scanner(width, modes, marker.encode("utf-8"))
+    scanner = Scanner(width, modes, marker.encode("utf-8"), max_record=MAX_RECORD_BYTES)
     sums = ColumnSums(columns)
     try:
         while block := raw.read(SCAN_BLOCK_BYTES):
@@ -108,6 +110,8 @@ def _scan_error(
         return error(ERR_FIELD_COUNT, path=path, rows=rows, actual=detail, expected=width)
     if kind == "number":
         return error(ERR_CELL_NOT_A_NUMBER, path=path, column=columns[detail].name)
+    if kind == "too_long":
+        return error(ERR_RECORD_TOO_LONG, path=path, limit_mib=detail >> 20)
     if kind == "utf8":
         return error(ERR_FILE_UNREADABLE, path=path, reason=detail)
     return error(ERR_FILE_UNREADABLE, path=path, reason=f"record {rows + 1}: {detail}")

@@ -274,3 +274,33 @@ def test_a_long_number_in_a_last_record_without_its_line_break_is_summed(
     path.write_bytes(gzip.compress(f"n\n1\n{big}".encode()))
     figures = readback.read_chunk_figures(path, plan)
     assert (figures.rows, figures.sums) == (2, {"n": str(int(big) + 1)})
+
+
+def test_a_record_longer_than_the_limit_fails_at_its_end_or_as_it_grows() -> None:
+    from exporter.validation._csvscan import ScanError, Scanner
+
+    record = b'1,2.5,"' + b"x" * 20 + b'"\n'  # 30 bytes
+    at_limit = Scanner(3, {0: 1, 1: 2}, b"\\N", max_record=len(record))
+    at_limit.feed(record * 3)  # a record of exactly the limit is taken
+    assert at_limit.rows == 3
+    over = Scanner(3, {0: 1, 1: 2}, b"\\N", max_record=len(record) - 1)
+    with pytest.raises(ScanError) as info:
+        over.feed(record * 3)
+    assert info.value.args == ("too_long", 0, len(record) - 1)
+    growing = Scanner(3, {0: 1, 1: 2}, b"\\N", max_record=100)
+    growing.feed(record)
+    with pytest.raises(ScanError) as info:  # said as the block ends, not when (if) it ends
+        growing.feed(b'2,2.5,"' + b"y" * 200)
+    assert info.value.args == ("too_long", 1, 100)
+
+
+def test_a_record_too_long_fails_validation_naming_the_limit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(readback_scan, "MAX_RECORD_BYTES", 2 << 20)
+    plan = whole_plan(COLUMNS[4:5], marker="\\N", row_hash=False)  # label: text
+    path = tmp_path / "data_chunk_0.csv.gz"
+    path.write_bytes(gzip.compress(b'label\n"short"\n"' + b"z" * (3 << 20) + b'"\n'))
+    with pytest.raises(ValidationFailed) as info:
+        readback.read_chunk_figures(path, plan)
+    assert "a record is longer than 2 MiB" in info.value.one_line()
