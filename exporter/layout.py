@@ -40,7 +40,7 @@ from exporter.storage import RemotePath, StorePath, StoreSpec, cloud_storage_url
 CHUNK_FILE_PATTERN = re.compile(r"^data_chunk_(\d+)\.csv\.gz$")
 TEMP_SUFFIX = ".tmp"
 # .<final name>.<pid>-<token>.tmp, as temp_path writes (and .<name>.<pid>.tmp, as it wrote).
-_TEMP_NAME = re.compile(r"^\..+\.\d+(-[0-9a-f]{8})?\.tmp$")
+_TEMP_NAME = re.compile(r"^\..+\.(\d+)(-[0-9a-f]{8})?\.tmp$")  # group 1: the writer's pid
 # Chosen once per process: with the pid, a temp name no other process, on any machine
 # writing to a shared folder, can have (a Dask task run twice cannot collide).
 _PROCESS_TOKEN = secrets.token_hex(4)
@@ -247,10 +247,8 @@ def is_temp_file(path: StorePath) -> bool:
 def temp_files_of(final: Path) -> list[tuple[Path, int]]:
     """The temp files `temp_path` names for `final` in its folder now, each with the pid of
     the process writing it (the read-back follows a chunk file as it is written)."""
-    prefix = f".{final.name}."
     found = []
     for path in final.parent.glob(f".{glob.escape(final.name)}.*{TEMP_SUFFIX}"):
-        writer = path.name[len(prefix) : -len(TEMP_SUFFIX)].split("-", 1)[0]
-        if is_temp_file(path) and writer.isdigit():
-            found.append((path, int(writer)))
+        if named := _TEMP_NAME.match(path.name):
+            found.append((path, int(named.group(1))))
     return found

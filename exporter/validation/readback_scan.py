@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import decimal
 from decimal import Decimal
-from typing import IO, Any
+from typing import IO
 
 from exporter.errors import (
     ERR_CELL_NOT_A_NUMBER,
@@ -96,7 +96,7 @@ def _exact_total(parts: list[tuple[int, int]], column: Column) -> Decimal:
         return total + Decimal(f"0e-{scale}") if scale is not None else total
 
 
-def _add_texts(texts: dict[int, list[str]], columns: tuple[Column, ...], sums: Any) -> None:
+def _add_texts(texts: dict[int, list[str]], columns: tuple[Column, ...], sums: ColumnSums) -> None:
     """Cells the scanner left to Python (NaN, more than 38 digits): checked by it already."""
     for i, cells in texts.items():
         sums.add_texts(i, columns[i].name, cells, False)

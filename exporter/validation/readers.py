@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import collections
 import contextlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future
 from pathlib import Path
 from types import TracebackType
@@ -23,7 +23,7 @@ from exporter.errors import ERR_FILE_UNREADABLE, ExporterError, error
 from exporter.layout import ExportLayout
 from exporter.model import TablePlan, TableRef
 from exporter.runtime.executors import ExecutorKind, open_executor
-from exporter.storage import StoreSpec
+from exporter.storage import StorePath, StoreSpec
 from exporter.validation import readback_scan
 from exporter.validation.follow import CAN_FOLLOW, NotFollowed, at_lowest_priority
 from exporter.validation.readback import FileFigures, follow_chunk_figures, read_chunk_figures
@@ -36,14 +36,22 @@ _Outcome = FileFigures | ExporterError
 READ_PRIORITY = 1  # on Dask: a published chunk is read before a chunk not started is exported
 
 
-def _read(output: StoreSpec, plan: TablePlan, index: int) -> _Outcome:
-    path = ExportLayout.at(output).chunk_file(plan.table, index)
+def _outcome(path: StorePath, read: Callable[[], FileFigures]) -> _Outcome | None:
+    """What `read()` gives for the file at `path`: its figures, the error that fails its
+    table (one bad file fails its own table, not the run), or None where a follower gave up."""
     try:
-        return read_chunk_figures(path, plan)
+        return read()
+    except NotFollowed:
+        return None
     except ExporterError as exc:
         return exc
-    except Exception as exc:  # noqa: BLE001 - one bad file fails its own table, not the run
+    except Exception as exc:  # noqa: BLE001
         return error(ERR_FILE_UNREADABLE, path=path, reason=type(exc).__name__)
+
+
+def _read(output: StoreSpec, plan: TablePlan, index: int) -> _Outcome | None:
+    path = ExportLayout.at(output).chunk_file(plan.table, index)
+    return _outcome(path, lambda: read_chunk_figures(path, plan))
 
 
 def _follow(output: StoreSpec, plan: TablePlan, index: int) -> _Outcome | None:
@@ -51,14 +59,7 @@ def _follow(output: StoreSpec, plan: TablePlan, index: int) -> _Outcome | None:
     followed to its end (it is then read once published)."""
     path = ExportLayout.at(output).chunk_file(plan.table, index)
     assert isinstance(path, Path)  # ChunkReaders.follow: local folders only
-    try:
-        return at_lowest_priority(lambda: follow_chunk_figures(path, plan))
-    except NotFollowed:
-        return None
-    except ExporterError as exc:
-        return exc
-    except Exception as exc:  # noqa: BLE001 - one bad file fails its own table, not the run
-        return error(ERR_FILE_UNREADABLE, path=path, reason=type(exc).__name__)
+    return _outcome(path, lambda: at_lowest_priority(lambda: follow_chunk_figures(path, plan)))
 
 
 def _gave_up(future: Future[_Outcome | None]) -> bool:
