@@ -17,6 +17,7 @@ from exporter.sources import postgres_probes, register
 from exporter.sources.base import BulkLines, DbConn, LeafPartition, RowBatches, Source
 from exporter.sources.dialect import BulkOptions, Query
 from exporter.sources.pg_copy import copy_batches, marker_column, quoted_marker
+from exporter.sources.pg_rows import row_batches
 from exporter.sources.postgres_sql import SESSION_SETTINGS, PostgresDialect
 from exporter.sources.probes import Probe
 from exporter.sources.ranges import split_int_range
@@ -67,13 +68,7 @@ class PostgresConn(DbConn):
             return list(cur.fetchall())
 
     def stream(self, query: Query, batch_rows: int) -> RowBatches:
-        # A server-side cursor keeps client memory at one batch.
-        # https://www.psycopg.org/psycopg3/docs/advanced/cursors.html#server-side-cursors
-        with self.raw.cursor(name="exporter_chunk") as cur:
-            cur.itersize = batch_rows
-            cur.execute(query.sql, dict(query.params))
-            while batch := cur.fetchmany(batch_rows):
-                yield batch
+        return row_batches(self.raw, query, batch_rows)
 
     def close(self) -> None:
         self.drop_adbc()

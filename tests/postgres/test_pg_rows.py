@@ -1,0 +1,68 @@
+"""The rows path's PostgreSQL reader (exporter/sources/pg_rows.py): every row once, in order,
+in batches of at most `batch_rows`, whether streamed (libpq 17+) or through the server-side
+cursor kept for older libpq; and a reader closed midway leaves its connection usable inside
+its transaction, as a chunk that failed on our side does."""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Any
+
+import pytest
+
+from exporter.sources import pg_rows
+from exporter.sources.dialect import Query
+
+pytestmark = pytest.mark.postgres
+
+_ROWS = 2500
+_QUERY = Query(
+    "SELECT g, repeat('x', g %% 7), g::numeric / 8 FROM generate_series(1, %(n)s) AS g ORDER BY g",
+    {"n": _ROWS},
+)
+
+
+@pytest.fixture(params=["streamed", "cursor"])
+def reader_kind(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    if request.param == "streamed" and not pg_rows.chunked_rows_available():
+        pytest.skip("psycopg's libpq is older than 17: only the cursor reader runs here")
+    if request.param == "cursor":
+        monkeypatch.setattr(pg_rows, "chunked_rows_available", lambda: False)
+    return str(request.param)
+
+
+def test_every_row_comes_once_in_order_in_bounded_batches(pg: Any, reader_kind: str) -> None:
+    with pg.transaction():
+        batches = list(pg_rows.row_batches(pg, _QUERY, 1000))
+    assert [len(b) for b in batches] == [1000, 1000, 500]
+    rows = [row for batch in batches for row in batch]
+    assert [r[0] for r in rows] == list(range(1, _ROWS + 1))
+    assert rows[12] == (13, "xxxxxx", pytest.approx(13 / 8))
+
+
+class _ChunkFailed(Exception):
+    """Stands for a failure on our side midway through a chunk (bad data, a full disk)."""
+
+
+def test_a_reader_closed_midway_ends_its_query(pg: Any, reader_kind: str) -> None:
+    from psycopg.pq import TransactionStatus
+
+    endless = Query("SELECT g FROM generate_series(1, %(n)s) AS g", {"n": 200_000})
+    with pytest.raises(_ChunkFailed), pg.transaction():
+        batches = pg_rows.row_batches(pg, endless, 100)
+        with contextlib.closing(batches):
+            assert len(next(batches)) == 100
+        # The query is over (cancelled, or its cursor closed), not left running.
+        assert pg.info.transaction_status != TransactionStatus.ACTIVE
+        raise _ChunkFailed
+    assert pg.info.transaction_status == TransactionStatus.IDLE
+    assert pg.execute("SELECT count(*) FROM generate_series(1, 5)").fetchone() == (5,)
+
+
+def test_the_streamed_reader_is_chosen_by_libpq_version(monkeypatch: pytest.MonkeyPatch) -> None:
+    from psycopg import pq
+
+    monkeypatch.setattr(pq, "version", lambda: 160004)
+    assert not pg_rows.chunked_rows_available()
+    monkeypatch.setattr(pq, "version", lambda: 170000)
+    assert pg_rows.chunked_rows_available()
