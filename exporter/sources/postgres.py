@@ -1,24 +1,23 @@
-"""PostgreSQL (psycopg 3, and ADBC for Arrow batches): connections with pinned session
-settings, ctid block ranges, exported snapshots, the bulk COPY path and the Arrow batch path.
-SQL text lives in postgres_sql.py.
+"""PostgreSQL (psycopg 3, and ADBC for Arrow batches): ctid block ranges, exported snapshots,
+the bulk COPY path and the Arrow batch path. Connections are made in pg_conn.py, SQL text
+lives in postgres_sql.py.
 """
 
 from __future__ import annotations
 
 import contextlib
 import functools
-from collections.abc import Callable, Generator, Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 from typing import Any, ClassVar
-from urllib.parse import quote, urlencode
 
 from exporter.errors import ERR_DATABASE, ExporterError, error
 from exporter.model import Chunk, ChunkBounds, TablePlan, TableRef
-from exporter.sources import postgres_probes, register
-from exporter.sources.base import BulkLines, DbConn, LeafPartition, RowBatches, Source
+from exporter.sources import pg_conn, postgres_probes, register
+from exporter.sources.base import BulkLines, DbConn, LeafPartition, Source
 from exporter.sources.dialect import BulkOptions, Query
+from exporter.sources.pg_conn import PostgresConn
 from exporter.sources.pg_copy import copy_batches, marker_column, quoted_marker
-from exporter.sources.pg_rows import row_batches
-from exporter.sources.postgres_sql import SESSION_SETTINGS, PostgresDialect
+from exporter.sources.postgres_sql import PostgresDialect
 from exporter.sources.probes import Probe
 from exporter.sources.ranges import split_int_range
 
@@ -38,55 +37,6 @@ _LOGIN_FAILURES = (
 )
 
 
-class PostgresConn(DbConn):
-    """A psycopg connection in autocommit mode (transactions are explicit), and the ADBC
-    connection of the Arrow batch path, opened when first needed."""
-
-    def __init__(self, raw: Any, adbc_uri: Callable[[], str]) -> None:
-        self.raw = raw
-        self._adbc_uri = adbc_uri
-        self._adbc: Any = None
-
-    def adbc(self) -> Any:
-        """The ADBC connection (autocommit; transactions explicit, as on `raw`)."""
-        if self._adbc is None:
-            import adbc_driver_postgresql.dbapi  # type: ignore[import-untyped]
-
-            self._adbc = adbc_driver_postgresql.dbapi.connect(self._adbc_uri(), autocommit=True)
-        return self._adbc
-
-    def drop_adbc(self) -> None:
-        """Close the ADBC connection, e.g. after a query was abandoned midway."""
-        adbc, self._adbc = self._adbc, None
-        if adbc is not None:
-            with contextlib.suppress(Exception):
-                adbc.close()
-
-    def fetch_all(self, query: Query) -> list[tuple[Any, ...]]:
-        with self.raw.cursor() as cur:
-            cur.execute(query.sql, dict(query.params))
-            return list(cur.fetchall())
-
-    def stream(self, query: Query, batch_rows: int) -> RowBatches:
-        return row_batches(self.raw, query, batch_rows)
-
-    def close(self) -> None:
-        self.drop_adbc()
-        self.raw.close()
-
-    def reusable(self) -> bool:
-        from psycopg.pq import TransactionStatus
-
-        return not self.raw.closed and self.raw.info.transaction_status == TransactionStatus.IDLE
-
-
-def _session_options() -> str:
-    """libpq's `options`: the session settings as server command-line switches."""
-    return " ".join(
-        f"-c {k.replace(' ', '')}={v.replace(' ', '')}" for k, v in SESSION_SETTINGS.items()
-    )
-
-
 def _raw(conn: DbConn) -> Any:
     """The psycopg connection inside one of our connections."""
     assert isinstance(conn, PostgresConn)
@@ -100,44 +50,7 @@ class PostgresSource(Source):
     dialect: ClassVar[PostgresDialect] = PostgresDialect()
 
     def connect(self) -> DbConn:
-        import psycopg
-
-        cfg = self.config
-        raw = psycopg.connect(
-            host=cfg.host,
-            port=cfg.port,
-            dbname=cfg.database,
-            user=cfg.user,
-            password=cfg.read_password(),
-            sslmode=cfg.sslmode,
-            autocommit=True,
-            application_name="exporter",
-            client_encoding="UTF8",
-            connect_timeout=15,
-            options=_session_options(),
-        )
-        return PostgresConn(raw, self._adbc_uri)
-
-    def _adbc_uri(self) -> str:
-        """A libpq URI for ADBC with the same target and session settings as `connect`.
-        It holds the password: it is built only when a connection is opened, and never
-        logged (libpq's messages do not repeat it)."""
-        cfg = self.config
-        query = {
-            **({"sslmode": cfg.sslmode} if cfg.sslmode else {}),
-            "application_name": "exporter",
-            "client_encoding": "UTF8",
-            "connect_timeout": "15",
-            "options": _session_options(),
-        }
-        password = cfg.read_password()
-        auth = quote(cfg.user, safe="") + (f":{quote(password, safe='')}" if password else "")
-        # An IPv6 address in brackets; a socket directory percent-encoded (libpq accepts both).
-        host = f"[{cfg.host}]" if ":" in cfg.host else quote(cfg.host, safe="")
-        database = quote(cfg.database, safe="")
-        return (
-            f"postgresql://{auth}@{host}:{cfg.port}/{database}?{urlencode(query, quote_via=quote)}"
-        )
+        return pg_conn.connect(self.config)
 
     def describe_target(self) -> str:
         cfg = self.config

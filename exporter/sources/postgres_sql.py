@@ -49,6 +49,24 @@ SESSION_SETTINGS: dict[str, str] = {
     "lc_monetary": "C",  # the text of money
 }
 
+# Timeouts a role or database may set that would cut an export short, off for our sessions as
+# pg_dump turns them off (setup_connection in src/bin/pg_dump/pg_dump.c: "Disable timeouts"):
+# statement_timeout would cancel a chunk's one long statement; idle_in_transaction_session_
+# timeout would end the coordinator's session, which holds the exported snapshot idle for the
+# whole run, and every chunk after it would fail ("invalid snapshot identifier"). Startup
+# options outrank ALTER ROLE / ALTER DATABASE settings. https://www.postgresql.org/docs/
+# current/runtime-config-client.html#RUNTIME-CONFIG-CLIENT-STATEMENT
+SESSION_TIMEOUTS: dict[str, str] = {
+    "statement_timeout": "0",
+    "lock_timeout": "0",
+    "idle_in_transaction_session_timeout": "0",
+}
+
+# transaction_timeout (PostgreSQL 17+) would end the snapshot's transaction too; it is set once
+# connected, where the server knows it (a startup option it does not know refuses the login).
+TRANSACTION_TIMEOUT_FROM = 170000
+TRANSACTION_TIMEOUT_OFF = "SET transaction_timeout = 0"
+
 
 class PostgresDialect(PostgresCatalog):
     """SQL text for PostgreSQL 14+ (psycopg `%(name)s` parameters)."""
