@@ -38,7 +38,8 @@ from exporter.model import (
     TableRef,
 )
 from exporter.selection import select_on_source
-from exporter.sources.base import DbConn, LeafPartition, Source
+from exporter.sources.base import DbConn, Source
+from exporter.sources.values import LeafPartition
 from exporter.version import __version__
 
 log = logging.getLogger(__name__)

@@ -24,7 +24,7 @@ from exporter.export.prefetch import Prefetched
 from exporter.export.writer import CsvGzipWriter
 from exporter.model import Chunk, TablePlan
 from exporter.runtime.progress import report_rows
-from exporter.sources.base import BulkLines
+from exporter.sources.values import BulkLines
 from exporter.validation.sums import ColumnSums
 
 PROGRESS_EVERY_ROWS = 20_000  # rows between progress reports of the bulk path

@@ -25,8 +25,9 @@ from dataclasses import dataclass
 from exporter.config.models import ExportSettings
 from exporter.keys import encode_key
 from exporter.model import BoundsKind, ChunkBounds, Column, ColumnKind, TableRef
-from exporter.sources.base import DbConn, LeafPartition, Source
+from exporter.sources.base import DbConn, Source
 from exporter.sources.ranges import BYTES_PER_GB, BYTES_PER_MB, parts_for
+from exporter.sources.values import LeafPartition
 
 
 @dataclass(frozen=True)

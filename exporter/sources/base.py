@@ -7,8 +7,7 @@ from __future__ import annotations
 
 import contextlib
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Generator, Iterator, Mapping, Sequence
 from typing import Any, ClassVar
 
 from exporter.errors import ERR_DATABASE, ExporterError, error
@@ -17,49 +16,13 @@ from exporter.model import Chunk, ChunkBounds, Column, TablePlan, TableRef
 from exporter.sources.dialect import BulkOptions, Dialect, Figures, Query
 from exporter.sources.probes import Probe, probe_selects, probe_snapshot
 from exporter.sources.ranges import split_int_range
+from exporter.sources.values import BulkLines, LeafPartition, RowBatches, TableSize
 
 SAMPLE_KEYS_PER_CHUNK = 512
 """Sampled keys per chunk. Samples are whole blocks, whose keys come in runs, so many are
 needed: with 64, chunks aimed at 100k rows came out 25k to 170k; with 512, 66k to 135k."""
 MAX_SAMPLE_KEYS = 500_000
 """Keeps the planner's memory bounded on the largest tables."""
-
-
-@dataclass(frozen=True)
-class LeafPartition:
-    """A leaf partition: a table of its own that holds some of a partitioned table's rows."""
-
-    table: TableRef
-    size_bytes: int
-    physical: bool
-    """Whether it has a physical locator to be split by (a foreign table has none)."""
-
-
-@dataclass(frozen=True)
-class TableSize:
-    """A table's size in bytes, and what the figure rests on where it is not the storage the
-    table holds (an estimate from statistics, or nothing: a table never analyzed)."""
-
-    bytes: int
-    note: str = ""
-
-
-# Batches of rows from a streaming query; a generator so callers can close it early.
-RowBatches = Generator[Sequence[tuple[Any, ...]], None, None]
-
-
-@dataclass(frozen=True)
-class BulkLines:
-    """A chunk as CSV lines the database formatted itself (`Source.bulk_csv`)."""
-
-    batches: Generator[list[bytes], None, None]
-    """Lists of lines, one row each, each ending in a newline; closing it ends the query."""
-    marker_probe: bytes
-    """Bytes found in every line that holds a value equal to the null marker (and maybe in
-    others): lines without them need no closer look."""
-    marker_column: Callable[[bytes], int | None]
-    """The position of the first column whose value in a line equals the null marker (such a
-    value would load as NULL), or None."""
 
 
 class DbConn(ABC):

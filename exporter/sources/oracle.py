@@ -25,7 +25,7 @@ from exporter.errors import (
 )
 from exporter.model import ChunkBounds, Column, TableRef
 from exporter.sources import oracle_probes, oracle_storage, register
-from exporter.sources.base import DbConn, LeafPartition, Source, TableSize
+from exporter.sources.base import DbConn, Source
 from exporter.sources.dialect import Query
 from exporter.sources.oracle_conn import (
     SESSION_SETTINGS,
@@ -39,6 +39,7 @@ from exporter.sources.oracle_sql import OracleDialect
 from exporter.sources.oracle_storage import Privileges
 from exporter.sources.oracle_types import output_type_handler
 from exporter.sources.probes import Probe
+from exporter.sources.values import LeafPartition, TableSize
 
 _thick_initialised = False
 

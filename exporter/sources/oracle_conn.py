@@ -9,10 +9,11 @@ from __future__ import annotations
 import contextlib
 from typing import Any
 
-from exporter.sources.base import DbConn, RowBatches
+from exporter.sources.base import DbConn
 from exporter.sources.dialect import Query
 from exporter.sources.oracle_storage import Call
 from exporter.sources.oracle_types import ChunkQuery, restore_empty_lobs
+from exporter.sources.values import RowBatches
 
 # Session settings that shape any text Oracle itself produces (TO_CHAR of intervals, error
 # messages quoting values) and the time zone of TIMESTAMP WITH LOCAL TIME ZONE.

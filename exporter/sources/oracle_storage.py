@@ -22,9 +22,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from exporter.model import ChunkBounds, TableRef
-from exporter.sources.base import DbConn, LeafPartition, TableSize
+from exporter.sources.base import DbConn
 from exporter.sources.oracle_catalog_sql import DEFAULT_BLOCK_SIZE, OracleCatalog
 from exporter.sources.oracle_errors import error_text
+from exporter.sources.values import LeafPartition, TableSize
 
 log = logging.getLogger(__name__)
 

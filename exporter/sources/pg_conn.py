@@ -14,7 +14,7 @@ import contextlib
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlencode
 
-from exporter.sources.base import DbConn, RowBatches
+from exporter.sources.base import DbConn
 from exporter.sources.dialect import Query
 from exporter.sources.pg_rows import row_batches
 from exporter.sources.postgres_sql import (
@@ -23,6 +23,7 @@ from exporter.sources.postgres_sql import (
     TRANSACTION_TIMEOUT_FROM,
     TRANSACTION_TIMEOUT_OFF,
 )
+from exporter.sources.values import RowBatches
 
 if TYPE_CHECKING:  # workers get the config as plain data, without pydantic (configs.py)
     from exporter.sources.configs import PostgresSourceConfig

@@ -24,8 +24,8 @@ import contextlib
 import itertools
 from typing import Any
 
-from exporter.sources.base import RowBatches
 from exporter.sources.dialect import Query
+from exporter.sources.values import RowBatches
 
 CHUNKED_ROWS_LIBPQ = 170000  # PQsetChunkedRowsMode first appears in libpq 17
 

@@ -13,13 +13,14 @@ from typing import Any, ClassVar
 from exporter.errors import ERR_DATABASE, ExporterError, error
 from exporter.model import Chunk, ChunkBounds, TablePlan, TableRef
 from exporter.sources import pg_conn, postgres_probes, register
-from exporter.sources.base import BulkLines, DbConn, LeafPartition, Source
+from exporter.sources.base import DbConn, Source
 from exporter.sources.dialect import BulkOptions, Query
 from exporter.sources.pg_conn import PostgresConn
 from exporter.sources.pg_copy import copy_batches, marker_column, quoted_marker
 from exporter.sources.postgres_sql import PostgresDialect
 from exporter.sources.probes import Probe
 from exporter.sources.ranges import split_int_range
+from exporter.sources.values import BulkLines, LeafPartition
 
 # Target size of one Arrow record batch (ADBC's batch_size_hint_bytes): a worker holds one
 # batch and its formatted text, a few times this, whatever the table's size.

@@ -16,11 +16,12 @@ from typing import Any, ClassVar
 from exporter.errors import ERR_DATABASE, ERR_DATABASE_FILE_MISSING, ExporterError, error
 from exporter.model import Chunk, ChunkBounds, Column, ColumnKind, TablePlan, TableRef
 from exporter.sources import register
-from exporter.sources.base import DbConn, RowBatches, Source
+from exporter.sources.base import DbConn, Source
 from exporter.sources.dialect import Dialect, Figures, Query
 from exporter.sources.probes import Probe, answers, catalog_readable, select_nothing
 from exporter.sources.ranges import split_int_range
 from exporter.sources.sqlite_functions import register as register_functions
+from exporter.sources.values import RowBatches
 
 # SQLite's names for the rowid, in the order tried. https://www.sqlite.org/lang_createtable.html
 ROWID_NAMES = ("_rowid_", "rowid", "oid")

@@ -14,7 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from exporter.model import ChunkBounds, TableRef
-from exporter.sources.base import DbConn, RowBatches
+from exporter.sources.base import DbConn
 from exporter.sources.dialect import Query
 from exporter.sources.oracle_sql import OracleDialect
 from exporter.sources.oracle_storage import (
@@ -29,6 +29,7 @@ from exporter.sources.oracle_storage import (
     statistics_bytes,
     table_size,
 )
+from exporter.sources.values import RowBatches
 
 DIALECT = OracleDialect()
 TABLE = TableRef("SALES", "ORDERS")

@@ -22,7 +22,7 @@ from exporter.model import (
     TablePlan,
     TableRef,
 )
-from exporter.sources.base import LeafPartition
+from exporter.sources.values import LeafPartition
 
 COLUMNS = (
     Column("id", "int8", ColumnKind.INTEGER, nullable=False),

@@ -13,9 +13,10 @@ from exporter.config.models import ExportSettings
 from exporter.export.strategy import Decision, decide_chunks, describe_strategy
 from exporter.keys import KeyValues
 from exporter.model import ChunkBounds, Column, ColumnKind, TableRef
-from exporter.sources.base import DbConn, LeafPartition, RowBatches, Source
+from exporter.sources.base import DbConn, Source
 from exporter.sources.dialect import Query
 from exporter.sources.sqlite import SqliteDialect
+from exporter.sources.values import LeafPartition, RowBatches
 
 MB = 1024 * 1024
 TABLE = TableRef("s", "t")
