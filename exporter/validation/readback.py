@@ -21,7 +21,7 @@ from decimal import InvalidOperation
 from pathlib import Path
 from typing import IO, Any
 
-from isal import igzip, igzip_threaded
+from isal import igzip
 
 from exporter.canonical.rowhash import ROW_HASH_COLUMN
 from exporter.errors import (
@@ -38,6 +38,7 @@ from exporter.model import ColumnKind, TablePlan
 from exporter.storage import StorePath, open_read
 from exporter.validation import readback_scan
 from exporter.validation.follow import FollowedFile
+from exporter.validation.gunzip import open_threaded
 from exporter.validation.readback_arrow import add_arrow_column, arrow_batches
 from exporter.validation.sums import ColumnSums, arrow_exact_type
 from exporter.validation.utf8_check import Utf8Checked
@@ -115,7 +116,7 @@ def _scanned_figures(
     try:
         # A store's file is read in blocks, never whole.
         handle = open_read(path) if followed is None else followed
-        with handle, igzip_threaded.open(handle, "rb") as raw:  # type: ignore[no-untyped-call]
+        with handle, open_threaded(handle) as raw:
             try:
                 width = _checked_header(raw, path, plan)
                 scanned = readback_scan.scan_figures(raw, plan.columns, width, marker, path)
