@@ -6,21 +6,26 @@ network, so one thread pulling batches from the driver overlaps that wait with t
 (docs/BENCHMARKS.md, the rows path). Memory stays flat: the thread holds at most one batch
 while one waits in the queue and the caller encodes a third.
 
-The driver's batches are a generator (`DbConn.stream`) that must be closed in the thread
-that drives the transaction once nobody iterates it: `close()` stops the thread and waits
-for it, so the caller's `contextlib.closing` of the driver generator, which runs after,
-closes a generator that no thread is running (it would raise "generator already
-executing" otherwise) and ends the query before the transaction does.
+The driver's batches are a generator (`DbConn.stream`) whose query must end before the
+transaction does. Stopped midway, the thread closes it itself, in the thread that ran it:
+a generator cannot be closed while another thread runs it ("generator already executing"),
+and a psycopg stream holds its connection's lock until it is closed, so that a ROLLBACK
+would wait for ever. `close()` stops the thread and waits for it; the caller's
+`contextlib.closing` of the driver generator, which runs after, finds it closed already,
+or closes it where the thread never started it.
 """
 
 from __future__ import annotations
 
+import logging
 import queue
 import threading
 from collections.abc import Iterator
 from typing import Generic, TypeVar
 
 T = TypeVar("T")
+
+log = logging.getLogger(__name__)
 
 _DEPTH = 1  # batches waiting in the queue, besides the one being fetched and the one encoded
 _WAIT_S = 0.05  # how often a blocked thread looks whether it was stopped
@@ -42,11 +47,22 @@ class Prefetched(Generic[T]):
         try:
             for item in self._items:
                 if not self._put((True, item)):
+                    self._close_items()
                     return
         except BaseException as exc:  # handed to the caller, raised there as it was
             self._put((False, exc))
             return
         self._put((False, None))
+
+    def _close_items(self) -> None:
+        """End the driver's generator left midway (see the module's docstring). An error in
+        doing so is only logged: the caller stopped for an error of its own, which comes first."""
+        close = getattr(self._items, "close", None)
+        if close is not None:
+            try:
+                close()
+            except Exception as exc:  # noqa: BLE001 - logged: the caller's error comes first
+                log.debug("closing the batches left midway: %s", exc)
 
     def _put(self, entry: tuple[bool, object]) -> bool:
         """Queue `entry` unless stopped meanwhile; False once stopped."""

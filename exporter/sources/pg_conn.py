@@ -45,8 +45,12 @@ class PostgresConn(DbConn):
 
             adbc = adbc_driver_postgresql.dbapi.connect(adbc_uri(self._config), autocommit=True)
             if self.raw.info.server_version >= TRANSACTION_TIMEOUT_FROM:
-                with adbc.cursor() as cur:
-                    cur.execute(TRANSACTION_TIMEOUT_OFF)
+                try:
+                    with adbc.cursor() as cur:
+                        cur.execute(TRANSACTION_TIMEOUT_OFF)
+                except BaseException:
+                    adbc.close()
+                    raise
             self._adbc = adbc
         return self._adbc
 
@@ -93,7 +97,11 @@ def connect(config: PostgresSourceConfig) -> PostgresConn:
         options=session_options(),
     )
     if raw.info.server_version >= TRANSACTION_TIMEOUT_FROM:
-        raw.execute(TRANSACTION_TIMEOUT_OFF)
+        try:
+            raw.execute(TRANSACTION_TIMEOUT_OFF)
+        except BaseException:
+            raw.close()
+            raise
     return PostgresConn(raw, config)
 
 

@@ -11,8 +11,9 @@ Memory stays bounded: libpq parses no further than the chunk it is building, the
 in the socket's buffers, and the server blocks when they are full (a bench.t worker's peak
 RSS was 99-100 MB either way).
 
-Where psycopg's libpq is older than 17 (a system libpq under psycopg's pure-Python or
-locally built implementation), the server-side cursor is kept.
+Where psycopg cannot stream in chunks (its libpq, or the libpq it was built against, older
+than 17: a system libpq under psycopg's pure-Python or locally built implementation), the
+server-side cursor is kept.
 
 psycopg: https://www.psycopg.org/psycopg3/docs/api/cursors.html#psycopg.Cursor.stream
 libpq: https://www.postgresql.org/docs/current/libpq-single-row-mode.html
@@ -27,21 +28,24 @@ from typing import Any
 from exporter.sources.dialect import Query
 from exporter.sources.values import RowBatches
 
-CHUNKED_ROWS_LIBPQ = 170000  # PQsetChunkedRowsMode first appears in libpq 17
-
 
 def chunked_rows_available() -> bool:
-    """Whether psycopg's libpq can hand over rows in chunks (version 17 or later)."""
-    from psycopg import pq
+    """Whether psycopg can hand over rows in chunks: psycopg's own test, which asks for libpq
+    17 or later both at run time and, for a locally built psycopg, at build time.
+    https://www.psycopg.org/psycopg3/docs/api/objects.html#psycopg.Capabilities.has_stream_chunked
+    """
+    import psycopg
 
-    return pq.version() >= CHUNKED_ROWS_LIBPQ
+    return bool(psycopg.capabilities.has_stream_chunked())
 
 
 def row_batches(raw: Any, query: Query, batch_rows: int) -> RowBatches:
     """The rows of `query` on the psycopg connection `raw`, in lists of at most `batch_rows`.
 
-    Closing the generator early ends the query (psycopg cancels a stream that is left
-    midway and reads what was already sent), so the connection can go on in its transaction.
+    Closing the generator early ends the query: psycopg cancels a stream left midway and
+    reads what was already sent, which leaves the transaction failed (the caller rolls it
+    back, as a chunk that failed does); a cursor is closed. Until the generator is closed or
+    exhausted, a stream holds the connection's lock: nothing else may run on `raw`.
     """
     if not chunked_rows_available():
         yield from _cursor_batches(raw, query, batch_rows)

@@ -53,13 +53,16 @@ SESSION_SETTINGS: dict[str, str] = {
 # pg_dump turns them off (setup_connection in src/bin/pg_dump/pg_dump.c: "Disable timeouts"):
 # statement_timeout would cancel a chunk's one long statement; idle_in_transaction_session_
 # timeout would end the coordinator's session, which holds the exported snapshot idle for the
-# whole run, and every chunk after it would fail ("invalid snapshot identifier"). Startup
+# whole run, and every chunk after it would fail ("invalid snapshot identifier");
+# idle_session_timeout, not among pg_dump's, would end a connection kept idle between its uses
+# (a worker's between chunks, the source counts' while chunks are read). Startup
 # options outrank ALTER ROLE / ALTER DATABASE settings. https://www.postgresql.org/docs/
 # current/runtime-config-client.html#RUNTIME-CONFIG-CLIENT-STATEMENT
 SESSION_TIMEOUTS: dict[str, str] = {
     "statement_timeout": "0",
     "lock_timeout": "0",
     "idle_in_transaction_session_timeout": "0",
+    "idle_session_timeout": "0",
 }
 
 # transaction_timeout (PostgreSQL 17+) would end the snapshot's transaction too; it is set once

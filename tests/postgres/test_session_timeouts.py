@@ -1,8 +1,9 @@
 """Timeouts a DBA set on the export's role do not cut the export short (postgres_sql.py's
 SESSION_TIMEOUTS, as pg_dump turns them off): a statement_timeout shorter than a chunk's read,
-and an idle_in_transaction_session_timeout shorter than the run, which would otherwise end the
-coordinator's session holding the run's snapshot and fail every chunk after it ("invalid
-snapshot identifier")."""
+an idle_in_transaction_session_timeout (or, on 17+, a transaction_timeout) shorter than the
+run, which would otherwise end the coordinator's session holding the run's snapshot and fail
+every chunk after it ("invalid snapshot identifier"), and an idle_session_timeout shorter than
+the time a kept connection waits between its uses."""
 
 from __future__ import annotations
 
@@ -27,6 +28,7 @@ ROLE_TIMEOUTS = {
     "statement_timeout": "1ms",
     "lock_timeout": "1ms",
     "idle_in_transaction_session_timeout": "100ms",
+    "idle_session_timeout": "100ms",
 }
 # PostgreSQL 17+: a transaction's whole length (the run's snapshot is held in one).
 TRANSACTION_TIMEOUT = {"transaction_timeout": "200ms"}
@@ -75,7 +77,13 @@ def test_the_roles_timeouts_are_off_in_the_exporters_sessions(pg: Any, strict_ro
 
 
 @pytest.mark.parametrize(
-    "kept", ["statement_timeout", "idle_in_transaction_session_timeout", "transaction_timeout"]
+    "kept",
+    [
+        "statement_timeout",
+        "idle_in_transaction_session_timeout",
+        "idle_session_timeout",
+        "transaction_timeout",
+    ],
 )
 @pytest.mark.parametrize("fetch_path", ["auto", "batch", "rows"])
 def test_an_export_outlives_the_roles_timeouts(
