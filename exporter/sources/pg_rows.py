@@ -28,6 +28,9 @@ from typing import Any
 from exporter.sources.dialect import Query
 from exporter.sources.values import RowBatches
 
+# Local to the chunk's transaction (outside one, PostgreSQL ignores it with a warning).
+NO_PARALLEL_PLANS = "SET LOCAL max_parallel_workers_per_gather = 0"
+
 
 def chunked_rows_available() -> bool:
     """Whether psycopg can hand over rows in chunks: psycopg's own test, which asks for libpq
@@ -51,6 +54,11 @@ def row_batches(raw: Any, query: Query, batch_rows: int) -> RowBatches:
         yield from _cursor_batches(raw, query, batch_rows)
         return
     with raw.cursor() as cur:
+        # A cursor's query never gets a parallel plan; a statement may. As under the cursor
+        # (and as for the comparator's chunks): the workers already read side by side, and
+        # parallel workers of the server's own would only fight them for its cores.
+        # https://www.postgresql.org/docs/current/when-can-parallel-query-be-used.html
+        cur.execute(NO_PARALLEL_PLANS)
         rows = cur.stream(query.sql, dict(query.params), size=batch_rows)
         # The stream is closed before the cursor: it holds the connection's lock until then.
         with contextlib.closing(rows):

@@ -40,6 +40,16 @@ def test_every_row_comes_once_in_order_in_bounded_batches(pg: Any, reader_kind: 
     assert rows[12] == (13, "xxxxxx", pytest.approx(13 / 8))
 
 
+def test_the_streamed_query_gets_no_parallel_plan_as_under_a_cursor(pg: Any) -> None:
+    if not pg_rows.chunked_rows_available():
+        pytest.skip("psycopg's libpq is older than 17: only the cursor reader runs here")
+    shown = "SELECT current_setting('max_parallel_workers_per_gather') FROM generate_series(1, 3)"
+    with pg.transaction():
+        (batch,) = pg_rows.row_batches(pg, Query(shown), 10)
+        assert batch == [("0",)] * 3
+    assert pg.execute("SHOW max_parallel_workers_per_gather").fetchone() != ("0",)  # local
+
+
 class _ChunkFailed(Exception):
     """Stands for a failure on our side midway through a chunk (bad data, a full disk)."""
 
