@@ -13,7 +13,7 @@ want_extras=""
 # The C extensions (exporter/canonical/*.c, exporter/sources/_pgcopy.c,
 # exporter/validation/_csvscan.c) are compiled by the
 # install, so their sources are in the stamp.
-build_inputs=("$here/pyproject.toml" "$here/setup.py" "$here"/exporter/canonical/_{rowhash.c,rowtext.c,celltext.c,floattext.c,rowsums.c,rowtext.h,exactsum.c,exactsum.h} "$here/exporter/sources/_pgcopy.c" "$here"/exporter/validation/_{csvscan.c,csvparse.c,csvcells.c,csvscan.h})
+build_inputs=("$here/pyproject.toml" "$here/setup.py" "$here"/exporter/canonical/_{rowhash.c,rowtext.c,celltext.c,floattext.c,rowsums.c,marker.c,rowtext.h,exactsum.c,exactsum.h} "$here/exporter/sources/_pgcopy.c" "$here"/exporter/validation/_{csvscan.c,csvparse.c,csvcells.c,csvscan.h})
 stamp="$venv/.installed-$(cat "${build_inputs[@]}" | sha1sum | cut -c1-12)${want_extras:+-test}"
 
 if [ ! -x "$venv/bin/python" ]; then

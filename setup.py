@@ -28,6 +28,7 @@ setup(
                 "exporter/canonical/_celltext.c",
                 "exporter/canonical/_floattext.c",
                 "exporter/canonical/_rowsums.c",
+                "exporter/canonical/_marker.c",
                 "exporter/canonical/_exactsum.c",
             ],
             depends=["exporter/canonical/_rowtext.h", "exporter/canonical/_exactsum.h"],

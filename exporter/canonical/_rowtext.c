@@ -382,6 +382,9 @@ static PyMethodDef rowtext_methods[] = {
     {"int_sum", rowsums_int_sum, METH_VARARGS,
      "int_sum(rows, position) -> (total, rest): the exact sum of the column's int values\n"
      "within 64 bits, and every other value that is not None, in order (_rowsums.c)."},
+    {"holds", marker_holds, METH_VARARGS,
+     "holds(data, probe) -> bool: probe in data, the scan anchored on probe's first byte that\n"
+     "is not a double quote (_marker.c)."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -55,4 +55,7 @@ int shift_utc(int *year, int *month, int *day, int *hour, int *minute, int *seco
 PyObject *rowsums_float_sum(PyObject *module, PyObject *args);
 PyObject *rowsums_int_sum(PyObject *module, PyObject *args);
 
+/* _marker.c: whether bytes hold a byte string, fast where its anchor byte is rare. */
+PyObject *marker_holds(PyObject *module, PyObject *args);
+
 #endif

@@ -17,6 +17,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from exporter.canonical.cells import marker_error
+from exporter.canonical.probe import holds
 from exporter.canonical.rowhash import hashed_lines
 from exporter.canonical.rows import BatchEncoder
 from exporter.errors import DataError
@@ -38,12 +39,12 @@ def write_bulk_lines(
     table = plan.table.qualified
     probe = bulk.marker_probe
     since_report = 0
-    # Whole batches of lines through C-level calls: one `in` test per batch for the marker
-    # (a per-line look only when it occurs), hashing and joining as bytes. Every line is in
-    # the joined data whole, so the test on the data misses no line that holds the probe.
+    # Whole batches of lines through C-level calls: one test per batch for the marker (a
+    # per-line look only when it occurs), hashing and joining as bytes. Every line is in the
+    # joined data whole, so the test on the data misses no line that holds the probe.
     for batch in bulk.batches:
         data = hashed_lines(batch) if client_hash else b"".join(batch)
-        if probe in data:
+        if holds(data, probe):
             for line in batch:
                 position = bulk.marker_column(line) if probe in line else None
                 if position is not None:
