@@ -25,6 +25,22 @@ _SIGNED_INTS = frozenset({"int2", "int4", "int8"})
 _COPY_AS_IS = frozenset({"int2", "int4", "int8", "text", "varchar", "float8"})
 _COPY_CHECKED = frozenset({"numeric", "date", "timestamp"})
 
+# encode(.., 'base64') ends a line after every 76 characters, so from 57 bytes on, and
+# BigQuery wants no line breaks; the replace, a pass over every cell, only where one occurs
+# (0.25 of the server's 5 CPU-seconds on bench.t's 4-20 byte values, docs/BENCHMARKS.md).
+# https://www.postgresql.org/docs/current/functions-binarystring.html
+_BASE64_LINE_BYTES = 57
+
+
+def base64_text(col: str) -> str:
+    """`col` (bytea) as standard base64 in one line, as canonical/cells.py writes BYTES."""
+    encoded = f"encode({col}, 'base64')"
+    return (
+        f"CASE WHEN octet_length({col}) < {_BASE64_LINE_BYTES} THEN {encoded} "
+        f"ELSE replace({encoded}, chr(10), '') END"
+    )
+
+
 # PostgreSQL SQLSTATEs users meet most. Source:
 # https://www.postgresql.org/docs/current/errcodes-appendix.html
 ERROR_HINTS: dict[str, str] = {
@@ -172,9 +188,7 @@ class PostgresDialect(PostgresCatalog):
         if kind is ColumnKind.DECIMAL:
             return decimal_checked(col, position, as_text=True, ranged=unbounded(column))
         if kind is ColumnKind.BYTES:
-            # encode(.., 'base64') wraps lines every 76 characters; BigQuery wants none.
-            # https://www.postgresql.org/docs/current/functions-binarystring.html
-            return f"replace(encode({col}, 'base64'), chr(10), '')"
+            return base64_text(col)
         return f"CAST({col} AS text)"
 
     @staticmethod

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from exporter.canonical.cells import header_record
@@ -82,6 +82,8 @@ def _arrow_figures(path: Path, plan: TablePlan) -> readback.FileFigures:
 def test_the_scanner_and_arrow_read_the_same_figures(
     rows: list[tuple[Any, ...]], marker: str, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
+    # A text equal to the marker is refused by the writer (tests/unit/test_encode.py).
+    assume(all(row[4] != marker for row in rows))
     plan = whole_plan(COLUMNS, marker=marker, row_hash=False)
     path = tmp_path_factory.mktemp("scan") / "data_chunk_0.csv.gz"
     _write(path, plan, rows)
