@@ -16,6 +16,7 @@ from typing import IO
 
 from isal import igzip_threaded
 
+from exporter.export.writeback import WrittenBehind
 from exporter.fsutil import publish, staging_file
 from exporter.storage import StorePath
 
@@ -23,7 +24,7 @@ DEFAULT_LEVEL = 1
 ISAL_MAX_LEVEL = 3
 
 
-def open_gzip(raw: IO[bytes], level: int | None) -> IO[bytes]:
+def open_gzip(raw: WrittenBehind, level: int | None) -> IO[bytes]:
     """A gzip writer over `raw` at `level` (None = DEFAULT_LEVEL)."""
     level = DEFAULT_LEVEL if level is None else level
     if level <= ISAL_MAX_LEVEL:
@@ -39,7 +40,9 @@ class CsvGzipWriter:
         self.final_path = final_path
         self.tmp_path: Path = staging_file(final_path)
         self._raw = open(self.tmp_path, "wb")  # noqa: SIM115 - closed in commit/abort
-        self._gz = open_gzip(self._raw, level)
+        # Its pages start for the disk as they are written: the fsync in finish() then has
+        # little left to write (writeback.py).
+        self._gz = open_gzip(WrittenBehind(self._raw), level)
         self.rows = 0
         self.uncompressed_bytes = 0
         self._gz.write(header.encode("utf-8") + b"\n")
