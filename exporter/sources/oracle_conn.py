@@ -7,6 +7,7 @@ https://python-oracledb.readthedocs.io/en/latest/api_manual/connection.html
 from __future__ import annotations
 
 import contextlib
+import time
 from typing import Any
 
 from exporter.sources.base import DbConn
@@ -31,6 +32,17 @@ SESSION_SETTINGS = (
 )
 
 
+# A cached connection idle this long is pinged (a round trip) before it is reused, as
+# python-oracledb's own pools do (`ping_interval`, 60 s by default): `is_healthy()` is a
+# local check that sees a broken socket, not a session the server has ended meanwhile (a
+# profile's IDLE_TIME: ORA-02396 on the next call) or a connection a firewall dropped (the
+# next call would hang until TCP gives up). The ping gets PING_TIMEOUT_MS to answer.
+# https://python-oracledb.readthedocs.io/en/latest/api_manual/connection.html
+# https://python-oracledb.readthedocs.io/en/latest/api_manual/connection_pool.html
+PING_AFTER_IDLE_SECONDS = 60.0
+PING_TIMEOUT_MS = 5000
+
+
 def connect_dsn(config: Any) -> str:
     """The DSN: `dsn` as given (Easy Connect or a TNS alias), else host:port/service."""
     return str(config.dsn or f"{config.host}:{config.port}/{config.service}")
@@ -44,23 +56,33 @@ class OracleConn(DbConn):
         # Set while the session is flashed back to the run's SCN (chunk_transaction): a
         # session whose DISABLE failed would fail the next chunk's ENABLE (ORA-08184).
         self.in_flashback = False
+        self.last_used = time.monotonic()  # when a query last ended (or the ping answered)
 
     def fetch_all(self, query: Query) -> list[tuple[Any, ...]]:
-        with self.raw.cursor() as cur:
-            cur.execute(query.sql, dict(query.params))
-            return list(cur.fetchall())
+        try:
+            with self.raw.cursor() as cur:
+                cur.execute(query.sql, dict(query.params))
+                return list(cur.fetchall())
+        finally:
+            self.last_used = time.monotonic()
 
     def stream(self, query: Query, batch_rows: int) -> RowBatches:
         # arraysize rows per round trip; prefetchrows likewise, so the first trip is full.
         # https://python-oracledb.readthedocs.io/en/latest/user_guide/tuning.html
-        with self.raw.cursor() as cur:
-            cur.arraysize = batch_rows
-            cur.prefetchrows = batch_rows
-            cur.execute(query.sql, dict(query.params))
-            # A chunk's query ends with flags that tell empty LOBs from NULL (oracle_types.py).
-            width, lobs = (query.width, query.lobs) if isinstance(query, ChunkQuery) else (0, ())
-            while batch := cur.fetchmany(batch_rows):
-                yield restore_empty_lobs(batch, width, lobs) if lobs else batch
+        try:
+            with self.raw.cursor() as cur:
+                cur.arraysize = batch_rows
+                cur.prefetchrows = batch_rows
+                cur.execute(query.sql, dict(query.params))
+                # A chunk's query ends with flags that tell empty LOBs from NULL
+                # (oracle_types.py).
+                width, lobs = (
+                    (query.width, query.lobs) if isinstance(query, ChunkQuery) else (0, ())
+                )
+                while batch := cur.fetchmany(batch_rows):
+                    yield restore_empty_lobs(batch, width, lobs) if lobs else batch
+        finally:
+            self.last_used = time.monotonic()
 
     def close(self) -> None:
         with contextlib.suppress(Exception):
@@ -68,9 +90,27 @@ class OracleConn(DbConn):
 
     def reusable(self) -> bool:
         # python-oracledb's own verdict (a broken socket, an error that made the connection
-        # unusable, a planned-down notice); no round trip. And not left in flashback mode.
-        # https://python-oracledb.readthedocs.io/en/latest/api_manual/connection.html
-        return bool(self.raw.is_healthy()) and not self.in_flashback
+        # unusable, a planned-down notice), and not left in flashback mode; after an idle
+        # spell, the server's too (PING_AFTER_IDLE_SECONDS).
+        if not self.raw.is_healthy() or self.in_flashback:
+            return False
+        if time.monotonic() - self.last_used < PING_AFTER_IDLE_SECONDS:
+            return True
+        return self._answers_ping()
+
+    def _answers_ping(self) -> bool:
+        """Whether the session answers a ping within PING_TIMEOUT_MS."""
+        previous = self.raw.call_timeout
+        try:
+            self.raw.call_timeout = PING_TIMEOUT_MS
+            self.raw.ping()
+        except Exception:  # noqa: BLE001 - ended, dropped or timed out: open another
+            return False
+        finally:
+            with contextlib.suppress(Exception):
+                self.raw.call_timeout = previous
+        self.last_used = time.monotonic()
+        return True
 
 
 def raw_connection(conn: DbConn) -> Any:
