@@ -133,8 +133,10 @@ class DaskExecutor(Executor):
     def _settle(self, done: Any, result: Future[Any]) -> None:
         """Pass a finished Dask future's outcome on (called in a thread of the client). Its
         outcome is fetched from the scheduler, where a Ctrl-C's cancel may overtake it: a
-        task cancelled meanwhile is passed on as cancelled, never raised into Dask's
-        callback (which would print a traceback over the interrupted run's one line)."""
+        task cancelled meanwhile is passed on as cancelled, and an outcome that could not be
+        fetched (the client's connection closing under that Ctrl-C: CommClosedError) as the
+        task's failure; neither is raised into Dask's callback, which would print a
+        traceback over the interrupted run's one line."""
         self._pending.discard(done)
         try:
             if done.cancelled():
@@ -145,6 +147,8 @@ class DaskExecutor(Executor):
             if result.cancel():
                 result.set_running_or_notify_cancel()
             return
+        except Exception as exc:  # noqa: BLE001 - the fetch failed: so did the task, here
+            finished, outcome = False, exc
         if finished:
             result.set_result(outcome)
         else:

@@ -28,6 +28,21 @@ from exporter.sources.values import RowBatches
 if TYPE_CHECKING:  # workers get the config as plain data, without pydantic (configs.py)
     from exporter.sources.configs import PostgresSourceConfig
 
+# TCP keepalives on every connection (libpq's own parameters; a Unix socket ignores them).
+# The coordinator holds the run's snapshot on a connection idle for the whole run, and a
+# worker keeps its connection idle between chunks: a firewall or NAT that drops connections
+# idle for some minutes would end the snapshot (every later chunk: "invalid snapshot
+# identifier") or leave a worker's next query retrying into the void for a quarter of an
+# hour. A probe after each minute of silence keeps them open, and a peer gone for good is
+# found within two minutes instead of the kernel's default two hours and more.
+# https://www.postgresql.org/docs/current/libpq-connect.html#LIBPQ-KEEPALIVES
+KEEPALIVES = {
+    "keepalives": "1",
+    "keepalives_idle": "60",
+    "keepalives_interval": "10",
+    "keepalives_count": "6",
+}
+
 
 class PostgresConn(DbConn):
     """A psycopg connection in autocommit mode (transactions are explicit), and the ADBC
@@ -82,8 +97,10 @@ class PostgresConn(DbConn):
 def connect(config: PostgresSourceConfig) -> PostgresConn:
     """A new connection to the server `config` names."""
     import psycopg
+    from psycopg.conninfo import make_conninfo
 
     raw = psycopg.connect(
+        make_conninfo("", **KEEPALIVES),
         host=config.host,
         port=config.port,
         dbname=config.database,
@@ -121,6 +138,7 @@ def adbc_uri(config: PostgresSourceConfig) -> str:
         "client_encoding": "UTF8",
         "connect_timeout": "15",
         "options": session_options(),
+        **KEEPALIVES,
     }
     password = config.read_password()
     auth = quote(config.user, safe="") + (f":{quote(password, safe='')}" if password else "")

@@ -111,3 +111,34 @@ def test_a_rows_chunk_failing_midway_leaves_its_connection_idle(
     assert result.status == "FAILED" and "null marker" in result.errors[0]
     assert seen == [True]
     assert not [t for t in threading.enumerate() if t.name == "prefetch"]
+
+
+def test_connections_probe_their_peer_when_idle(pg_available: None) -> None:
+    """TCP keepalives (pg_conn.KEEPALIVES) on psycopg's socket, and in ADBC's URI: a
+    firewall that drops idle connections must not end the run's snapshot."""
+    import os
+    import socket
+
+    from psycopg.conninfo import conninfo_to_dict
+
+    from exporter.sources.pg_conn import KEEPALIVES, adbc_uri
+
+    source = _source()
+    conn = source.open()
+    try:
+        if conn.raw.info.host.startswith("/"):
+            pytest.skip("a Unix-domain socket has no TCP keepalives")
+        with socket.socket(fileno=os.dup(conn.raw.pgconn.socket)) as sock:
+            assert sock.getsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE) == 1
+            tcp = socket.IPPROTO_TCP
+            got = (
+                sock.getsockopt(tcp, socket.TCP_KEEPIDLE),
+                sock.getsockopt(tcp, socket.TCP_KEEPINTVL),
+                sock.getsockopt(tcp, socket.TCP_KEEPCNT),
+            )
+        want = ("keepalives_idle", "keepalives_interval", "keepalives_count")
+        assert got == tuple(int(KEEPALIVES[name]) for name in want)
+    finally:
+        conn.close()
+    params = conninfo_to_dict(adbc_uri(source.config))
+    assert {name: str(params[name]) for name in KEEPALIVES} == KEEPALIVES
