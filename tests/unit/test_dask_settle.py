@@ -12,6 +12,7 @@ import pytest
 pytest.importorskip("distributed")
 
 from distributed.client import FutureCancelledError  # noqa: E402
+from distributed.comm.core import CommClosedError  # noqa: E402
 
 from exporter.runtime.dask_executor import DaskExecutor  # noqa: E402
 
@@ -33,7 +34,8 @@ class _DaskFuture:
         return self._result
 
     def exception(self) -> BaseException | None:
-        if isinstance(self._raises, FutureCancelledError):
+        # Raised, not returned, where fetching the outcome itself fails.
+        if isinstance(self._raises, (FutureCancelledError, CommClosedError)):
             raise self._raises
         return self._raises
 
@@ -66,3 +68,14 @@ def test_a_cancel_that_overtakes_the_outcome_ends_cancelled_without_raising(stat
     its outcome was fetched: distributed raises FutureCancelledError from result()."""
     overtaken = _DaskFuture(status, raises=FutureCancelledError("k", reason="unknown"))
     assert _settled(overtaken).cancelled()
+
+
+@pytest.mark.parametrize("status", ["finished", "error"])
+def test_an_outcome_that_cannot_be_fetched_is_the_task_s_failure_without_raising(
+    status: str,
+) -> None:
+    """A Ctrl-C closes the client while a finished task's result is being fetched:
+    distributed raises CommClosedError from result() (seen in tests/postgres/test_dask.py's
+    Ctrl-C test, where it printed a traceback under the run's one line)."""
+    lost = CommClosedError("in <TCP (closed) ConnectionPool.gather>: Stream is closed")
+    assert _settled(_DaskFuture(status, raises=lost)).exception() is lost
