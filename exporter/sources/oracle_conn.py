@@ -56,7 +56,9 @@ class OracleConn(DbConn):
         # Set while the session is flashed back to the run's SCN (chunk_transaction): a
         # session whose DISABLE failed would fail the next chunk's ENABLE (ORA-08184).
         self.in_flashback = False
-        self.last_used = time.monotonic()  # when a query last ended (or the ping answered)
+        # When a query of fetch_all or stream last ended, or a ping answered. The Arrow path
+        # and the flashback calls do not count: at worst a ping that was not needed.
+        self.last_used = time.monotonic()
 
     def fetch_all(self, query: Query) -> list[tuple[Any, ...]]:
         try:
@@ -99,16 +101,22 @@ class OracleConn(DbConn):
         return self._answers_ping()
 
     def _answers_ping(self) -> bool:
-        """Whether the session answers a ping within PING_TIMEOUT_MS."""
-        previous = self.raw.call_timeout
+        """Whether the session answers a ping within PING_TIMEOUT_MS (without a limit where
+        the driver has no call timeout: thick mode on an Oracle Client before 18c)."""
+        previous = None
         try:
+            previous = self.raw.call_timeout
             self.raw.call_timeout = PING_TIMEOUT_MS
+        except Exception:  # noqa: BLE001 - no call timeout here: ping without one
+            previous = None
+        try:
             self.raw.ping()
         except Exception:  # noqa: BLE001 - ended, dropped or timed out: open another
             return False
         finally:
-            with contextlib.suppress(Exception):
-                self.raw.call_timeout = previous
+            if previous is not None:
+                with contextlib.suppress(Exception):
+                    self.raw.call_timeout = previous
         self.last_used = time.monotonic()
         return True
 

@@ -32,9 +32,11 @@ if TYPE_CHECKING:  # workers get the config as plain data, without pydantic (con
 # The coordinator holds the run's snapshot on a connection idle for the whole run, and a
 # worker keeps its connection idle between chunks: a firewall or NAT that drops connections
 # idle for some minutes would end the snapshot (every later chunk: "invalid snapshot
-# identifier") or leave a worker's next query retrying into the void for a quarter of an
-# hour. A probe after each minute of silence keeps them open, and a peer gone for good is
-# found within two minutes instead of the kernel's default two hours and more.
+# identifier"). A probe after each minute of silence keeps them open, and finds a peer gone
+# for good within two minutes instead of the kernel's default two hours and more. (Data sent
+# and never acknowledged is TCP's retransmission's to give up on, some fifteen minutes:
+# tcp_user_timeout would shorten that, but also cut a session whose server stops reading
+# for as long.)
 # https://www.postgresql.org/docs/current/libpq-connect.html#LIBPQ-KEEPALIVES
 KEEPALIVES = {
     "keepalives": "1",

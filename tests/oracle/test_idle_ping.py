@@ -70,6 +70,36 @@ def test_an_idle_connection_the_server_ended_is_not_reused() -> None:
     assert session.call_timeout == 77
 
 
+class _OldClientSession(_Session):
+    """Thick mode on an Oracle Client before 18c: call_timeout cannot be read or set."""
+
+    def __init__(self, *, ended: bool = False) -> None:
+        self.ended, self.healthy = ended, True
+        self.pings: list[int] = []
+
+    @property  # type: ignore[override]
+    def call_timeout(self) -> int:
+        raise RuntimeError("DPI-1050: Oracle Client library is at version 12.2 but 18.1 needed")
+
+    @call_timeout.setter
+    def call_timeout(self, value: int) -> None:
+        raise RuntimeError("DPI-1050: Oracle Client library is at version 12.2 but 18.1 needed")
+
+    def ping(self) -> None:
+        self.pings.append(-1)
+        if self.ended:
+            raise RuntimeError("ORA-02396: exceeded maximum idle time, please connect again")
+
+
+@pytest.mark.parametrize("ended", [False, True])
+def test_without_a_call_timeout_the_ping_still_decides(ended: bool) -> None:
+    session = _OldClientSession(ended=ended)
+    conn = OracleConn(session)
+    _idle(conn, PING_AFTER_IDLE_SECONDS + 1)
+    assert conn.reusable() is not ended
+    assert session.pings == [-1]
+
+
 @pytest.mark.parametrize("state", ["unhealthy", "in_flashback"])
 def test_the_local_verdicts_come_first(state: str) -> None:
     session = _Session(healthy=state != "unhealthy")

@@ -78,4 +78,6 @@ def test_an_outcome_that_cannot_be_fetched_is_the_task_s_failure_without_raising
     distributed raises CommClosedError from result() (seen in tests/postgres/test_dask.py's
     Ctrl-C test, where it printed a traceback under the run's one line)."""
     lost = CommClosedError("in <TCP (closed) ConnectionPool.gather>: Stream is closed")
-    assert _settled(_DaskFuture(status, raises=lost)).exception() is lost
+    failure = _settled(_DaskFuture(status, raises=lost)).exception()
+    assert isinstance(failure, RuntimeError) and failure.__cause__ is lost
+    assert "Stream is closed" in str(failure) and "re-run" in str(failure)
