@@ -42,9 +42,10 @@ def _sync_file_range() -> Callable[[int, int, int, int], int] | None:
 
 
 class WrittenBehind:
-    """The binary file `raw`, for the gzip writer to write to (write, flush, fileno): every
-    WRITE_BEHIND_BYTES, the part written since the last time is handed to the disk. The
-    caller flushes, fsyncs and closes `raw` itself."""
+    """The binary file `raw`, for the gzip writer to write to (write and flush: neither isal's
+    writer nor GzipFile closes a file object it was given): every WRITE_BEHIND_BYTES, the
+    part written since the last time is handed to the disk. The caller flushes, fsyncs and
+    closes `raw` itself."""
 
     def __init__(self, raw: IO[bytes], every: int | None = None) -> None:
         self._raw = raw
@@ -67,16 +68,6 @@ class WrittenBehind:
 
     def flush(self) -> None:
         self._raw.flush()
-
-    def fileno(self) -> int:
-        return self._raw.fileno()
-
-    @property
-    def closed(self) -> bool:
-        return self._raw.closed
-
-    def close(self) -> None:
-        """Nothing: `raw` is the caller's to close, after its fsync."""
 
     @property
     def handed(self) -> int:
