@@ -78,3 +78,21 @@ def test_the_real_call_accepts_a_chunk_file_s_ranges(
     writer.commit()
     assert gzip.decompress((tmp_path / "data_chunk_0.csv.gz").read_bytes()) == b"id,t\n" + lines
     assert len(results) > 10 and set(results) == {0}
+
+
+@pytest.mark.parametrize("level", [1, 6])  # isal's threaded writer; zlib's GzipFile
+def test_both_gzip_writers_write_through_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, level: int
+) -> None:
+    handed: list[int] = []
+    monkeypatch.setattr(
+        writeback, "_sync_file_range", lambda: lambda fd, off, n, flags: handed.append(n) or 0
+    )
+    monkeypatch.setattr(writeback, "WRITE_BEHIND_BYTES", 1024)
+    lines = b"".join(b"%d,%d\n" % (i, i * i) for i in range(100_000))
+    path = tmp_path / "data_chunk_0.csv.gz"
+    writer = CsvGzipWriter(path, "a,b", level=level)
+    writer.write_bytes(lines, 100_000)
+    writer.commit()
+    assert gzip.decompress(path.read_bytes()) == b"a,b\n" + lines
+    assert handed and sum(handed) <= path.stat().st_size
