@@ -27,6 +27,7 @@ from exporter.fsutil import write_json
 from exporter.layout import CompareLayout
 from exporter.runtime.executors import ExecutorKind, open_executor, worker_count
 from exporter.runtime.progress import Progress
+from exporter.runtime.worker_server import start_worker_server
 from exporter.sources import get_source
 from exporter.sources.base import Source
 
@@ -129,6 +130,8 @@ def run_compare(
     store = SessionStore(layout_of(config))
     session = open_session(store, config, config_file, resume)
     source, target = get_source(config.source), get_source(config.target)
+    if not options.inline:
+        start_worker_server(source.worker_modules + target.worker_modules)
     source.prepare()
     target.prepare()
     runner = TableRunner(config.compare, store, session)

@@ -33,6 +33,7 @@ from exporter.model import TablePlan, TableRef
 from exporter.runtime.dask_executor import open_cluster
 from exporter.runtime.executors import ExecutorKind, open_executor, worker_count
 from exporter.runtime.progress import Progress
+from exporter.runtime.worker_server import start_worker_server
 from exporter.sources import get_source
 from exporter.sources.base import Source
 from exporter.storage import check_writable
@@ -233,6 +234,9 @@ def run_export(
     names; files go to the local folder or store `export.output_dir` names."""
     started = time.time()
     source: Source = get_source(config.source)
+    if not inline and config.executor.kind == "local":
+        # Its imports run on a core the coordinator leaves idle while it reads the catalog.
+        start_worker_server(source.worker_modules)
     source.prepare()
     layout = ExportLayout.at(config.export.output())
     check_writable(layout.write_probe())  # in a store: a missing bucket, refused credentials

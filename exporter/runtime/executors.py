@@ -1,11 +1,15 @@
-"""Where tasks run, for any pipeline: a pool of spawned worker processes sized by cpu_percent,
-inline in this process (tests and --debug), or a Dask cluster (runtime/dask_executor.py). All
-are `concurrent.futures.Executor`s, opened with `open_executor`, which also routes the tasks'
+"""Where tasks run, for any pipeline: a pool of worker processes sized by cpu_percent, inline
+in this process (tests and --debug), or a Dask cluster (runtime/dask_executor.py). All are
+`concurrent.futures.Executor`s, opened with `open_executor`, which also routes the tasks'
 progress reports to the bars.
 
-Processes are started with the `spawn` method so each one imports and initialises its
-database driver itself and never inherits a forked connection. On Linux each worker asks
-the kernel to kill it when the coordinator dies (PR_SET_PDEATHSIG), so a `kill -9` of the
+Worker processes never inherit the coordinator's memory: each initialises its database
+driver itself and never shares a connection. Where the platform allows, they fork from a
+server process that has imported their modules once (worker_server.py); elsewhere they are
+spawned. Either way each starts in the coordinator's environment and working directory.
+
+On Linux each worker asks the kernel to kill it when its parent dies (PR_SET_PDEATHSIG): the
+coordinator, or the server, which ends when the coordinator does. So a `kill -9` of the
 coordinator leaves no orphan writing files. Each starts with Ctrl-C (SIGINT) blocked, so
 that a Ctrl-C meant for the coordinator cannot interrupt it before its set-up has put
 SIGINT aside (worker_init.py).
@@ -16,7 +20,6 @@ from __future__ import annotations
 import contextlib
 import multiprocessing
 import os
-import signal
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
@@ -24,6 +27,12 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar
 from exporter.runtime import worker_init
 from exporter.runtime.connections import close_connections
 from exporter.runtime.progress import Progress, QueueDrainer, set_sink
+from exporter.runtime.worker_server import (
+    server_pid,
+    sigint_blocked,
+    start_method,
+    start_worker_server,
+)
 
 if TYPE_CHECKING:
     from exporter.runtime.dask_executor import DaskCluster
@@ -57,29 +66,17 @@ class InlineExecutor(Executor):
         close_connections()
 
 
-@contextlib.contextmanager
-def _sigint_blocked() -> Iterator[None]:
-    """SIGINT held back in this thread (a Ctrl-C arriving meanwhile is delivered after)."""
-    if not hasattr(signal, "pthread_sigmask"):  # Windows: no signal masks
-        yield
-        return
-    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
-    try:
-        yield
-    finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
-
-
 class WorkerPool(ProcessPoolExecutor):
     """A ProcessPoolExecutor whose processes start with SIGINT blocked.
 
     The pool starts its processes inside `submit`, in the calling thread (on demand, for the
-    spawn method, since Python 3.9), and a child inherits the signal mask of the thread that
-    forks it, through exec too. So SIGINT is blocked around `submit`, and worker_init unblocks
-    it once the worker ignores it."""
+    spawn and forkserver methods, since Python 3.9), and a child inherits the signal mask of
+    the thread that forks it, through exec too. So SIGINT is blocked around `submit` (and
+    in the forkserver, worker_server.py), and worker_init unblocks it once the worker
+    ignores it."""
 
     def submit(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> Future[T]:
-        with _sigint_blocked():
+        with sigint_blocked():
             return super().submit(fn, *args, **kwargs)
 
 
@@ -93,7 +90,7 @@ def open_executor(
     cluster: DaskCluster | None = None,
     priority: int = 0,
 ) -> Iterator[Executor]:
-    """An executor of `workers` spawned processes, an inline one, or the Dask `cluster`'s
+    """An executor of `workers` worker processes, an inline one, or the Dask `cluster`'s
     (`priority` orders its tasks); tasks' `report_rows` reach `progress` in every case. On
     exit it waits for running tasks, cancels the rest and closes the connections tasks opened
     (inline) or lets the processes close theirs. A Dask cluster's tasks still queued are
@@ -117,14 +114,19 @@ def open_executor(
             inline.shutdown()
             set_sink(previous)
         return
-    context = multiprocessing.get_context("spawn")
+    method = start_method()
+    context = multiprocessing.get_context(method)
+    parents: tuple[int, ...] = (os.getpid(),)
+    if method == "forkserver":
+        start_worker_server()  # at once when the run has started it already
+        parents += (server_pid() or os.getpid(),)
     queue = context.Queue() if progress else None
     drainer = QueueDrainer(queue, progress) if queue is not None and progress else None
     pool = WorkerPool(
         max_workers=workers,
         mp_context=context,
         initializer=worker_init.init_worker,
-        initargs=(queue, debug, os.getpid()),
+        initargs=(queue, debug, parents, dict(os.environ)),
     )
     try:
         yield pool

@@ -1,4 +1,4 @@
-"""What a spawned worker process does first, before it imports anything heavy.
+"""What a worker process does first, before it imports anything heavy.
 
 This module imports only the standard library, so that a worker process reaches its signal
 set-up within milliseconds of starting: a Ctrl-C (sent to the whole process group) or a
@@ -19,7 +19,11 @@ from typing import Any
 _PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
 
 
-def _die_with_parent(parent_pid: int | None) -> None:
+def _die_with_parent(parents: tuple[int, ...] | None) -> None:
+    """Ask the kernel to kill this process when its parent dies; exit at once if the parent
+    already has. `parents` are the pids this process may have been started by: the
+    coordinator, which spawns its workers, or the forkserver it started, which forks them and
+    ends when the coordinator does (executors.py)."""
     if sys.platform.startswith("linux"):
         try:
             libc = ctypes.CDLL("libc.so.6", use_errno=True)
@@ -29,19 +33,53 @@ def _die_with_parent(parent_pid: int | None) -> None:
     # The death signal only covers a parent dying from now on: one that died while this
     # process was still starting has left it with another parent already. It must not live
     # on (it would wait forever for tasks, holding its pipes open).
-    if parent_pid is not None and os.getppid() != parent_pid:
+    if parents is not None and os.getppid() not in parents:
         os._exit(1)
 
 
-def init_worker(queue: Any, debug: bool, parent_pid: int | None = None) -> None:
-    """The pool's initializer: die with the coordinator (`parent_pid`), leave Ctrl-C to it,
-    then set up logging, progress reports and the closing of connections at exit."""
-    _die_with_parent(parent_pid)
+def _let_go_of_the_server() -> None:
+    """Close this worker's copy of the pipe that tells the forkserver its coordinator has
+    ended (executors.py). multiprocessing gives one to every process the server forks, so
+    that it could start processes of its own; workers never do. Kept open, it would keep the
+    server alive after a `kill -9` of the coordinator, and with it every worker (whose death
+    signal is tied to the server) until the end of its chunk. A spawned worker holds none."""
+    forkserver = sys.modules.get("multiprocessing.forkserver")
+    server = getattr(forkserver, "_forkserver", None)
+    fd = getattr(server, "_forkserver_alive_fd", None)
+    if isinstance(fd, int):
+        try:
+            os.close(fd)
+        except OSError:
+            pass
+        server._forkserver_alive_fd = None  # type: ignore[union-attr]
+
+
+def _take_environment(environ: dict[str, str] | None) -> None:
+    """The coordinator's environment as it is now: a forked worker has the server's, as it
+    was when the server started (a spawned one has the coordinator's already)."""
+    if environ is None or environ == os.environ:
+        return
+    os.environ.clear()
+    os.environ.update(environ)
+
+
+def init_worker(
+    queue: Any,
+    debug: bool,
+    parents: tuple[int, ...] | None = None,
+    environ: dict[str, str] | None = None,
+) -> None:
+    """The pool's initializer: die with the coordinator (`parents`: it, or the server that
+    forks its workers), leave Ctrl-C to it, take its environment, then set up logging,
+    progress reports and the closing of connections at exit."""
+    _die_with_parent(parents)
+    _let_go_of_the_server()
     # Ctrl-C goes to the whole process group: the coordinator decides, workers carry on.
     # The pool starts workers with SIGINT blocked (executors.py); ignored now, it can be let in.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     if hasattr(signal, "pthread_sigmask"):
         signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+    _take_environment(environ)
     logging.basicConfig(
         level=logging.DEBUG if debug else logging.WARNING,
         format="%(asctime)s %(levelname)-5s [worker] %(message)s",

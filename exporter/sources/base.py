@@ -51,6 +51,9 @@ class Source(ABC):
     """Connections and catalog facts of one engine; one instance per process."""
 
     dialect: ClassVar[Dialect]
+    # Modules a worker process needs for this engine (its driver): imported once by the
+    # process workers fork from, before the first chunk (runtime/executors.py).
+    worker_modules: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, config: Any) -> None:
         self.config = config

@@ -49,6 +49,7 @@ class OracleSource(Source):
     """An Oracle database (12.2 or later in thin mode)."""
 
     dialect: ClassVar[OracleDialect] = OracleDialect()
+    worker_modules: ClassVar[tuple[str, ...]] = ("exporter.sources.oracle", "oracledb")
     _privileges: Privileges | None = None  # learnt on the first planning query
 
     @classmethod

@@ -49,6 +49,7 @@ class PostgresSource(Source):
     """A PostgreSQL server."""
 
     dialect: ClassVar[PostgresDialect] = PostgresDialect()
+    worker_modules: ClassVar[tuple[str, ...]] = ("exporter.sources.postgres", "psycopg")
 
     def connect(self) -> DbConn:
         return pg_conn.connect(self.config)

@@ -196,6 +196,7 @@ class SqliteSource(Source):
     """A SQLite database file."""
 
     dialect: ClassVar[SqliteDialect] = SqliteDialect()
+    worker_modules: ClassVar[tuple[str, ...]] = ("exporter.sources.sqlite",)
 
     def list_tables(self, conn: DbConn, schemas: Sequence[str]) -> list[TableRef]:
         # A schema that is not attached holds no table: reading its sqlite_master would be

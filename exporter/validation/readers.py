@@ -95,7 +95,7 @@ class ChunkReaders:
     ) -> None:
         self.layout = layout
         serial = inline or (workers <= 1 and cluster is None)
-        # The export's pool settings: spawned, dying with the coordinator, Ctrl-C ignored.
+        # The export's pool settings: processes dying with the coordinator, Ctrl-C ignored.
         self._stack = contextlib.ExitStack()
         kind: ExecutorKind = "inline" if serial else "dask" if cluster else "process"
         self._executor = self._stack.enter_context(
