@@ -22,7 +22,7 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class CompareTask:
-    """Everything one chunk needs; plain data, so it pickles to a spawned process."""
+    """Everything one chunk needs; plain data, so it pickles to a worker process."""
 
     source: PlainSettings
     target: PlainSettings

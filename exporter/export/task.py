@@ -55,7 +55,7 @@ class WriteOptions:
 
 @dataclass(frozen=True)
 class ChunkTask:
-    """Everything one chunk needs; plain data, so it pickles to a spawned process."""
+    """Everything one chunk needs; plain data, so it pickles to a worker process."""
 
     source: PlainSettings  # the validated source config, as plain data
     plan: TablePlan

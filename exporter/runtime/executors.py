@@ -28,7 +28,7 @@ from exporter.runtime import worker_init
 from exporter.runtime.connections import close_connections
 from exporter.runtime.progress import Progress, QueueDrainer, set_sink
 from exporter.runtime.worker_server import (
-    server_pid,
+    serving,
     sigint_blocked,
     start_method,
     start_worker_server,
@@ -116,17 +116,16 @@ def open_executor(
         return
     method = start_method()
     context = multiprocessing.get_context(method)
-    parents: tuple[int, ...] = (os.getpid(),)
     if method == "forkserver":
         start_worker_server()  # at once when the run has started it already
-        parents += (server_pid() or os.getpid(),)
+        serving()
     queue = context.Queue() if progress else None
     drainer = QueueDrainer(queue, progress) if queue is not None and progress else None
     pool = WorkerPool(
         max_workers=workers,
         mp_context=context,
         initializer=worker_init.init_worker,
-        initargs=(queue, debug, parents, dict(os.environ)),
+        initargs=(queue, debug, os.getpid(), dict(os.environ)),
     )
     try:
         yield pool

@@ -8,11 +8,15 @@ It holds no connection and starts no thread, so workers still never share a conn
 inherit the coordinator's memory. `start_worker_server` starts it early, so that it imports
 on the core the coordinator leaves idle while it reads the catalog.
 
+The server is started with the coordinator's module path and nothing else (PYTHONSAFEPATH,
+Python 3.11 and later; its working directory is not searched), so that workers run the
+coordinator's code. Its first and only preloaded module is server_init.py.
+
 multiprocessing publishes no call to stop the server and wait for it, to learn its pid, or
 to close a worker's copy of the pipe by which the server learns that the coordinator ended
-(worker_init.py needs all three: a `kill -9` of the coordinator must end the workers). They
-are attributes of `multiprocessing.forkserver._forkserver`, with the same names from Python
-3.4 to 3.14; where one is missing, workers are spawned as before.
+(worker_init.py needs it closed: a `kill -9` of the coordinator must end the workers). They
+are attributes of `multiprocessing.forkserver._forkserver` (Python 3.8 to 3.14); where one
+is missing, and before Python 3.11, workers are spawned as before.
 """
 
 from __future__ import annotations
@@ -20,7 +24,9 @@ from __future__ import annotations
 import atexit
 import contextlib
 import multiprocessing
+import os
 import signal
+import sys
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -33,8 +39,12 @@ TASK_MODULES = (
     "exporter.compare.task",
 )
 _SERVER_PARTS = ("_forkserver_pid", "_forkserver_alive_fd", "_stop")
+# How the server learns what to import (server_init.py, which must never be imported here:
+# it blocks SIGINT in whatever process imports it).
+MODULES_VARIABLE = "EXPORTER_WORKER_MODULES"
 
-_stop_registered = False
+_wanted: list[str] = []  # every module asked for so far, for a server (re)started later
+_state = {"stop_registered": False, "used": False}
 
 
 def _server() -> Any:
@@ -47,11 +57,11 @@ def _server() -> Any:
 
 
 def start_method() -> str:
-    """How worker processes start here: "forkserver" where the platform has it and its server
-    has the parts this module uses, else "spawn"."""
+    """How worker processes start here: "forkserver" where the platform has it, Python
+    honours PYTHONSAFEPATH and the server has the parts this module uses; else "spawn"."""
     server = _server()
     usable = server is not None and all(hasattr(server, part) for part in _SERVER_PARTS)
-    return "forkserver" if usable else "spawn"
+    return "forkserver" if usable and sys.version_info >= (3, 11) else "spawn"
 
 
 @contextlib.contextmanager
@@ -67,25 +77,54 @@ def sigint_blocked() -> Iterator[None]:
         signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
+@contextlib.contextmanager
+def _environment(values: dict[str, str]) -> Iterator[None]:
+    """`values` in os.environ for the block (the server is started with them), then back."""
+    before = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in before.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
 def start_worker_server(modules: Iterable[str] = ()) -> None:
     """Start the server now, importing TASK_MODULES and `modules` (an engine's driver,
     Source.worker_modules) in the background; nothing where workers are spawned. Once
     started it serves every pool of this process with the modules it was started with (a
-    module it lacks is imported by each worker that needs it), and it is stopped and waited
-    for when this process exits."""
-    global _stop_registered
+    module it lacks is imported by each worker that needs it); one started again (after it
+    died) imports every module asked for so far. It is stopped when this process exits."""
     if start_method() != "forkserver":
         return
-    from multiprocessing import forkserver
+    from multiprocessing import forkserver, resource_tracker
 
-    forkserver.set_forkserver_preload([*TASK_MODULES, *modules])
-    # The server forks every worker, which inherits its signal mask: SIGINT stays blocked in
-    # all of them until worker_init has set it aside (the server itself ignores SIGINT).
-    with sigint_blocked():
+    for name in (*TASK_MODULES, *modules):
+        if name not in _wanted:
+            _wanted.append(name)
+    forkserver.set_forkserver_preload(["exporter.runtime.server_init"])
+    search = [entry or os.getcwd() for entry in sys.path]
+    values = {
+        MODULES_VARIABLE: ",".join(_wanted),
+        "PYTHONSAFEPATH": "1",
+        "PYTHONPATH": os.pathsep.join(search),
+    }
+    # The resource tracker first: starting it unblocks SIGINT in the calling thread.
+    resource_tracker.ensure_running()
+    with sigint_blocked(), _environment(values):
         forkserver.ensure_running()
-    if not _stop_registered:
+    if not _state["stop_registered"]:
         atexit.register(_stop_worker_server)
-        _stop_registered = True
+        _state["stop_registered"] = True
+
+
+def serving() -> None:
+    """A pool is about to fork workers from the server: at exit it is waited for, not
+    killed (worker CPU time is then counted among this process's children's)."""
+    _state["used"] = True
 
 
 def server_pid() -> int | None:
@@ -95,9 +134,13 @@ def server_pid() -> int | None:
 
 
 def _stop_worker_server() -> None:
-    """Stop the server and wait for it, at exit: no process of the run outlives the command,
-    and the workers' CPU time is counted among this process's children's (the server waited
-    for them). Left alone, it would end by itself a moment later."""
+    """Stop the server and wait for it, at exit, so that no process of the run outlives the
+    command. A server no pool used (the run failed early, or had nothing to do) is killed
+    first: it would finish its imports before it noticed, delaying the exit."""
+    pid = server_pid()
+    if pid is not None and not _state["used"]:
+        with contextlib.suppress(OSError):
+            os.kill(pid, signal.SIGKILL)
     stop = getattr(_server(), "_stop", None)
     if callable(stop):
         with contextlib.suppress(OSError):

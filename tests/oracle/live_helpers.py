@@ -218,7 +218,7 @@ class Ran:
 
 
 def cli(args: Sequence[str], capsys: Any) -> Ran:
-    """`exporter.cli.main(args)` in this process (a pool of spawned workers all the same)."""
+    """`exporter.cli.main(args)` in this process (a pool of worker processes all the same)."""
     from exporter.cli import main
 
     code = main([*args])

@@ -1,7 +1,7 @@
 """Live Oracle: a real run as a DBA starts it, `python -m exporter` in a fresh interpreter with
-two spawned worker processes, in thin mode and in thick mode (when
-EXPORTER_TEST_ORACLE_LIB_DIR names an Oracle Instant Client; each worker initialises the
-client itself, DESIGN.md section 8). `check` says which mode the driver runs in.
+two worker processes (forked from a server that imported oracledb once), in thin mode and in
+thick mode (when EXPORTER_TEST_ORACLE_LIB_DIR names an Oracle Instant Client; each worker
+initialises the client itself, DESIGN.md section 8). `check` says which mode the driver runs in.
 """
 
 from __future__ import annotations
@@ -53,7 +53,7 @@ def pool_table(live: Live) -> Iterator[str]:
 
 
 @pytest.mark.parametrize("mode", ["thin", "thick"])
-def test_spawned_workers_export_every_row_once(
+def test_worker_processes_export_every_row_once(
     live: Live, pool_table: str, tmp_path: Path, mode: str
 ) -> None:
     if mode == "thick" and not LIB_DIR:

@@ -109,7 +109,7 @@ def start_export_once_a_chunk_exists(
 
 
 def run_inprocess(args: list[str], capsys: Any) -> Result:
-    """`exporter.cli.main(ARGS)` in this process (workers are still spawned processes)."""
+    """`exporter.cli.main(ARGS)` in this process (workers are still separate processes)."""
     code = main(args)
     captured = capsys.readouterr()
     return Result(code, captured.out, captured.err)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import resource
+import signal
 import subprocess
 import sys
 import textwrap
@@ -101,3 +102,80 @@ def test_the_server_is_waited_for_at_exit_with_its_workers_cpu_time(tmp_path: Pa
     # each having waited for its children (a server left to end alone takes them along).
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     assert cpu >= 0.75
+
+
+SIGNALS_SCRIPT = textwrap.dedent(
+    """
+    from exporter.runtime.worker_server import server_pid, start_worker_server
+
+    start_worker_server()
+    with open(f"/proc/{server_pid()}/status") as status:
+        print(next(line for line in status if line.startswith("SigBlk:")).split()[1])
+    """
+)
+
+
+@needs_server
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="no /proc to read masks from")
+def test_a_fresh_server_holds_sigint_blocked_for_the_workers_it_forks(tmp_path: Path) -> None:
+    # In a new process, where the resource tracker is not running yet: starting it unblocks
+    # SIGINT in the calling thread, which once let the server start with SIGINT open.
+    script = tmp_path / "coordinator.py"
+    script.write_text(SIGNALS_SCRIPT, encoding="utf-8")
+    done = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, timeout=120, check=True
+    )
+    assert int(done.stdout.strip(), 16) & (1 << (signal.SIGINT - 1))
+
+
+PATH_SCRIPT = textwrap.dedent(
+    """
+    import sys
+    from exporter.runtime.executors import open_executor
+    from exporter.runtime.worker_server import start_worker_server
+
+    def where():
+        return sys.modules["exporter"].__file__
+
+    if __name__ == "__main__":
+        start_worker_server()
+        with open_executor("process", 1) as pool:
+            print(pool.submit(where).result())
+    """
+)
+
+
+@needs_server
+def test_workers_run_the_coordinators_code_not_a_copy_in_the_working_directory(
+    tmp_path: Path,
+) -> None:
+    script = tmp_path / "bin" / "coordinator.py"
+    script.parent.mkdir()
+    script.write_text(PATH_SCRIPT, encoding="utf-8")
+    elsewhere = tmp_path / "cwd"
+    (elsewhere / "exporter").mkdir(parents=True)
+    (elsewhere / "exporter" / "__init__.py").write_text("", encoding="utf-8")
+    done = subprocess.run(
+        [sys.executable, str(script)],
+        cwd=elsewhere,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    import exporter
+
+    assert done.stdout.strip() == exporter.__file__
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="no /proc to read masks from")
+def test_the_coordinators_modules_leave_its_sigint_open() -> None:
+    # server_init blocks SIGINT on import: only the server may import it.
+    check = (
+        "import exporter.cli, exporter.runtime.executors, exporter.runtime.worker_server\n"
+        "print(next(l for l in open('/proc/self/status') if l.startswith('SigBlk:')).split()[1])\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", check], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert not int(done.stdout.strip(), 16) & (1 << (signal.SIGINT - 1))

@@ -9,7 +9,7 @@ import sys
 CHECK = (
     "import os, sys\n"
     "from exporter.runtime.worker_init import _die_with_parent\n"
-    "_die_with_parent((int(sys.argv[1]) if sys.argv[1] != 'parent' else os.getppid(),))\n"
+    "_die_with_parent(int(sys.argv[1]) if sys.argv[1] != 'parent' else os.getppid())\n"
     "print('alive')\n"
 )
 
