@@ -150,12 +150,10 @@ class DaskExecutor(Executor):
         except Exception as exc:  # noqa: BLE001 - the outcome could not be fetched
             # Whether the task finished (its chunk file published) or failed, the run
             # cannot tell: it counts as failed, and a re-run skips a published file.
-            finished, outcome = (
-                False,
-                RuntimeError(
-                    f"its outcome could not be fetched from the cluster ({exc!r}); if it "
-                    "finished, its chunk file is published and a re-run keeps it"
-                ),
+            finished = False
+            outcome = RuntimeError(
+                f"its outcome could not be fetched from the cluster ({exc!r}); if it "
+                "finished, its chunk file is published and a re-run keeps it"
             )
             outcome.__cause__ = exc
         if finished:

@@ -3,7 +3,8 @@
 This module imports only the standard library, so that a worker process reaches its signal
 set-up within milliseconds of starting: a Ctrl-C (sent to the whole process group) or a
 `kill -9` of the coordinator that arrives while the worker is still importing drivers must
-neither print a traceback nor leave an orphan. The exporter's own modules are imported after.
+neither print a traceback nor leave an orphan. The exporter's own modules are imported after
+(but for fsutil in a forked worker, whose server has loaded it already).
 """
 
 from __future__ import annotations
@@ -39,18 +40,15 @@ def _die_with_parent(coordinator: int | None) -> None:
     # already, and a forked one (whose server outlived the coordinator only for as long as
     # this process held its pipe) with a coordinator gone. It must not live on: it would
     # wait forever for tasks, holding its pipes open.
-    if os.getppid() != coordinator and not (forked and _alive(coordinator)):
-        os._exit(1)
+    if os.getppid() == coordinator:
+        return
+    if forked:
+        # Already loaded by the server (export/task.py imports it): no import here.
+        from exporter.fsutil import pid_alive
 
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # someone else's: exists
-        return True
-    return True
+        if pid_alive(coordinator):
+            return
+    os._exit(1)
 
 
 def _let_go_of_the_server() -> bool:

@@ -52,7 +52,7 @@ class Source(ABC):
 
     dialect: ClassVar[Dialect]
     # Modules a worker process needs for this engine (its driver): imported once by the
-    # process workers fork from, before the first chunk (runtime/executors.py).
+    # process workers fork from, before the first chunk (runtime/worker_server.py).
     worker_modules: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, config: Any) -> None:

@@ -34,6 +34,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
+from exporter.fsutil import pid_alive
 from exporter.layout import temp_files_of
 
 POLL_SECONDS = 0.02  # a wait at the end of what is written so far
@@ -46,16 +47,6 @@ _T = TypeVar("_T")
 
 class NotFollowed(Exception):
     """The file cannot be followed to its end: read it once it is published instead."""
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True  # someone else's process: alive
-    return True
 
 
 class FollowedFile(io.RawIOBase):
@@ -83,7 +74,7 @@ class FollowedFile(io.RawIOBase):
                 return got
             # The end of what is written so far: published since, given up, or still going?
             final = self._identity(self._final)
-            if final is None and self._same_file(self._temp) and _alive(self._writer):
+            if final is None and self._same_file(self._temp) and pid_alive(self._writer):
                 if self._stopped:
                     raise NotFollowed(f"{self._final.name}: no longer wanted")
                 time.sleep(POLL_SECONDS)
@@ -106,7 +97,7 @@ class FollowedFile(io.RawIOBase):
                 self._published = True  # already whole
                 return self._fd
             for temp, writer in temp_files_of(self._final):
-                if not _alive(writer):
+                if not pid_alive(writer):
                     continue
                 with contextlib.suppress(FileNotFoundError):
                     self._fd = os.open(temp, os.O_RDONLY)
